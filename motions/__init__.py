@@ -1,0 +1,1 @@
+"""SMPL-X motion: the MotionClip type, body models and procedural motion generators."""

@@ -1,0 +1,1 @@
+"""Renderers: Scene -> RenderedClip (RGB, planar depth, instance segmentation)."""

@@ -1,0 +1,148 @@
+"""Scene: every per-frame value of a clip resolved, ready for any renderer.
+
+A Scene holds no randomness and no references to the spec sampler: renderers and ground-truth
+writers read it and nothing else. All transforms follow motions.conventions (Z-up world,
+OpenCV cameras, ``a_from_b`` naming).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from motions.body import PosedBody
+from motions.motion import MotionClip
+
+PATTERNS = ("plain", "checker", "stripes", "tiles", "noise")
+
+
+@dataclass(frozen=True)
+class Material:
+    """Surface appearance for the raster and path-traced backends.
+
+    base_color: linear RGB in [0, 1].
+    pattern: one of PATTERNS, evaluated procedurally from the surface's uv coordinates.
+    pattern_color: linear RGB of the pattern's second colour.
+    pattern_scale: pattern repeats per uv unit (uv is in metres for the ground and props).
+    roughness: 0 (mirror-like highlight) .. 1 (matte).
+    """
+
+    base_color: tuple[float, float, float]
+    pattern: str = "plain"
+    pattern_color: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    pattern_scale: float = 1.0
+    roughness: float = 0.6
+
+    def __post_init__(self) -> None:
+        if self.pattern not in PATTERNS:
+            raise ValueError(f"Material.pattern: expected one of {PATTERNS}, got {self.pattern!r}")
+
+
+@dataclass(frozen=True, eq=False)
+class TriangleMesh:
+    """A rigid triangle mesh in its object frame.
+
+    vertices: (V, 3) float32 metres.
+    normals: (V, 3) float32 unit vertex normals (flat-shaded meshes duplicate vertices).
+    uvs: (V, 2) float32 texture coordinates in metres along the surface.
+    faces: (F, 3) uint32 indices, counter-clockwise seen from outside.
+    """
+
+    vertices: np.ndarray
+    normals: np.ndarray
+    uvs: np.ndarray
+    faces: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class SceneObject:
+    """A rigid object with an instance id: the ground, a static prop or a moving prop.
+
+    world_from_object: (T, 4, 4) float64 pose per frame.
+    dynamic: true when the object moves during the clip.
+    category: coarse class ("ground", "box", "sphere", "chair", "table", ...).
+    """
+
+    instance_id: int
+    name: str
+    category: str
+    dynamic: bool
+    mesh: TriangleMesh
+    material: Material
+    world_from_object: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class Character:
+    """A person: SMPL-X motion, the body it drives and its look."""
+
+    instance_id: int
+    name: str
+    motion: MotionClip
+    body: PosedBody
+    material: Material
+
+
+@dataclass(frozen=True)
+class Lighting:
+    """A sun plus a hemispherical ambient term.
+
+    sun_direction: unit world vector pointing from the scene towards the sun.
+    sun_color: linear RGB radiance scale of the sun.
+    sky_color, ground_color: ambient light from above and from below.
+    """
+
+    sun_direction: tuple[float, float, float]
+    sun_color: tuple[float, float, float]
+    sky_color: tuple[float, float, float]
+    ground_color: tuple[float, float, float]
+
+
+@dataclass(frozen=True, eq=False)
+class CameraTrack:
+    """The camera over the clip.
+
+    K: (T, 3, 3) float64 intrinsics in pixels.
+    cam_from_world: (T, 4, 4) float64 OpenCV extrinsics.
+    near, far: clipping distances of the raster backend, metres.
+    family: the path family it was drawn from ("static", "orbit", ...).
+    """
+
+    K: np.ndarray
+    cam_from_world: np.ndarray
+    near: float
+    far: float
+    family: str
+
+
+@dataclass(frozen=True, eq=False)
+class Scene:
+    """A fully resolved clip.
+
+    width, height: image size in pixels; num_frames at fps.
+    objects: ground and props; characters: people. Instance ids are unique and >= 1.
+    background_color: linear RGB of the sky seen where no surface is hit.
+    """
+
+    width: int
+    height: int
+    fps: float
+    num_frames: int
+    camera: CameraTrack
+    lighting: Lighting
+    objects: tuple[SceneObject, ...]
+    characters: tuple[Character, ...]
+    background_color: tuple[float, float, float]
+
+    def instances(self) -> list[dict]:
+        """The instance table: id, name, category, dynamic, kind ("object" or "person")."""
+        table = [
+            {"id": o.instance_id, "name": o.name, "category": o.category, "dynamic": o.dynamic, "kind": "object"}
+            for o in self.objects
+        ]
+        table += [
+            {"id": c.instance_id, "name": c.name, "category": "person", "dynamic": True, "kind": "person"}
+            for c in self.characters
+        ]
+        return sorted(table, key=lambda row: row["id"])

@@ -1,0 +1,1 @@
+"""Shards: RenderedClip + Scene -> WebDataset samples, shard files, manifest and validation."""

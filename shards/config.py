@@ -1,0 +1,155 @@
+"""The generate job's configuration: defaults <- YAML file <- command-line flags, validated up front.
+
+Every problem is reported as one ConfigError line naming the field (or the file) and what was
+expected, before anything is written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from scenes.sampling import SceneConfig
+from scenes.serialization import SpecError, from_jsonable, to_jsonable
+from shards.schema import RUN_NAME_PATTERN
+
+BACKENDS = ("raster",)
+MAX_SIDE = 4096
+MAX_FRAMES = 2000
+MAX_CLIP_BYTES = 8 << 30  # rgb + depth + segmentation of one clip held in memory
+
+
+class ConfigError(ValueError):
+    """A bad configuration value, file or flag; the message is one line."""
+
+
+@dataclass(frozen=True)
+class GenerateConfig:
+    """Everything ``worldclips generate`` needs. ``size`` is WIDTHxHEIGHT in pixels."""
+
+    out: str
+    clips: int = 8
+    seed: int = 0
+    frames: int = 48
+    fps: float = 24.0
+    size: str = "256x256"
+    clips_per_shard: int = 4
+    backend: str = "raster"
+    smplx_model_dir: str | None = None
+    run_name: str | None = None
+    scene: SceneConfig = field(default_factory=SceneConfig)
+
+    @property
+    def width(self) -> int:
+        return parse_size(self.size)[0]
+
+    @property
+    def height(self) -> int:
+        return parse_size(self.size)[1]
+
+    @property
+    def run(self) -> str:
+        """The run name used in sample keys (default: seed<seed>)."""
+        return self.run_name if self.run_name is not None else f"seed{self.seed}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_jsonable(self)
+
+
+FIELDS = tuple(f.name for f in dataclasses.fields(GenerateConfig))
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", str(text))
+    if not match:
+        raise ConfigError(f"size: expected WIDTHxHEIGHT with positive integers, e.g. 256x256, got {text!r}")
+    width, height = int(match.group(1)), int(match.group(2))
+    if not (1 <= width <= MAX_SIDE and 1 <= height <= MAX_SIDE):
+        raise ConfigError(f"size: width and height must be within 1..{MAX_SIDE}, got {width}x{height}")
+    return width, height
+
+
+def _check(config: GenerateConfig) -> GenerateConfig:
+    def integer(name: str, low: int, high: int) -> None:
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ConfigError(f"{name}: expected an integer in {low}..{high}, got {value!r}")
+
+    if not isinstance(config.out, str) or not config.out.strip():
+        raise ConfigError("out: expected an output directory path")
+    integer("clips", 1, 10**8)
+    integer("seed", 0, 2**63 - 1)
+    integer("frames", 1, MAX_FRAMES)
+    integer("clips_per_shard", 1, 100_000)
+    if isinstance(config.fps, bool) or not isinstance(config.fps, (int, float)) or not 1.0 <= config.fps <= 240.0:
+        raise ConfigError(f"fps: expected a number in 1..240, got {config.fps!r}")
+    width, height = parse_size(config.size)
+    if config.frames * width * height * 9 > MAX_CLIP_BYTES:
+        need = config.frames * width * height * 9 / 2**30
+        raise ConfigError(f"frames x size: one clip would need {need:.1f} GiB of memory (limit {MAX_CLIP_BYTES >> 30})")
+    if config.backend not in BACKENDS:
+        raise ConfigError(f"backend: expected one of {list(BACKENDS)}, got {config.backend!r}")
+    if config.run_name is not None and not RUN_NAME_PATTERN.match(str(config.run_name)):
+        raise ConfigError(f"run_name: expected 1-64 letters, digits, '_' or '-', got {config.run_name!r}")
+    return config
+
+
+def load_yaml_config(path: str | Path) -> dict[str, Any]:
+    """Read a YAML mapping with yaml.safe_load; errors name the file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read config file ({getattr(error, 'strerror', None) or error})") from error
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{path}: not valid YAML{where}") from error
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of config fields at the top level, got {type(data).__name__}")
+    return data
+
+
+def resolve_config(file_values: dict[str, Any], flag_values: dict[str, Any], source: str = "config") -> GenerateConfig:
+    """Defaults, then the file's values, then flags that were given (not None)."""
+    merged: dict[str, Any] = {}
+    for origin, values in ((source, file_values), ("flags", flag_values)):
+        for name, value in values.items():
+            if name not in FIELDS:
+                raise ConfigError(f"{origin}: unknown field {name!r} (expected one of {', '.join(FIELDS)})")
+            if value is not None:
+                merged[name] = value
+    if "out" not in merged:
+        raise ConfigError("out: missing (give --out DIR or 'out:' in the config file)")
+    if "size" in merged and isinstance(merged["size"], (list, tuple)) and len(merged["size"]) == 2:
+        merged["size"] = f"{merged['size'][0]}x{merged['size'][1]}"
+    if "size" in merged:
+        merged["size"] = str(merged["size"])
+    if "out" in merged:
+        merged["out"] = str(merged["out"])
+    if "smplx_model_dir" in merged:
+        merged["smplx_model_dir"] = str(merged["smplx_model_dir"])
+    scene = merged.pop("scene", None)
+    try:
+        scene_config = from_jsonable(SceneConfig, scene if scene is not None else {}, "scene")
+    except SpecError as error:
+        raise ConfigError(str(error)) from error
+    try:
+        config = GenerateConfig(**merged, scene=scene_config)
+    except TypeError as error:
+        raise ConfigError(str(error)) from error
+    return _check(config)
+
+
+def config_yaml(config: GenerateConfig) -> str:
+    """The resolved config as YAML (saved beside the shards)."""
+    return yaml.safe_dump(config.to_dict(), sort_keys=True)

@@ -1,0 +1,78 @@
+"""Ground-truth arrays of a rendered clip, as in the sample schema (shards.schema)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from motions.conventions import JOINT_VISIBILITY_TOLERANCE_M, NUM_BETAS, NUM_JOINTS, project_points
+from motions.motion import FRAME_PARAMETERS
+from render.frames import RenderedClip
+from scenes.scene import Scene
+
+
+def camera_arrays(scene: Scene) -> dict[str, np.ndarray]:
+    """camera.npz: K (T, 3, 3) and cam_from_world (T, 4, 4), float64."""
+    return {
+        "K": scene.camera.K.astype(np.float64),
+        "cam_from_world": scene.camera.cam_from_world.astype(np.float64),
+    }
+
+
+def joints_visibility(
+    uv: np.ndarray, z: np.ndarray, depth: np.ndarray, segmentation: np.ndarray, instance_id: int
+) -> np.ndarray:
+    """(T, J) bool: the joint projects inside the image, the person's own surface is at its pixel,
+    and that surface lies less than JOINT_VISIBILITY_TOLERANCE_M in front of the joint.
+
+    uv (T, J, 2) pixels and z (T, J) planar depth of the joints; depth (T, H, W) and
+    segmentation (T, H, W) as rendered.
+    """
+    frames, height, width = depth.shape
+    pixel = np.rint(uv).astype(np.int64)
+    inside = (z > 0) & (pixel[..., 0] >= 0) & (pixel[..., 0] < width) & (pixel[..., 1] >= 0) & (pixel[..., 1] < height)
+    u = np.clip(pixel[..., 0], 0, width - 1)
+    v = np.clip(pixel[..., 1], 0, height - 1)
+    t = np.arange(frames)[:, None]
+    own_surface = segmentation[t, v, u] == instance_id
+    not_behind = z - depth[t, v, u] <= JOINT_VISIBILITY_TOLERANCE_M
+    return inside & own_surface & not_behind
+
+
+def pose_arrays(scene: Scene, rendered: RenderedClip) -> dict[str, np.ndarray]:
+    """pose.npz: SMPL-X parameters, joints3d/2d, visibility and validity per person."""
+    people = scene.characters
+    frames = scene.num_frames
+
+    def stacked(values: list[np.ndarray], empty_shape: tuple[int, ...], dtype) -> np.ndarray:
+        return np.stack(values).astype(dtype) if values else np.zeros(empty_shape, dtype)
+
+    out = {
+        name: stacked([getattr(c.motion, name) for c in people], (0, frames, *tail), np.float32)
+        for name, tail in FRAME_PARAMETERS.items()
+    }
+    out["betas"] = stacked([c.motion.betas for c in people], (0, NUM_BETAS), np.float32)
+    joints3d, joints2d, visible, valid = [], [], [], []
+    K, cam_from_world = scene.camera.K, scene.camera.cam_from_world
+    for character in people:
+        joints = character.body.joints.astype(np.float32)
+        uv, z = project_points(K, cam_from_world, joints.astype(np.float64))
+        joints3d.append(joints)
+        joints2d.append(uv.astype(np.float32))
+        seen = joints_visibility(uv, z, rendered.depth, rendered.segmentation, character.instance_id)
+        visible.append(seen & character.body.joints_valid[None, :])
+        valid.append(character.body.joints_valid)
+    out["joints3d"] = stacked(joints3d, (0, frames, NUM_JOINTS, 3), np.float32)
+    out["joints2d"] = stacked(joints2d, (0, frames, NUM_JOINTS, 2), np.float32)
+    out["joints_visible"] = stacked(visible, (0, frames, NUM_JOINTS), bool)
+    out["joints_valid"] = stacked(valid, (0, NUM_JOINTS), bool)
+    out["instance_id"] = np.array([c.instance_id for c in people], dtype=np.int32)
+    return out
+
+
+def objects_arrays(scene: Scene) -> dict[str, np.ndarray]:
+    """objects.npz: world_from_object (O, T, 4, 4) float64 and instance_id (O,) int32."""
+    poses = [o.world_from_object for o in scene.objects]
+    return {
+        "world_from_object": np.stack(poses).astype(np.float64) if poses else np.zeros((0, scene.num_frames, 4, 4)),
+        "instance_id": np.array([o.instance_id for o in scene.objects], dtype=np.int32),
+    }

@@ -1,0 +1,125 @@
+"""``worldclips preview``: an mp4 and a PNG contact sheet per clip, four panels side by side:
+RGB | depth colour map | segmentation | skeleton overlay (joints2d on RGB, hollow = occluded).
+"""
+
+from __future__ import annotations
+
+import colorsys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from motions.conventions import SMPLX_PARENTS
+from shards.reader import DecodedSample, iter_samples
+from shards.video import encode_mp4
+
+SHEET_FRAMES = 6
+BODY_JOINTS = 22  # pelvis .. wrists; fingers are drawn as dots only
+
+
+def turbo(x: np.ndarray) -> np.ndarray:
+    """Google's Turbo colour map, polynomial approximation: x in [0, 1] -> (..., 3) uint8."""
+    x = np.clip(x, 0.0, 1.0)[..., None]
+    r = (0.13572138, 4.61539260, -42.66032258, 132.13108234, -152.94239396, 59.28637943)
+    g = (0.09140261, 2.19418839, 4.84296658, -14.18503333, 4.27729857, 2.82956604)
+    b = (0.10667330, 12.64194608, -60.58204836, 110.36276771, -89.90310912, 27.34824973)
+    channels = [sum(c * x**i for i, c in enumerate(coeffs)) for coeffs in (r, g, b)]
+    return (np.clip(np.concatenate(channels, axis=-1), 0, 1) * 255).astype(np.uint8)
+
+
+def depth_colors(depth: np.ndarray) -> np.ndarray:
+    """(T, H, W) metres -> (T, H, W, 3) uint8, near = warm, per-clip range, black where no surface."""
+    valid = depth > 0
+    if not valid.any():
+        return np.zeros((*depth.shape, 3), np.uint8)
+    inverse = np.where(valid, 1.0 / np.where(valid, depth, 1.0), 0.0)
+    low, high = np.percentile(inverse[valid], [1, 99])
+    colors = turbo((inverse - low) / max(high - low, 1e-9))
+    colors[~valid] = 0
+    return colors
+
+
+def instance_colors(segmentation: np.ndarray) -> np.ndarray:
+    """(T, H, W) ids -> (T, H, W, 3) uint8, a distinct hue per id (golden-ratio spacing), black for 0."""
+    ids = np.unique(segmentation)
+    palette = np.zeros((int(ids.max()) + 1, 3), np.uint8)
+    for i in ids[ids > 0]:
+        palette[i] = [int(255 * c) for c in colorsys.hsv_to_rgb((i * 0.618034) % 1.0, 0.65, 0.95)]
+    return palette[segmentation]
+
+
+def skeleton_overlay(rgb: np.ndarray, pose: dict[str, np.ndarray]) -> np.ndarray:
+    """(T, H, W, 3) frames with every person's joints2d drawn on them."""
+    frames = []
+    height = rgb.shape[1]
+    radius = max(1, height // 128)
+    for t, frame in enumerate(rgb):
+        image = Image.fromarray(frame)
+        draw = ImageDraw.Draw(image)
+        for person in range(pose["joints2d"].shape[0]):
+            color = tuple(int(255 * c) for c in colorsys.hsv_to_rgb((person * 0.27 + 0.1) % 1.0, 0.9, 1.0))
+            uv = pose["joints2d"][person, t]
+            visible = pose["joints_visible"][person, t]
+            valid = pose["joints_valid"][person]
+            for child, parent in enumerate(SMPLX_PARENTS[:BODY_JOINTS]):
+                if parent >= 0 and valid[child] and valid[parent] and (uv[[child, parent]] >= 0).all():
+                    draw.line([tuple(uv[parent]), tuple(uv[child])], fill=color, width=max(1, radius))
+            for joint in np.nonzero(valid)[0]:
+                u, v = uv[joint]
+                if u < 0 and v < 0:
+                    continue
+                box = [u - radius, v - radius, u + radius, v + radius]
+                draw.ellipse(box, fill=color if visible[joint] else None, outline=(255, 255, 255) if visible[joint] else color)
+        frames.append(np.asarray(image))
+    return np.stack(frames)
+
+
+def panels(sample: DecodedSample) -> np.ndarray:
+    """(T, H, 4W, 3) uint8: RGB | depth | segmentation | skeleton."""
+    return np.concatenate(
+        [sample.rgb, depth_colors(sample.depth), instance_colors(sample.segmentation), skeleton_overlay(sample.rgb, sample.pose)],
+        axis=2,
+    )
+
+
+def contact_sheet(sample: DecodedSample, strip: np.ndarray) -> Image.Image:
+    """A PNG-ready sheet: SHEET_FRAMES evenly spaced frames, one row each, with a caption."""
+    count = strip.shape[0]
+    rows = np.unique(np.linspace(0, count - 1, min(SHEET_FRAMES, count)).round().astype(int))
+    caption_height = 18
+    sheet = Image.new("RGB", (strip.shape[2], caption_height + strip.shape[1] * len(rows)), (20, 20, 20))
+    params = sample.meta.get("scenario_params", {})
+    caption = (
+        f"{sample.key}  camera={params.get('camera_family')}  people={params.get('num_people')}  "
+        f"props={params.get('num_props')}  frames={count}@{sample.meta.get('fps')}fps  RGB | depth | segmentation | skeleton"
+    )
+    ImageDraw.Draw(sheet).text((4, 3), caption, fill=(235, 235, 235))
+    for row, t in enumerate(rows):
+        tile = Image.fromarray(strip[t])
+        ImageDraw.Draw(tile).text((3, 2), f"t={t}", fill=(255, 255, 255))
+        sheet.paste(tile, (0, caption_height + row * strip.shape[1]))
+    return sheet
+
+
+def _even(frames: np.ndarray) -> np.ndarray:
+    """Pad to even height and width (edge replicate) so the preview plays in every player."""
+    pad_h, pad_w = frames.shape[1] % 2, frames.shape[2] % 2
+    return np.pad(frames, ((0, 0), (0, pad_h), (0, pad_w), (0, 0)), mode="edge") if pad_h or pad_w else frames
+
+
+def write_previews(dataset: str | Path, out: str | Path, max_clips: int | None = None) -> list[Path]:
+    """Write ``<out>/<key>.mp4`` and ``<out>/<key>.png`` for the first ``max_clips`` clips."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for index, sample in enumerate(iter_samples(dataset)):
+        if max_clips is not None and index >= max_clips:
+            break
+        strip = panels(sample)
+        video = out / f"{sample.key}.mp4"
+        video.write_bytes(encode_mp4(_even(strip), float(sample.meta["fps"])))
+        sheet = out / f"{sample.key}.png"
+        contact_sheet(sample, strip).save(sheet)
+        written += [video, sheet]
+    return written

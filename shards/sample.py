@@ -1,0 +1,105 @@
+"""One clip -> one WebDataset sample (dict of member name -> bytes), and back.
+
+Encoding is deterministic (fixed zip timestamps, no pickles) and decoding never unpickles:
+arrays are read with ``allow_pickle=False``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import numpy as np
+
+from scenes.build import instance_ids
+from scenes.scene import Scene
+from scenes.serialization import to_jsonable
+from scenes.spec import ClipSpec
+from render.frames import RenderedClip
+from shards import ground_truth
+from shards.schema import CONVENTIONS, META_MEMBER, SCHEMA_VERSION, VIDEO_MEMBER
+from shards.video import encode_mp4
+
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    """An npz archive (stored, not compressed) with fixed timestamps, members in sorted order."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, mode="w", compression=zipfile.ZIP_STORED) as archive:
+        for name in sorted(arrays):
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=ZIP_EPOCH)
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, npy_bytes(arrays[name]))
+    return buffer.getvalue()
+
+
+def load_npy(data: bytes, member: str = "array") -> np.ndarray:
+    try:
+        return np.load(io.BytesIO(data), allow_pickle=False)
+    except Exception as error:
+        raise ValueError(f"{member}: not a readable .npy array ({error})") from error
+
+
+def load_npz(data: bytes, member: str = "archive") -> dict[str, np.ndarray]:
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+            return {name: archive[name] for name in archive.files}
+    except Exception as error:
+        raise ValueError(f"{member}: not a readable .npz archive ({error})") from error
+
+
+def scenario_params(spec: ClipSpec) -> dict:
+    """A short summary of the choices that define the scenario (the full spec is stored too)."""
+    return {
+        "camera_family": spec.camera.path.family,
+        "fov_deg": spec.camera.fov_deg,
+        "num_people": len(spec.characters),
+        "people_motion": ["walk" if c.walk is not None else "idle" for c in spec.characters],
+        "num_props": len(spec.props),
+        "prop_categories": [p.category for p in spec.props],
+    }
+
+
+def build_meta(key: str, run: str, spec: ClipSpec, scene: Scene, body_model: str, renderer: str, versions: dict) -> dict:
+    ids = instance_ids(spec)
+    assert all(ids[row["name"]] == row["id"] for row in scene.instances())
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "clip_id": key,
+        "run": run,
+        "run_seed": spec.run_seed,
+        "clip_index": spec.clip_index,
+        "fps": spec.fps,
+        "num_frames": spec.num_frames,
+        "width": spec.width,
+        "height": spec.height,
+        "scenario": spec.scenario,
+        "scenario_params": scenario_params(spec),
+        "spec": to_jsonable(spec),
+        "instances": scene.instances(),
+        "body_model": body_model,
+        "renderer": renderer,
+        "conventions": CONVENTIONS,
+        "versions": versions,
+    }
+
+
+def encode_sample(meta: dict, scene: Scene, rendered: RenderedClip) -> dict[str, bytes]:
+    """All members of one sample, keyed by member name (without the sample key)."""
+    return {
+        META_MEMBER: json.dumps(meta, sort_keys=True, indent=1).encode(),
+        VIDEO_MEMBER: encode_mp4(rendered.rgb, scene.fps),
+        "depth.npy": npy_bytes(rendered.depth.astype(np.float32)),
+        "seg.npy": npy_bytes(rendered.segmentation.astype(np.uint16)),
+        "camera.npz": npz_bytes(ground_truth.camera_arrays(scene)),
+        "pose.npz": npz_bytes(ground_truth.pose_arrays(scene, rendered)),
+        "objects.npz": npz_bytes(ground_truth.objects_arrays(scene)),
+    }

@@ -1,0 +1,111 @@
+"""Sample schema v1: the members of one WebDataset sample (one clip), their dtypes and shapes.
+
+Shapes use symbols: T frames, H height, W width, P persons, O objects (ground and props);
+integers are literal sizes. docs/conventions.md carries the same table (checked by a test).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+SCHEMA_VERSION = 1
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]+-\d{8}$")
+RUN_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+SHARD_PATTERN = re.compile(r"^shard-\d{6}\.tar$")
+MANIFEST_NAME = "manifest.json"
+CONFIG_NAME = "config.yaml"
+# The conventions every meta.json restates (docs/conventions.md quotes them verbatim).
+CONVENTIONS = {
+    "world": "right-handed, +Z up, ground z=0, metres, seconds, radians",
+    "camera": "OpenCV (+X right, +Y down, +Z forward), K in pixels, integer pixel coordinates are pixel centres",
+    "depth": "planar camera z, float32 metres, 0 = no surface",
+    "segmentation": "uint16 instance ids, 0 = no object",
+    "smplx": "axis-angle, no hand PCA, flat_hand_mean=true, Z-up world (AMASS style), 55 joints",
+    "transforms": "a_from_b maps points in frame b to frame a",
+}
+
+
+@dataclass(frozen=True)
+class ArraySpec:
+    """dtype (numpy name), shape (symbols or ints) and meaning of one array."""
+
+    dtype: str
+    shape: tuple[str | int, ...]
+    description: str
+
+
+# Members stored as a single .npy array.
+NPY_MEMBERS: dict[str, ArraySpec] = {
+    "depth.npy": ArraySpec("float32", ("T", "H", "W"), "planar camera z in metres, 0 where no surface"),
+    "seg.npy": ArraySpec("uint16", ("T", "H", "W"), "instance id per pixel, 0 where no object"),
+}
+
+# Members stored as .npz archives of named arrays.
+NPZ_MEMBERS: dict[str, dict[str, ArraySpec]] = {
+    "camera.npz": {
+        "K": ArraySpec("float64", ("T", 3, 3), "intrinsics in pixels, pixel centres at integers"),
+        "cam_from_world": ArraySpec("float64", ("T", 4, 4), "OpenCV extrinsics"),
+    },
+    "pose.npz": {
+        "global_orient": ArraySpec("float32", ("P", "T", 3), "pelvis axis-angle, Z-up world"),
+        "body_pose": ArraySpec("float32", ("P", "T", 21, 3), "body joints axis-angle"),
+        "left_hand_pose": ArraySpec("float32", ("P", "T", 15, 3), "axis-angle, relative to the flat hand"),
+        "right_hand_pose": ArraySpec("float32", ("P", "T", 15, 3), "axis-angle, relative to the flat hand"),
+        "jaw_pose": ArraySpec("float32", ("P", "T", 3), "axis-angle"),
+        "leye_pose": ArraySpec("float32", ("P", "T", 3), "axis-angle"),
+        "reye_pose": ArraySpec("float32", ("P", "T", 3), "axis-angle"),
+        "betas": ArraySpec("float32", ("P", 10), "shape coefficients"),
+        "expression": ArraySpec("float32", ("P", "T", 10), "expression coefficients"),
+        "transl": ArraySpec("float32", ("P", "T", 3), "metres; pelvis = transl + rest pelvis"),
+        "joints3d": ArraySpec("float32", ("P", "T", 55, 3), "SMPL-X joints in the world, metres"),
+        "joints2d": ArraySpec("float32", ("P", "T", 55, 2), "pixels; -1 where the joint is behind the camera"),
+        "joints_visible": ArraySpec("bool", ("P", "T", 55), "in the image and not occluded"),
+        "joints_valid": ArraySpec("bool", ("P", 55), "the body model gives the joint exactly"),
+        "instance_id": ArraySpec("int32", ("P",), "segmentation id of each person"),
+    },
+    "objects.npz": {
+        "world_from_object": ArraySpec("float64", ("O", "T", 4, 4), "rigid pose of the ground and every prop"),
+        "instance_id": ArraySpec("int32", ("O",), "segmentation id of each object"),
+    },
+}
+
+VIDEO_MEMBER = "rgb.mp4"
+META_MEMBER = "meta.json"
+MEMBERS: tuple[str, ...] = tuple(sorted([META_MEMBER, VIDEO_MEMBER, *NPY_MEMBERS, *NPZ_MEMBERS]))
+
+# Fields every meta.json carries.
+META_FIELDS: tuple[str, ...] = (
+    "schema_version", "clip_id", "run", "run_seed", "clip_index", "fps", "num_frames", "width", "height",
+    "scenario", "scenario_params", "spec", "instances", "body_model", "renderer", "conventions", "versions",
+)  # fmt: skip
+INSTANCE_FIELDS: tuple[str, ...] = ("id", "name", "category", "dynamic", "kind")
+
+
+def resolve_shape(shape: tuple[str | int, ...], sizes: dict[str, int]) -> tuple[int, ...]:
+    """Replace shape symbols by their sizes, e.g. ("T", 3) with {"T": 48} -> (48, 3)."""
+    return tuple(sizes[d] if isinstance(d, str) else d for d in shape)
+
+
+def sample_key(run: str, clip_index: int) -> str:
+    """``<run>-<index:08d>``: no dots, so WebDataset keeps the key whole."""
+    if not RUN_NAME_PATTERN.match(run):
+        raise ValueError(f"run_name: expected 1-64 letters, digits, '_' or '-', got {run!r}")
+    if not 0 <= clip_index < 10**8:
+        raise ValueError(f"clip index: expected 0..99999999, got {clip_index}")
+    return f"{run}-{clip_index:08d}"
+
+
+def shard_name(index: int) -> str:
+    return f"shard-{index:06d}.tar"
+
+
+def schema_table() -> str:
+    """The markdown table of every array member (embedded in docs/conventions.md)."""
+    rows = ["| member | array | dtype | shape | meaning |", "|---|---|---|---|---|"]
+    for member, spec in NPY_MEMBERS.items():
+        rows.append(f"| {member} | | {spec.dtype} | ({', '.join(map(str, spec.shape))}) | {spec.description} |")
+    for member, arrays in NPZ_MEMBERS.items():
+        for name, spec in arrays.items():
+            rows.append(f"| {member} | {name} | {spec.dtype} | ({', '.join(map(str, spec.shape))}) | {spec.description} |")
+    return "\n".join(rows)

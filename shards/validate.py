@@ -1,0 +1,230 @@
+"""``worldclips validate``: re-check every shard and sample of a dataset against the schema.
+
+Checks the manifest (every listed shard present with its size, sha256, sample count and keys;
+no unlisted or temporary files), then every sample: members, dtypes, shapes, finite values,
+instance ids, depth/segmentation agreement, rigid camera and object transforms, joints2d
+against the projection of joints3d, visibility against the rendered segmentation, and that the
+video decodes to the right number and size of frames. Reading never unpickles anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tarfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from motions.conventions import MIN_PROJECTION_DEPTH_M, PROJECTION_UNDEFINED, project_points
+from shards.reader import ShardFormatError, read_shard
+from shards.sample import load_npy, load_npz
+from shards.schema import (
+    INSTANCE_FIELDS,
+    KEY_PATTERN,
+    MANIFEST_NAME,
+    MEMBERS,
+    META_FIELDS,
+    META_MEMBER,
+    NPY_MEMBERS,
+    NPZ_MEMBERS,
+    SCHEMA_VERSION,
+    SHARD_PATTERN,
+    VIDEO_MEMBER,
+    resolve_shape,
+)
+from shards.video import decode_mp4
+from shards.writer import TEMP_PREFIX
+
+PROJECTION_TOLERANCE_PX = 1e-2
+RIGID_TOLERANCE = 1e-6
+
+
+@dataclass
+class ValidationReport:
+    """Errors found (one line each) and what was checked."""
+
+    errors: list[str] = field(default_factory=list)
+    shards: int = 0
+    samples: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class SampleError(ValueError):
+    """One problem with one member of a sample."""
+
+
+def _check_array(member: str, name: str, array: np.ndarray, dtype: str, shape: tuple[int, ...]) -> None:
+    where = f"{member}/{name}" if name else member
+    if array.dtype != np.dtype(dtype):
+        raise SampleError(f"{where}: dtype {array.dtype}, expected {dtype}")
+    if array.shape != shape:
+        raise SampleError(f"{where}: shape {array.shape}, expected {shape}")
+    if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+        raise SampleError(f"{where}: contains NaN or infinite values")
+
+
+def _check_rigid(where: str, transforms: np.ndarray) -> None:
+    if transforms.size == 0:
+        return
+    rotation = transforms[..., :3, :3]
+    orthogonality = np.abs(np.swapaxes(rotation, -1, -2) @ rotation - np.eye(3)).max()
+    if orthogonality > RIGID_TOLERANCE or np.abs(np.linalg.det(rotation) - 1).max() > RIGID_TOLERANCE:
+        raise SampleError(f"{where}: rotation part is not a proper rotation")
+    if np.abs(transforms[..., 3, :] - [0, 0, 0, 1]).max() > 0:
+        raise SampleError(f"{where}: last row is not [0, 0, 0, 1]")
+
+
+def _check_meta(key: str, raw: bytes) -> dict:
+    try:
+        meta = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise SampleError(f"{META_MEMBER}: not valid JSON ({error})") from error
+    if not isinstance(meta, dict):
+        raise SampleError(f"{META_MEMBER}: expected a JSON object")
+    missing = [name for name in META_FIELDS if name not in meta]
+    if missing:
+        raise SampleError(f"{META_MEMBER}: missing fields {missing}")
+    if meta["schema_version"] != SCHEMA_VERSION:
+        raise SampleError(f"{META_MEMBER}: schema_version {meta['schema_version']!r}, expected {SCHEMA_VERSION}")
+    if meta["clip_id"] != key:
+        raise SampleError(f"{META_MEMBER}: clip_id {meta['clip_id']!r} differs from the sample key")
+    for name in ("num_frames", "width", "height"):
+        if not isinstance(meta[name], int) or meta[name] < 1:
+            raise SampleError(f"{META_MEMBER}: {name} must be a positive integer, got {meta[name]!r}")
+    ids = []
+    for row in meta["instances"]:
+        if not isinstance(row, dict) or any(f not in row for f in INSTANCE_FIELDS):
+            raise SampleError(f"{META_MEMBER}: instance rows need fields {list(INSTANCE_FIELDS)}, got {row!r}")
+        if not isinstance(row["id"], int) or not 1 <= row["id"] <= 65535:
+            raise SampleError(f"{META_MEMBER}: instance id {row['id']!r} outside 1..65535")
+        ids.append(row["id"])
+    if len(set(ids)) != len(ids):
+        raise SampleError(f"{META_MEMBER}: duplicate instance ids")
+    return meta
+
+
+def check_sample(key: str, members: dict[str, bytes], decode_video: bool = True) -> None:
+    """Raise SampleError on the first problem found in one sample."""
+    if not KEY_PATTERN.match(key):
+        raise SampleError(f"key {key!r} does not match <run>-<8 digits>")
+    names = set(members)
+    if names != set(MEMBERS):
+        raise SampleError(f"members {sorted(names)}, expected {list(MEMBERS)}")
+    meta = _check_meta(key, members[META_MEMBER])
+    persons = [r["id"] for r in meta["instances"] if r["kind"] == "person"]
+    objects = [r["id"] for r in meta["instances"] if r["kind"] == "object"]
+    sizes = {"T": meta["num_frames"], "H": meta["height"], "W": meta["width"], "P": len(persons), "O": len(objects)}
+    arrays = {name: load_npy(members[name], name) for name in NPY_MEMBERS}
+    for name, spec in NPY_MEMBERS.items():
+        _check_array(name, "", arrays[name], spec.dtype, resolve_shape(spec.shape, sizes))
+    depth, seg = arrays["depth.npy"], arrays["seg.npy"]
+    if depth.min() < 0:
+        raise SampleError("depth.npy: negative depth")
+    unknown = sorted(set(np.unique(seg).tolist()) - {0} - set(persons) - set(objects))
+    if unknown:
+        raise SampleError(f"seg.npy: ids {unknown[:5]} are not in the instance table")
+    if np.any((depth == 0) != (seg == 0)):
+        raise SampleError("depth.npy/seg.npy: depth is 0 exactly where segmentation is 0, but they disagree")
+    npz = {member: load_npz(members[member], member) for member in NPZ_MEMBERS}
+    for member, specs in NPZ_MEMBERS.items():
+        if set(npz[member]) != set(specs):
+            raise SampleError(f"{member}: arrays {sorted(npz[member])}, expected {sorted(specs)}")
+        for name, spec in specs.items():
+            _check_array(member, name, npz[member][name], spec.dtype, resolve_shape(spec.shape, sizes))
+    camera, pose, objs = npz["camera.npz"], npz["pose.npz"], npz["objects.npz"]
+    K = camera["K"]
+    if np.any(K[:, 0, 0] <= 0) or np.any(K[:, 1, 1] <= 0) or np.any(K[:, 2] != [0, 0, 1]) or np.any(K[:, 1, 0] != 0):
+        raise SampleError("camera.npz/K: expected positive focal lengths and rows [fx s cx; 0 fy cy; 0 0 1]")
+    _check_rigid("camera.npz/cam_from_world", camera["cam_from_world"])
+    _check_rigid("objects.npz/world_from_object", objs["world_from_object"])
+    if sorted(objs["instance_id"].tolist()) != sorted(objects):
+        raise SampleError("objects.npz/instance_id: differs from the objects in the instance table")
+    if sorted(pose["instance_id"].tolist()) != sorted(persons):
+        raise SampleError("pose.npz/instance_id: differs from the persons in the instance table")
+    _check_joints(pose, K, camera["cam_from_world"], seg)
+    if decode_video:
+        try:
+            video = decode_mp4(members[VIDEO_MEMBER])
+        except Exception as error:
+            raise SampleError(f"{VIDEO_MEMBER}: cannot decode ({error})") from error
+        expected = (sizes["T"], sizes["H"], sizes["W"], 3)
+        if video.shape != expected:
+            raise SampleError(f"{VIDEO_MEMBER}: decodes to {video.shape}, expected {expected}")
+
+
+def _check_joints(pose: dict, K: np.ndarray, cam_from_world: np.ndarray, seg: np.ndarray) -> None:
+    frames, height, width = seg.shape
+    for person, instance in enumerate(pose["instance_id"]):
+        joints3d = pose["joints3d"][person].astype(np.float64)
+        uv, z = project_points(K, cam_from_world, joints3d)
+        stored = pose["joints2d"][person].astype(np.float64)
+        defined = z > MIN_PROJECTION_DEPTH_M
+        error = np.abs(stored - uv)[defined]
+        if error.size and error.max() > PROJECTION_TOLERANCE_PX:
+            raise SampleError(f"pose.npz/joints2d: differs from the projection of joints3d by {error.max():.4f} px")
+        if np.any(stored[~defined] != PROJECTION_UNDEFINED):
+            raise SampleError("pose.npz/joints2d: joints behind the camera must be -1")
+        visible = pose["joints_visible"][person]
+        if np.any(visible & ~pose["joints_valid"][person][None, :]):
+            raise SampleError("pose.npz/joints_visible: a joint marked invalid is marked visible")
+        t, j = np.nonzero(visible)
+        pixel = np.rint(stored[t, j]).astype(np.int64)
+        inside = (pixel[:, 0] >= 0) & (pixel[:, 0] < width) & (pixel[:, 1] >= 0) & (pixel[:, 1] < height)
+        if not np.all(inside):
+            raise SampleError("pose.npz/joints_visible: a visible joint projects outside the image")
+        if np.any(seg[t, pixel[:, 1], pixel[:, 0]] != instance):
+            raise SampleError("pose.npz/joints_visible: a visible joint's pixel belongs to another instance")
+
+
+def validate_dataset(directory: str | Path, decode_video: bool = True) -> ValidationReport:
+    """Check a dataset directory; never raises on bad data, reports it instead."""
+    directory = Path(directory)
+    report = ValidationReport()
+    manifest_path = directory / MANIFEST_NAME
+    if not directory.is_dir():
+        report.errors.append(f"{directory}: not a directory")
+        return report
+    try:
+        manifest = json.loads(manifest_path.read_text())
+        listed = {entry["name"]: entry for entry in manifest["shards"]}
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        report.errors.append(f"{MANIFEST_NAME}: missing or unreadable ({error}); the run did not finish")
+        return report
+    for leftover in directory.glob(f"{TEMP_PREFIX}*"):
+        report.errors.append(f"{leftover.name}: temporary file left behind by an interrupted writer")
+    for path in sorted(directory.iterdir()):
+        if SHARD_PATTERN.match(path.name) and path.name not in listed:
+            report.errors.append(f"{path.name}: shard not listed in the manifest")
+    seen_keys: set[str] = set()
+    for name, entry in sorted(listed.items()):
+        path = directory / name
+        if not path.is_file():
+            report.errors.append(f"{name}: listed in the manifest but missing")
+            continue
+        data = path.read_bytes()
+        if len(data) != entry.get("bytes") or hashlib.sha256(data).hexdigest() != entry.get("sha256"):
+            report.errors.append(f"{name}: size or sha256 differs from the manifest (corrupt or truncated)")
+            continue
+        report.shards += 1
+        try:
+            samples = read_shard(path)
+        except (tarfile.TarError, ShardFormatError) as error:
+            report.errors.append(f"{name}: unreadable tar ({error})")
+            continue
+        if list(samples) != list(entry.get("keys", [])) or len(samples) != entry.get("samples"):
+            report.errors.append(f"{name}: sample keys differ from the manifest")
+        for key, members in samples.items():
+            if key in seen_keys:
+                report.errors.append(f"{name}: {key}: duplicate sample key")
+            seen_keys.add(key)
+            try:
+                check_sample(key, members, decode_video=decode_video)
+                report.samples += 1
+            except (SampleError, ValueError) as error:
+                report.errors.append(f"{name}: {key}: {error}")
+    return report

@@ -1,0 +1,3 @@
+from worldclips.cli import main
+
+raise SystemExit(main())

@@ -72,7 +72,7 @@ class SmplxBody:
 
         frames = next(iter(params.values())).shape[0]
         layer = self._layer(frames)
-        tensors = {k: torch.as_tensor(v.reshape(frames, -1), dtype=torch.float32) for k, v in params.items()}
+        tensors = {k: torch.from_numpy(np.array(v, dtype=np.float32).reshape(frames, -1)) for k, v in params.items()}
         beta_tensor = torch.as_tensor(np.broadcast_to(betas, (frames, NUM_BETAS)).copy(), dtype=torch.float32)
         with torch.no_grad():
             output = layer(betas=beta_tensor, return_verts=True, **tensors)

@@ -20,6 +20,7 @@ from motions.conventions import NUM_BETAS, NUM_JOINTS, SMPLX_JOINT_NAMES, joint_
 from motions.motion import MotionClip
 
 MISSING_JOINTS = ("jaw", "left_eye_smplhf", "right_eye_smplhf")
+MODEL_CACHE_SIZE = 8
 
 
 def _smplx_name(mannequin_name: str) -> str:
@@ -34,6 +35,7 @@ class MannequinBody:
 
     def __init__(self, kind: str = "wooden") -> None:
         self._kind = kind
+        self._models: dict[bytes, Mannequin] = {}
         model = Mannequin(kind, flat_hand_mean=True)
         if not model.skinned:
             raise ValueError(f"mannequin kind {kind!r} is not skinned; use 'wooden'")
@@ -46,10 +48,16 @@ class MannequinBody:
             raise RuntimeError("mannequin-x joint names no longer map onto SMPL-X; check the pinned version")
 
     def _model(self, betas: np.ndarray) -> Mannequin:
+        """The mannequin of one identity; the last few are kept (skeleton() and pose() share them)."""
         betas = np.asarray(betas, dtype=np.float32)
         if betas.shape != (NUM_BETAS,):
             raise ValueError(f"betas: expected shape ({NUM_BETAS},), got {betas.shape}")
-        return Mannequin(self._kind, shape=betas, flat_hand_mean=True)
+        key = betas.tobytes()
+        if key not in self._models:
+            if len(self._models) >= MODEL_CACHE_SIZE:
+                self._models.pop(next(iter(self._models)))
+            self._models[key] = Mannequin(self._kind, shape=betas, flat_hand_mean=True)
+        return self._models[key]
 
     def _smplx_joints(self, mannequin_joints: np.ndarray) -> np.ndarray:
         """(..., 54, 3) mannequin joints -> (..., 55, 3) SMPL-X order, missing joints at the head."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from motions.idle import IdleParams
+from motions.path import SmoothPath
 from motions.walk import WalkParams, walk_path_length
 from scenes import meshes
 from scenes.scene import Lighting, Material
@@ -31,7 +32,7 @@ from scenes.spec import (
 )
 
 PATH_CLEARANCE_M = 1.0  # minimum distance between two characters' paths
-BODY_RADIUS_M = 0.45  # clearance kept between a walking path and a prop or camera
+BODY_RADIUS_M = 0.55  # clearance kept between a walking path and a prop or camera
 CAMERA_PROP_CLEARANCE_M = 0.4
 MIN_CAMERA_HEIGHT_M = 0.4
 ATTEMPTS = 60
@@ -93,19 +94,10 @@ def _material(rng: np.random.Generator, patterns: tuple[str, ...]) -> Material:
     )
 
 
-def polyline_points(waypoints: np.ndarray, length: float, spacing: float = 0.05) -> np.ndarray:
-    """(N, 2) points every ``spacing`` metres along a polyline, extended straight past its end to ``length``."""
-    segments = np.diff(waypoints, axis=0)
-    seg_len = np.linalg.norm(segments, axis=1)
-    covered = seg_len.sum()
-    if length > covered:
-        extension = waypoints[-1] + segments[-1] / seg_len[-1] * (length - covered + spacing)
-        waypoints = np.vstack([waypoints, extension])
-        segments = np.diff(waypoints, axis=0)
-        seg_len = np.linalg.norm(segments, axis=1)
-    cumulative = np.concatenate([[0.0], np.cumsum(seg_len)])
-    s = np.arange(0.0, length + spacing, spacing)
-    return np.stack([np.interp(s, cumulative, waypoints[:, i]) for i in range(2)], axis=-1)
+def path_points(waypoints: np.ndarray, length: float, spacing: float = 0.05) -> np.ndarray:
+    """(N, 2) points every ``spacing`` metres along the walker's rounded path, up to ``length``."""
+    points, _ = SmoothPath.from_waypoints(np.asarray(waypoints)).evaluate(np.arange(0.0, length + spacing, spacing))
+    return points
 
 
 def _min_distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -130,7 +122,7 @@ def _sample_walk(rng, config: SceneConfig, fps: float, num_frames: int) -> tuple
         points.append(points[-1] + segment * np.array([np.cos(heading), np.sin(heading)]))
     waypoints = tuple(tuple(round(float(c), 4) for c in p) for p in points)
     params = WalkParams(waypoints=waypoints, speed_keys=speeds, phase=params.phase, step_width=round(float(rng.uniform(0.12, 0.2)), 3))
-    return params, polyline_points(np.asarray(waypoints), length)
+    return params, path_points(np.asarray(waypoints), length)
 
 
 def _sample_characters(rng, config: SceneConfig, fps: float, num_frames: int):

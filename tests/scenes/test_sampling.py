@@ -1,0 +1,138 @@
+"""Sampled scenes: deterministic, JSON round-trip, and physically sane (checked on the built scene)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from motions.mannequin_body import MannequinBody
+from motions.conventions import transform_points
+from scenes.build import build_scene
+from scenes.sampling import SceneConfig, sample_clip_spec
+from scenes.serialization import SpecError
+from scenes.spec import ClipSpec
+
+FPS, FRAMES, SIZE = 24.0, 48, (64, 48)
+SEEDS = range(12)
+
+
+@pytest.fixture(scope="module")
+def body():
+    return MannequinBody()
+
+
+@pytest.fixture(scope="module")
+def scenes(body):
+    out = []
+    for index in SEEDS:
+        spec = sample_clip_spec(SceneConfig(), 7, index, FPS, FRAMES, *SIZE)
+        out.append((spec, build_scene(spec, body)))
+    return out
+
+
+def test_same_seed_same_spec_and_json_round_trip():
+    a = sample_clip_spec(SceneConfig(), 3, 5, FPS, FRAMES, *SIZE)
+    b = sample_clip_spec(SceneConfig(), 3, 5, FPS, FRAMES, *SIZE)
+    assert a.to_json() == b.to_json()
+    assert ClipSpec.from_json(a.to_json()) == a
+    assert sample_clip_spec(SceneConfig(), 3, 6, FPS, FRAMES, *SIZE).to_json() != a.to_json()
+    assert sample_clip_spec(SceneConfig(), 4, 5, FPS, FRAMES, *SIZE).to_json() != a.to_json()
+
+
+def test_spec_json_rejects_unknown_and_bad_fields():
+    data = json.loads(sample_clip_spec(SceneConfig(), 0, 0, FPS, FRAMES, *SIZE).to_json())
+    data["camera"]["zoom"] = 2
+    with pytest.raises(SpecError, match=r"ClipSpec.camera: unknown field 'zoom'"):
+        ClipSpec.from_json(json.dumps(data))
+    data = json.loads(sample_clip_spec(SceneConfig(), 0, 0, FPS, FRAMES, *SIZE).to_json())
+    data["num_frames"] = 0
+    with pytest.raises(SpecError, match="num_frames"):
+        ClipSpec.from_json(json.dumps(data))
+    data = json.loads(sample_clip_spec(SceneConfig(), 0, 0, FPS, FRAMES, *SIZE).to_json())
+    data["camera"]["path"]["family"] = "drone"
+    with pytest.raises(SpecError, match="family"):
+        ClipSpec.from_json(json.dumps(data))
+
+
+def test_counts_families_and_ids(scenes):
+    config = SceneConfig()
+    families = set()
+    for spec, scene in scenes:
+        assert config.characters[0] <= len(scene.characters) <= config.characters[1]
+        assert len(scene.objects) - 1 <= config.props[1]
+        ids = [row["id"] for row in scene.instances()]
+        assert sorted(ids) == list(range(1, len(ids) + 1))
+        ground = [row for row in scene.instances() if row["category"] == "ground"]
+        assert len(ground) == 1 and ground[0]["dynamic"] is False
+        families.add(scene.camera.family)
+    assert len(families) >= 3
+
+
+def test_characters_never_come_close(scenes):
+    for _, scene in scenes:
+        pelvis = [c.body.joints[:, 0, :2] for c in scene.characters]
+        for i in range(len(pelvis)):
+            for j in range(i + 1, len(pelvis)):
+                gaps = np.linalg.norm(pelvis[i][:, None] - pelvis[j][None, :], axis=-1)  # any time vs any time
+                assert gaps.min() > 0.8
+
+
+def _world_vertices(obj) -> np.ndarray:
+    return transform_points(obj.world_from_object[0], obj.mesh.vertices.astype(np.float64))
+
+
+def test_props_do_not_touch_each_other_or_the_walkers(scenes):
+    for _, scene in scenes:
+        props = [o for o in scene.objects if o.category != "ground"]
+        extents = []
+        for prop in props:
+            vertices = _world_vertices(prop)
+            center = prop.world_from_object[0, :2, 3]
+            assert vertices[:, 2].min() == pytest.approx(0.0, abs=1e-6)  # stands on the ground
+            extents.append((center, np.linalg.norm(vertices[:, :2] - center, axis=1).max(), vertices[:, 2].max()))
+        for i in range(len(extents)):
+            for j in range(i + 1, len(extents)):
+                assert np.linalg.norm(extents[i][0] - extents[j][0]) > extents[i][1] + extents[j][1]
+        for character in scene.characters:
+            for frame in (0, scene.num_frames // 2, scene.num_frames - 1):
+                body = character.body.mesh.vertices(frame)
+                for center, radius, height in extents:
+                    inside = (np.linalg.norm(body[:, :2] - center, axis=1) < radius) & (body[:, 2] < height)
+                    assert not inside.any(), f"{character.name} intersects a prop"
+
+
+def test_camera_never_inside_geometry(scenes):
+    for _, scene in scenes:
+        world_from_cam = np.linalg.inv(scene.camera.cam_from_world)
+        eyes = world_from_cam[:, :3, 3]
+        assert eyes[:, 2].min() > 0.3
+        for character in scene.characters:
+            gaps = np.linalg.norm(eyes[:, None, :] - character.body.joints, axis=-1)
+            assert gaps.min() > 0.5
+        for prop in scene.objects[1:]:
+            vertices = _world_vertices(prop)
+            low, high = vertices.min(0) - 0.05, vertices.max(0) + 0.05
+            assert not np.any(np.all((eyes > low) & (eyes < high), axis=1))
+
+
+def test_characters_are_in_view_at_mid_clip(scenes):
+    in_view = 0
+    for _, scene in scenes:
+        t = scene.num_frames // 2
+        K, cam = scene.camera.K[t], scene.camera.cam_from_world[t]
+        pelvis = np.array([c.body.joints[t, 0] for c in scene.characters])
+        cam_points = pelvis @ cam[:3, :3].T + cam[:3, 3]
+        u = K[0, 0] * cam_points[:, 0] / cam_points[:, 2] + K[0, 2]
+        v = K[1, 1] * cam_points[:, 1] / cam_points[:, 2] + K[1, 2]
+        visible = (cam_points[:, 2] > 0) & (u >= 0) & (u < scene.width) & (v >= 0) & (v < scene.height)
+        in_view += visible.any()
+    assert in_view >= 0.9 * len(scenes)
+
+
+def test_scene_config_rejects_bad_ranges():
+    with pytest.raises(ValueError, match="scene.characters"):
+        SceneConfig(characters=(0, 2))
+    with pytest.raises(ValueError, match="scene.camera_families"):
+        SceneConfig(camera_families=("helicopter",))
+    with pytest.raises(ValueError, match="scene.walk_speed"):
+        SceneConfig(walk_speed=(1.5, 1.0))

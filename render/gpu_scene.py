@@ -1,0 +1,253 @@
+"""A Scene uploaded to one GL context: geometry once, every per-frame uniform once.
+
+Drawing frame t binds the frame's uniform-block ranges and issues one draw call per drawable.
+Bodies are the only per-frame vertex work: skinned ones by one transform-feedback pass on the GPU,
+vertex-animated ones by one buffer write (positions and CPU normals).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import moderngl
+import numpy as np
+
+from motions.body import SkinnedMesh, VertexAnimatedMesh
+from render import glsl, mesh_data, shadow, uniforms
+from render.body_vertices import SHADOW_PROXY_CELL_M, VERTEX_FORMAT, AnimatedVertices, SkinnedVertices
+from render.programs import Programs
+from scenes.scene import Character, Scene, SceneObject
+
+GROUND_CATEGORY = "ground"  # receives shadows but casts none (it lies under everything else)
+
+
+@dataclass(frozen=True, eq=False)
+class RasterSettings:
+    """How a scene is rasterized: image size actually drawn and optional features."""
+
+    raster_width: int
+    raster_height: int
+    supersample: int
+    shadows: bool
+    shadow_map_size: int
+    uniform_alignment: int
+    cull_closed: bool = True
+    shadow_proxy: bool = True
+
+
+@dataclass(eq=False)
+class _Drawable:
+    vao: moderngl.VertexArray
+    shadow_vao: moderngl.VertexArray | None  # None: casts no shadow
+    object_offset: int  # byte offset of this drawable's frame-0 Object block
+    cull: bool  # closed mesh: back faces may be culled
+    shadow_cull: bool
+    body: SkinnedVertices | AnimatedVertices | None = None
+    visible: np.ndarray | None = None  # (T,) bool: may cover a pixel in that frame
+
+
+def _check_ids(scene: Scene) -> None:
+    ids = [o.instance_id for o in scene.objects] + [c.instance_id for c in scene.characters]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"Scene: instance ids must be unique, got {sorted(ids)}")
+    bad = [i for i in ids if not 1 <= int(i) <= 0xFFFF]
+    if bad:
+        raise ValueError(f"Scene: instance ids must lie in 1..65535 (uint16 segmentation), got {bad}")
+
+
+def _frames(array: np.ndarray, frames: int, what: str) -> np.ndarray:
+    array = np.asarray(array)
+    if len(array) < frames:
+        raise ValueError(f"{what}: has {len(array)} frames, the scene has {frames}")
+    return array[:frames]
+
+
+class GpuScene:
+    """GPU resources of one Scene; release() frees them (the context stays)."""
+
+    def __init__(self, ctx: moderngl.Context, programs: Programs, scene: Scene, settings: RasterSettings) -> None:
+        _check_ids(scene)
+        self._ctx = ctx
+        self._programs = programs
+        self._settings = settings
+        self._resources: list = []
+        self.num_frames = int(scene.num_frames)
+        frames = self.num_frames
+        camera = scene.camera
+        self._cam_from_world = _frames(camera.cam_from_world, frames, "CameraTrack.cam_from_world")
+        K = uniforms.supersampled_intrinsics(_frames(camera.K, frames, "CameraTrack.K"), settings.supersample)
+        linear = settings.supersample > 1
+
+        clip_from_world = uniforms.clip_from_cam(
+            K, camera.near, camera.far, settings.raster_width, settings.raster_height
+        ) @ np.asarray(self._cam_from_world, dtype=np.float64)
+        blocks: list[np.ndarray] = []
+        caster_bounds: list[np.ndarray] = []
+        self._drawables: list[_Drawable] = []
+        for obj in scene.objects:
+            if len(obj.mesh.faces) == 0:
+                continue
+            casts = obj.category != GROUND_CATEGORY
+            pose = _frames(obj.world_from_object, frames, f"SceneObject {obj.name!r}.world_from_object")
+            drawable = self._upload_object(obj, casts, linear, offset=len(blocks) * frames)
+            bounds = mesh_data.object_bounds(obj)[:frames]
+            drawable.visible = ~mesh_data.outside_view(bounds, clip_from_world)
+            self._drawables.append(drawable)
+            blocks.append(uniforms.object_blocks(self._cam_from_world, pose, obj.material, obj.instance_id))
+            if casts:
+                caster_bounds.append(bounds)
+        for character in scene.characters:
+            drawable = self._upload_character(character, linear, offset=len(blocks) * frames)
+            bounds = _frames(mesh_data.character_bounds(character), frames, f"Character {character.name!r}")
+            drawable.visible = ~mesh_data.outside_view(bounds, clip_from_world)
+            self._drawables.append(drawable)
+            receiver_offset = SHADOW_PROXY_CELL_M / 2 if settings.shadows and settings.shadow_proxy else 0.0
+            blocks.append(
+                uniforms.object_blocks(
+                    self._cam_from_world, None, character.material, character.instance_id, receiver_offset
+                )
+            )
+            caster_bounds.append(bounds)
+
+        bounds, valid = shadow.union_bounds(caster_bounds, frames)
+        fit = shadow.fit_sun_shadow(
+            bounds, valid & settings.shadows, np.asarray(scene.lighting.sun_direction), settings.shadow_map_size
+        )
+        self.shadow_valid = fit.valid
+        frame_data = uniforms.frame_blocks(
+            K,
+            self._cam_from_world,
+            camera.near,
+            camera.far,
+            scene.lighting,
+            scene.background_color,
+            settings.raster_width,
+            settings.raster_height,
+            fit.clip_from_world,
+            fit.params(settings.shadow_map_size),
+        )
+        self._frame_buffer = self._keep(ctx.buffer(frame_data.tobytes()))
+        object_data = np.concatenate(blocks) if blocks else np.zeros((1, uniforms.OBJECT_BLOCK_BYTES // 4), np.float32)
+        self._object_buffer = self._keep(ctx.buffer(object_data.tobytes()))
+        self._background = self._keep(ctx.vertex_array(programs.background(linear), []))
+
+    # -- upload -------------------------------------------------------------------------------
+
+    def _keep(self, resource):
+        self._resources.append(resource)
+        return resource
+
+    def _static_buffer(self, array: np.ndarray, dtype, columns: int) -> moderngl.Buffer:
+        data = np.ascontiguousarray(array, dtype=dtype)
+        if data.ndim != 2 or data.shape[1] != columns:
+            raise ValueError(f"mesh attribute: expected shape (N, {columns}), got {data.shape}")
+        return self._keep(self._ctx.buffer(data.tobytes()))
+
+    def _drawable(self, content: list, faces, linear: bool, casts: bool, offset: int, closed: bool, body=None):
+        """content: (buffer, format, attribute names...) holding in_position, in_normal and in_uv.
+
+        The shadow pass draws the body's shadow proxy when it has one, else the same vertices.
+        """
+        ctx = self._ctx
+        index = self._static_buffer(np.asarray(faces).reshape(-1, 3), np.uint32, 3)
+        program = self._programs.scene(linear)
+        vao = self._keep(ctx.vertex_array(program, content, index_buffer=index, index_element_size=4))
+        cull = closed and self._settings.cull_closed
+        shadow_vao, shadow_cull = None, cull
+        if casts and self._settings.shadows:
+            if body is None:  # rigid object: its own vertices
+                shadow_index, shadow_content = index, [(content[0][0], "3f", "in_position")]
+            elif body.shadow_faces is None:  # body without proxy: positions of the skinned vertices
+                shadow_index, shadow_content = index, [(body.shadow_buffer, body.shadow_format, "in_position")]
+            else:  # body proxy: not a closed surface, drawn two-sided
+                shadow_index = self._static_buffer(body.shadow_faces, np.uint32, 3)
+                shadow_content = [(body.shadow_buffer, body.shadow_format, "in_position")]
+                shadow_cull = False
+            shadow_program = self._programs.shadow()
+            shadow_vao = self._keep(
+                ctx.vertex_array(shadow_program, shadow_content, index_buffer=shadow_index, index_element_size=4)
+            )
+        return _Drawable(vao, shadow_vao, offset * uniforms.OBJECT_BLOCK_BYTES, cull, shadow_cull, body)
+
+    def _upload_object(self, obj: SceneObject, casts: bool, linear: bool, offset: int) -> _Drawable:
+        mesh = obj.mesh
+        vertices = np.asarray(mesh.vertices)
+        if not (len(mesh.normals) == len(mesh.uvs) == len(vertices)):
+            raise ValueError(f"SceneObject {obj.name!r}: vertices, normals and uvs differ in length")
+        faces = np.asarray(mesh.faces)
+        if faces.min() < 0 or faces.max() >= len(vertices):
+            raise ValueError(f"SceneObject {obj.name!r}: face indices outside the {len(vertices)} vertices")
+        content = [
+            (self._static_buffer(vertices, np.float32, 3), "3f", "in_position"),
+            (self._static_buffer(mesh.normals, np.float32, 3), "3f", "in_normal"),
+            (self._static_buffer(mesh.uvs, np.float32, 2), "2f", "in_uv"),
+        ]
+        closed = mesh_data.is_closed(vertices, faces)
+        return self._drawable(content, faces, linear, casts, offset, closed)
+
+    def _upload_character(self, character: Character, linear: bool, offset: int) -> _Drawable:
+        mesh = character.body.mesh
+        name = f"Character {character.name!r}"
+        proxy = self._settings.shadows and self._settings.shadow_proxy
+        if isinstance(mesh, SkinnedMesh):
+            body = SkinnedVertices(
+                self._ctx, self._programs, mesh, self.num_frames, self._settings.uniform_alignment, name, proxy
+            )
+        elif isinstance(mesh, VertexAnimatedMesh):
+            body = AnimatedVertices(self._ctx, mesh, self.num_frames, name, proxy)
+        else:
+            raise TypeError(f"{name}: unsupported body mesh {type(mesh).__name__}")
+        self._keep(body)
+        reference, up_axis = body.uv_source
+        content = [
+            (body.buffer, VERTEX_FORMAT, "in_position", "in_normal"),
+            (self._static_buffer(mesh_data.body_uvs(reference, up_axis), np.float32, 2), "2f", "in_uv"),
+        ]
+        closed = mesh_data.is_closed(reference, mesh.faces)
+        return self._drawable(content, mesh.faces, linear, True, offset, closed, body)
+
+    # -- drawing ------------------------------------------------------------------------------
+
+    def _bind(self, drawable: _Drawable, frame: int, cull: bool) -> None:
+        self._object_buffer.bind_to_uniform_block(
+            glsl.OBJECT_BINDING,
+            offset=drawable.object_offset + frame * uniforms.OBJECT_BLOCK_BYTES,
+            size=uniforms.OBJECT_BLOCK_BYTES,
+        )
+        if cull:
+            self._ctx.enable(moderngl.CULL_FACE)
+        else:
+            self._ctx.disable(moderngl.CULL_FACE)
+
+    def begin_frame(self, frame: int) -> None:
+        """Bind the frame's camera and light block and compute body vertices (needs a bound framebuffer)."""
+        self._frame_buffer.bind_to_uniform_block(
+            glsl.FRAME_BINDING, offset=frame * uniforms.FRAME_BLOCK_BYTES, size=uniforms.FRAME_BLOCK_BYTES
+        )
+        for drawable in self._drawables:
+            if drawable.body is not None:
+                drawable.body.update(frame)
+
+    def draw_shadow_casters(self, frame: int) -> None:
+        for drawable in self._drawables:
+            if drawable.shadow_vao is not None:
+                self._bind(drawable, frame, drawable.shadow_cull)
+                drawable.shadow_vao.render(moderngl.TRIANGLES)
+
+    def draw_surfaces(self, frame: int) -> None:
+        for drawable in self._drawables:
+            if not drawable.visible[frame]:
+                continue  # wholly outside the view: skipping it changes no pixel
+            self._bind(drawable, frame, drawable.cull)
+            drawable.vao.render(moderngl.TRIANGLES)
+
+    def draw_background(self) -> None:
+        self._ctx.disable(moderngl.CULL_FACE)
+        self._background.render(moderngl.TRIANGLES, vertices=3)
+
+    def release(self) -> None:
+        for resource in reversed(self._resources):
+            resource.release()
+        self._resources.clear()
+        self._drawables.clear()
+

@@ -1,0 +1,83 @@
+"""Compiled shader programs of one GL context, built on first use and cached per instance."""
+
+from __future__ import annotations
+
+import moderngl
+
+from render import glsl
+
+
+class Programs:
+    """The raster backend's programs for one context; uniform-block bindings are fixed here."""
+
+    def __init__(self, ctx: moderngl.Context) -> None:
+        self._ctx = ctx
+        self._cache: dict[tuple, moderngl.Program] = {}
+
+    def _bind_blocks(self, program: moderngl.Program) -> moderngl.Program:
+        blocks = (("Frame", glsl.FRAME_BINDING), ("Object", glsl.OBJECT_BINDING), ("Bones", glsl.BONES_BINDING))
+        for name, binding in blocks:
+            if name in program:
+                program[name].binding = binding
+        if "shadow_map" in program:
+            program["shadow_map"].value = glsl.SHADOW_UNIT
+        return program
+
+    def _get(self, key: tuple, build) -> moderngl.Program:
+        program = self._cache.get(key)
+        if program is None:
+            program = self._bind_blocks(build())
+            self._cache[key] = program
+        return program
+
+    def scene(self, linear_output: bool) -> moderngl.Program:
+        """Lit colour + planar depth + instance id program."""
+        return self._get(
+            ("scene", linear_output),
+            lambda: self._ctx.program(
+                vertex_shader=glsl.scene_vertex_source(False), fragment_shader=glsl.scene_fragment_source(linear_output)
+            ),
+        )
+
+    def shadow(self) -> moderngl.Program:
+        """Depth-only program of the sun shadow pass."""
+        return self._get(
+            ("shadow",),
+            lambda: self._ctx.program(
+                vertex_shader=glsl.scene_vertex_source(True), fragment_shader=glsl.shadow_fragment_source()
+            ),
+        )
+
+    def skinning(self, bone_capacity: int) -> moderngl.Program:
+        """Transform-feedback skinning: rest vertices -> interleaved world positions and normals."""
+        return self._get(
+            ("skinning", bone_capacity),
+            lambda: self._ctx.program(
+                vertex_shader=glsl.skinning_vertex_source(bone_capacity), varyings=glsl.SKINNING_VARYINGS
+            ),
+        )
+
+    def background(self, linear_output: bool) -> moderngl.Program:
+        """Full-screen far-plane triangle: sky colour, depth 0, id 0 where nothing was drawn."""
+        return self._get(
+            ("background", linear_output),
+            lambda: self._ctx.program(
+                vertex_shader=glsl.BACKGROUND_VERTEX, fragment_shader=glsl.background_fragment_source(linear_output)
+            ),
+        )
+
+    def resolve(self) -> moderngl.Program:
+        """Supersampling resolve: box-filtered colour, centre-subpixel depth and id."""
+        program = self._get(
+            ("resolve",),
+            lambda: self._ctx.program(vertex_shader=glsl.RESOLVE_VERTEX, fragment_shader=glsl.RESOLVE_FRAGMENT),
+        )
+        program["big_color"].value = 0
+        program["big_depth"].value = 1
+        program["big_id"].value = 2
+        return program
+
+    def release(self) -> None:
+        for program in self._cache.values():
+            program.release()
+        self._cache.clear()

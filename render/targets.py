@@ -1,0 +1,97 @@
+"""Framebuffers of the raster backend: colour + planar depth + instance id, and the sun shadow map.
+
+The main framebuffer has three colour attachments (location 0: colour, 1: R32F planar camera z,
+2: R16UI instance id) and a depth renderbuffer for the z-test. With supersampling (an odd factor
+s) the scene is drawn at s times the size and a resolve pass box-filters the colour while taking
+depth and id from the middle subpixel, which sits exactly on the output pixel centre.
+"""
+
+from __future__ import annotations
+
+import moderngl
+import numpy as np
+
+from render.programs import Programs
+
+
+def _nearest(texture: moderngl.Texture) -> moderngl.Texture:
+    texture.filter = (moderngl.NEAREST, moderngl.NEAREST)
+    texture.repeat_x = texture.repeat_y = False
+    return texture
+
+
+class ImageTargets:
+    """Main and (when supersampling) output framebuffers of one image size."""
+
+    def __init__(self, ctx: moderngl.Context, programs: Programs, width: int, height: int, supersample: int) -> None:
+        if width < 1 or height < 1:
+            raise ValueError(f"image size: expected positive width and height, got {width}x{height}")
+        limit = int(ctx.info.get("GL_MAX_TEXTURE_SIZE", 8192))
+        if max(width, height) * supersample > limit:
+            raise ValueError(f"image size {width}x{height} x{supersample} exceeds GL_MAX_TEXTURE_SIZE {limit}")
+        self.width, self.height, self.supersample = width, height, supersample
+        self._resources: list = []
+        big = (width * supersample, height * supersample)
+        color_dtype = "f1" if supersample == 1 else "f2"
+        self._color = self._keep(_nearest(ctx.texture(big, 4, dtype=color_dtype)))
+        self._depth = self._keep(_nearest(ctx.texture(big, 1, dtype="f4")))
+        self._ids = self._keep(_nearest(ctx.texture(big, 1, dtype="u2")))
+        zbuffer = self._keep(ctx.depth_renderbuffer(big))
+        self.scene_fbo = self._keep(ctx.framebuffer([self._color, self._depth, self._ids], zbuffer))
+        self._resolve_vao = None
+        self.output_fbo = self.scene_fbo
+        if supersample > 1:
+            small = (width, height)
+            outputs = [
+                self._keep(_nearest(ctx.texture(small, 4, dtype="f1"))),
+                self._keep(_nearest(ctx.texture(small, 1, dtype="f4"))),
+                self._keep(_nearest(ctx.texture(small, 1, dtype="u2"))),
+            ]
+            self.output_fbo = self._keep(ctx.framebuffer(outputs))
+            program = programs.resolve()
+            program["factor"].value = supersample
+            self._resolve_vao = self._keep(ctx.vertex_array(program, []))
+
+    def _keep(self, resource):
+        self._resources.append(resource)
+        return resource
+
+    def resolve(self) -> None:
+        """Supersampling only: filter the big colour, pick the centre depth and id."""
+        if self._resolve_vao is None:
+            return
+        self.output_fbo.use()
+        self._color.use(location=0)
+        self._depth.use(location=1)
+        self._ids.use(location=2)
+        self._resolve_vao.render(moderngl.TRIANGLES, vertices=3)
+
+    def read_into(self, rgb: np.ndarray, depth: np.ndarray, segmentation: np.ndarray) -> None:
+        """Read the output images into preallocated C-contiguous (H, W, 3) uint8, (H, W) float32, (H, W) uint16."""
+        fbo = self.output_fbo
+        fbo.read_into(rgb, components=3, attachment=0, alignment=1, dtype="f1")
+        fbo.read_into(depth, components=1, attachment=1, alignment=1, dtype="f4")
+        fbo.read_into(segmentation, components=1, attachment=2, alignment=1, dtype="u2")
+
+    def release(self) -> None:
+        for resource in reversed(self._resources):
+            resource.release()
+        self._resources.clear()
+
+
+class ShadowTarget:
+    """A square depth texture for the sun, sampled with hardware depth comparison (PCF)."""
+
+    def __init__(self, ctx: moderngl.Context, size: int) -> None:
+        if size < 1:
+            raise ValueError(f"shadow_map_size: expected a positive size, got {size}")
+        self.size = size
+        self.texture = ctx.depth_texture((size, size))
+        self.texture.compare_func = "<="
+        self.texture.filter = (moderngl.LINEAR, moderngl.LINEAR)
+        self.texture.repeat_x = self.texture.repeat_y = False
+        self.fbo = ctx.framebuffer(depth_attachment=self.texture)
+
+    def release(self) -> None:
+        self.fbo.release()
+        self.texture.release()

@@ -1,0 +1,34 @@
+"""One headless EGL context for all raster tests (renderers share it and release only their own objects)."""
+
+from __future__ import annotations
+
+import pytest
+
+from render.gl_context import create_egl_context
+
+
+@pytest.fixture(scope="session")
+def gl_context():
+    try:
+        ctx = create_egl_context()
+    except RuntimeError as exc:
+        pytest.skip(f"raster tests need a headless EGL context: {exc}")
+    yield ctx
+    ctx.release()
+
+
+@pytest.fixture
+def make_renderer(gl_context):
+    """Factory: make_renderer(width, height, **options) -> RasterRenderer on the shared context."""
+    from render.raster import RasterRenderer
+
+    made = []
+
+    def make(width, height, **options):
+        renderer = RasterRenderer.from_context(gl_context, width, height, **options)
+        made.append(renderer)
+        return renderer
+
+    yield make
+    for renderer in made:
+        renderer.release()

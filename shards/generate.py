@@ -27,7 +27,7 @@ from shards.writer import ShardRecord, remove_temporaries, write_atomic, write_s
 VERSIONED_PACKAGES = ("worldclips", "numpy", "scipy", "moderngl", "mannequin-x", "av", "smplx")
 
 
-class OutputExists(FileExistsError):
+class OutputExists(ValueError):
     """The output directory already holds a dataset."""
 
 
@@ -58,12 +58,18 @@ def make_renderer(config: GenerateConfig, device_index: int | None = None):
     return RasterRenderer(config.width, config.height, device_index=device_index)
 
 
-def check_output_dir(out: Path) -> None:
-    """Refuse a directory that already holds shards or a manifest (nothing is overwritten)."""
+def _dataset_files(out: Path) -> list[Path]:
+    if not out.is_dir():
+        return []
+    return [p for p in out.iterdir() if p.name in (MANIFEST_NAME, CONFIG_NAME) or SHARD_PATTERN.match(p.name)]
+
+
+def check_output_dir(out: Path, overwrite: bool = False) -> None:
+    """Refuse a directory that already holds a dataset unless ``overwrite`` is given."""
     if out.exists() and not out.is_dir():
         raise OutputExists(f"out: {out} exists and is not a directory")
-    if out.is_dir() and any(p.name == MANIFEST_NAME or SHARD_PATTERN.match(p.name) for p in out.iterdir()):
-        raise OutputExists(f"out: {out} already holds a dataset; choose a new directory")
+    if _dataset_files(out) and not overwrite:
+        raise OutputExists(f"out: {out} already holds a dataset; choose a new directory or pass --overwrite")
 
 
 @dataclass(frozen=True)
@@ -115,13 +121,21 @@ def manifest(config: GenerateConfig, records: list[ShardRecord], versions: dict,
     }
 
 
-def generate(config: GenerateConfig, progress: bool = True) -> Path:
-    """Run the whole job; returns the output directory. The manifest is written last."""
+def generate(config: GenerateConfig, progress: bool = True, overwrite: bool = False) -> Path:
+    """Run the whole job; returns the output directory. The manifest is written last.
+
+    With ``overwrite``, a dataset already in the directory (its shards, config and manifest,
+    nothing else) is removed once the config, body model and renderer have been checked.
+    """
     out = Path(config.out)
-    check_output_dir(out)
+    check_output_dir(out, overwrite)
     body = make_body_model(config)
     renderer = make_renderer(config)
     versions = package_versions()
+    manifest_path = out / MANIFEST_NAME
+    manifest_path.unlink(missing_ok=True)  # first, so a half-removed dataset never looks complete
+    for old in _dataset_files(out):
+        old.unlink()
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     records: list[ShardRecord] = []

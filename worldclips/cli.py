@@ -20,7 +20,7 @@ def _generate(args: argparse.Namespace) -> int:
         "smplx_model_dir": args.smplx_model_dir, "run_name": args.run_name,
     }  # fmt: skip
     config = resolve_config(file_values, flags, source=str(args.config or "config"))
-    out = generate(config, progress=not args.quiet)
+    out = generate(config, progress=not args.quiet, overwrite=args.overwrite)
     print(f"wrote {config.clips} clips to {out}")
     return 0
 
@@ -56,9 +56,16 @@ def _integer(text: str) -> int:
     return value
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Usage errors as one line naming the flag (the usage text stays available with --help)."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"worldclips: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="worldclips", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = OneLineParser(prog="worldclips", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
     gen = commands.add_parser("generate", help="render clips with exact 3D ground truth into WebDataset shards")
     gen.add_argument("--out", help="output directory (must not already hold a dataset)")
@@ -72,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--smplx-model-dir", help="directory holding SMPLX_NEUTRAL.npz (licensed body model)")
     gen.add_argument("--run-name", help="prefix of sample keys (default seed<seed>)")
     gen.add_argument("--config", help="YAML file of the same fields; flags override it")
+    gen.add_argument("--overwrite", action="store_true", help="replace a dataset already in --out")
     gen.add_argument("--quiet", action="store_true", help="no progress bar")
     gen.set_defaults(handler=_generate)
 

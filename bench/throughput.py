@@ -1,0 +1,82 @@
+"""End-to-end frames/s of `worldclips generate` against the bare render loop on the same scenes.
+
+Usage: python bench/throughput.py [--clips 6] [--frames 48] [--sizes 256x256 512x512]
+
+For each size it builds the same clips twice: once through the whole job (sampling, motion,
+body posing, rendering, ground truth, H.264, npy/npz, tar shards, manifest) and once as the
+bare render loop (RasterRenderer.render on pre-built scenes, nothing else). Scenes have one
+character and five props, the bench scenario of the spine issue. Prints both rates, their
+ratio, and a per-stage breakdown of one clip.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from scenes.build import build_scene
+from scenes.sampling import SceneConfig, sample_clip_spec
+from shards.config import resolve_config
+from shards.generate import generate, make_body_model, make_renderer, package_versions
+from shards.sample import build_meta, encode_sample
+from shards.schema import sample_key
+
+
+def bench_size(size: str, clips: int, frames: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        config = resolve_config(
+            {"scene": {"characters": [1, 1], "props": [5, 5]}},
+            {"out": str(Path(tmp) / "out"), "clips": clips, "frames": frames, "size": size, "clips_per_shard": 2},
+        )
+        body, renderer = make_body_model(config), make_renderer(config)
+        specs = [sample_clip_spec(config.scene, config.seed, i, config.fps, frames, config.width, config.height) for i in range(clips)]
+        scenes = [build_scene(spec, body) for spec in specs]
+        renderer.render(scenes[0])  # warm-up: shader compilation
+        started = time.perf_counter()
+        rendered = [renderer.render(scene) for scene in scenes]
+        bare = time.perf_counter() - started
+
+        stages = {}
+        t0 = time.perf_counter()
+        spec = sample_clip_spec(config.scene, config.seed, 0, config.fps, frames, config.width, config.height)
+        t1 = time.perf_counter()
+        scene = build_scene(spec, body)
+        t2 = time.perf_counter()
+        clip = renderer.render(scene)
+        t3 = time.perf_counter()
+        meta = build_meta(sample_key(config.run, 0), config.run, spec, scene, body.name, "raster", package_versions())
+        encode_sample(meta, scene, clip)
+        t4 = time.perf_counter()
+        stages = {"sample": t1 - t0, "build": t2 - t1, "render": t3 - t2, "encode": t4 - t3}
+        renderer.release()
+        del rendered
+
+        started = time.perf_counter()
+        generate(config, progress=False)
+        end_to_end = time.perf_counter() - started
+    total_frames = clips * frames
+    return {
+        "size": size,
+        "bare_fps": total_frames / bare,
+        "e2e_fps": total_frames / end_to_end,
+        "ratio": bare / end_to_end,
+        "stages_ms": {k: round(v * 1000, 1) for k, v in stages.items()},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clips", type=int, default=6)
+    parser.add_argument("--frames", type=int, default=48)
+    parser.add_argument("--sizes", nargs="+", default=["256x256", "512x512"])
+    args = parser.parse_args()
+    print(f"{'size':>9} {'bare render fps':>16} {'end-to-end fps':>15} {'e2e / bare':>11}  one clip (ms)")
+    for size in args.sizes:
+        row = bench_size(size, args.clips, args.frames)
+        print(f"{row['size']:>9} {row['bare_fps']:16.1f} {row['e2e_fps']:15.1f} {row['ratio']:11.2f}  {row['stages_ms']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -15,7 +15,7 @@ from shards.reader import DecodedSample, iter_samples
 from shards.video import encode_mp4
 
 SHEET_FRAMES = 6
-BODY_JOINTS = 22  # pelvis .. wrists; fingers are drawn as dots only
+BODY_JOINTS = 22  # pelvis .. wrists; face and finger joints are not drawn
 
 
 def turbo(x: np.ndarray) -> np.ndarray:
@@ -65,7 +65,7 @@ def skeleton_overlay(rgb: np.ndarray, pose: dict[str, np.ndarray]) -> np.ndarray
             for child, parent in enumerate(SMPLX_PARENTS[:BODY_JOINTS]):
                 if parent >= 0 and valid[child] and valid[parent] and (uv[[child, parent]] >= 0).all():
                     draw.line([tuple(uv[parent]), tuple(uv[child])], fill=color, width=max(1, radius))
-            for joint in np.nonzero(valid)[0]:
+            for joint in np.nonzero(valid[:BODY_JOINTS])[0]:
                 u, v = uv[joint]
                 if u < 0 and v < 0:
                     continue

@@ -128,3 +128,19 @@ def test_overwrite_replaces_only_the_dataset(dataset, tmp_path, capsys):
     assert (out / "notes.txt").read_text() == "keep me"
     assert sorted(p.name for p in out.glob("shard-*")) == ["shard-000000.tar"]
     assert main(["validate", str(out)]) == 0
+
+
+def test_licensed_smplx_body_path_end_to_end(tmp_path):
+    """--smplx-model-dir switches every body to SMPL-X meshes through smplx (stand-in model file)."""
+    from tests.motions.smplx_fixture import write_fake_smplx_model
+
+    write_fake_smplx_model(tmp_path / "models")
+    out = tmp_path / "smplx_data"
+    args = ["--clips", "1", "--frames", "4", "--size", "40x30", "--smplx-model-dir", str(tmp_path / "models"), "--quiet"]
+    assert main(["generate", "--out", str(out), *args]) == 0
+    assert main(["validate", str(out)]) == 0
+    sample = _stock_samples(out)[0]
+    assert sample["meta.json"]["body_model"] == "smplx"
+    assert sample["pose.npz"]["joints_valid"].all()
+    persons = sample["pose.npz"]["instance_id"]
+    assert np.isin(persons, sample["seg.npy"]).any()  # the SMPL-X meshes were drawn

@@ -213,3 +213,21 @@ def test_invalid_settings_and_kicks_are_rejected():
 def test_restitution_damping_ratio_is_monotonic():
     ratios = [restitution_dampratio(e) for e in (0.0, 0.1, 0.5, 0.9)]
     assert ratios[0] == 1.0 and all(a > b for a, b in zip(ratios, ratios[1:]))
+
+
+def test_character_hulls_match_mannequin_convex_vertices():
+    from mannequin import Mannequin
+
+    from motions.mannequin_body import MannequinBody
+    from motions.motion import MotionClip
+    from scenes.character_hulls import character_hulls
+
+    rng = np.random.default_rng(0)
+    arrays = MotionClip.rest(3, FPS).frame_arrays()
+    arrays["body_pose"] = rng.normal(size=(3, 21, 3)) * 0.3
+    arrays["transl"] = rng.normal(size=(3, 3))
+    motion = MotionClip(fps=FPS, betas=rng.normal(size=10), **arrays)
+    hulls = character_hulls(5, motion)
+    posed = [v @ np.swapaxes(hulls.world_from_link[:, i, :3, :3], 1, 2) + hulls.world_from_link[:, i, None, :3, 3] for i, v in enumerate(hulls.hull_vertices)]
+    reference = Mannequin("convex", lod=2, shape=motion.betas, flat_hand_mean=True).vertices(MannequinBody().pose_parameters(motion))
+    np.testing.assert_allclose(np.concatenate(posed, axis=1), reference, atol=1e-9)

@@ -1,0 +1,28 @@
+"""Characters as kinematic collision hulls for the physics simulation (mannequin-x convex model).
+
+mannequin-x's convex design is a set of rigid convex hulls, one per link, driven by the same
+SMPL-X parameters as the rendered body; LOD 2 (22 hulls) is used as the collider. The hull
+vertices come from the pinned mannequin-x 0.3.0 internals, checked by tests/scenes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from mannequin import Mannequin
+
+from motions.mannequin_body import MannequinBody
+from motions.motion import MotionClip
+from scenes.physics_spec import KinematicHulls
+
+HULL_LOD = 2
+
+
+def character_hulls(instance_id: int, motion: MotionClip, lod: int = HULL_LOD) -> KinematicHulls:
+    """The convex hulls of one character over its motion."""
+    model = Mannequin("convex", lod=lod, shape=motion.betas, flat_hand_mean=True)
+    params = MannequinBody().pose_parameters(motion)
+    world_from_link = model.link_transforms(params)  # (T, L, 4, 4)
+    local = model._identity["link_local_vertices"]
+    starts, counts = model._weights.link_vertex_starts, model._weights.link_vertex_counts
+    hulls = tuple(np.asarray(local[s : s + c], dtype=np.float64) for s, c in zip(starts, counts))
+    return KinematicHulls(instance_id, hulls, np.asarray(world_from_link, dtype=np.float64), tuple(model.link_names))

@@ -1,0 +1,84 @@
+"""The conditioned Wan model: conditions start with no effect (zero-initialised projections), LoRA
+trains only adapters and new modules, base weights load from a local diffusers folder."""
+
+import pytest
+import torch
+
+from train.build import check_base, random_transformer, random_vae
+from train.config import replace
+from train.model import ConditionedWan, condition_channels
+from train.trainer import build_model
+
+
+def inputs(model, batch=2, frames=3, size=4, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    z = model.transformer.config.in_channels
+    return (torch.randn(batch, z, frames, size, size, generator=g), torch.tensor([100.0, 700.0]),
+            torch.randn(batch, model.cond_channels, frames, size, size, generator=g),
+            torch.randn(batch, 24, frames, size, size, generator=g))  # fmt: skip
+
+
+def test_conditions_start_with_no_effect_and_match_the_base_model(tiny):
+    config = replace(tiny, model={"pose_tokens": False})
+    torch.manual_seed(0)
+    base = random_transformer(config.model)
+    torch.manual_seed(0)
+    model = ConditionedWan(random_transformer(config.model), config.model)
+    assert model.cond_channels == condition_channels(config.model, 4) == 3 * 4 + 4
+    noisy, timestep, cond, plucker = inputs(model)
+    out = model(noisy, timestep, cond, plucker)
+    context = torch.zeros(2, config.model.text_len, config.model.text_dim)
+    expected = base(noisy, timestep, context, return_dict=False)[0]
+    assert out.shape == noisy.shape and torch.allclose(out, expected, atol=1e-5)
+    assert torch.allclose(model(noisy, timestep, cond * 0, plucker * 0), out, atol=1e-5)
+    # After a training step the conditions matter.
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    model(noisy, timestep, cond, plucker).square().mean().backward()
+    optimizer.step()
+    assert not torch.allclose(model(noisy, timestep, cond, plucker), model(noisy, timestep, cond * 0, plucker * 0))
+
+
+def test_lora_trains_adapters_and_new_modules_only(tiny):
+    config = replace(tiny, model={"lora_rank": 4})
+    model, _ = build_model(config, None)
+    trainable = [n for n, p in model.named_parameters() if p.requires_grad]
+    assert trainable and all("lora_" in n or "patch_embedding.control" in n or "patch_embedding.camera" in n
+                             or n.startswith("joint_tokens") for n in trainable)  # fmt: skip
+    assert any("lora_A" in n for n in trainable) and "transformer.patch_embedding.control.weight" in trainable
+    frozen = {n: p.detach().clone() for n, p in model.named_parameters() if not p.requires_grad}
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    noisy, timestep, cond, plucker = inputs(model)
+    model(noisy, timestep, cond, plucker).square().mean().backward()
+    optimizer.step()
+    assert all(torch.equal(p, frozen[n]) for n, p in model.named_parameters() if n in frozen)
+
+
+@pytest.fixture(scope="module")
+def base_folder(tiny, tmp_path_factory):
+    """A local diffusers folder as save_pretrained writes it (the tiny dims, random weights)."""
+    folder = tmp_path_factory.mktemp("base")
+    torch.manual_seed(5)
+    random_transformer(tiny.model).save_pretrained(folder / "transformer")
+    random_vae(tiny.model).save_pretrained(folder / "vae")
+    return folder
+
+
+def test_base_weights_load_from_a_local_folder(tiny, base_folder, tmp_path):
+    model, codec = build_model(tiny, base_folder)
+    torch.manual_seed(5)
+    reference = random_transformer(tiny.model)
+    assert torch.equal(model.transformer.blocks[0].attn1.to_q.weight, reference.blocks[0].attn1.to_q.weight)
+    assert torch.equal(model.transformer.patch_embedding.latent.weight, reference.patch_embedding.weight)
+    assert codec.channels == 4 and codec.spatial == 8
+    with pytest.raises(FileNotFoundError, match="transformer/config.json is missing"):
+        check_base(tmp_path)
+    with pytest.raises(FileNotFoundError, match="is not a directory"):
+        check_base(tmp_path / "nothing")
+
+
+def test_latent_codec_shapes(tiny):
+    _, codec = build_model(tiny, None)
+    video = torch.rand(1, 3, 9, 32, 32) * 2 - 1
+    latents = codec.encode(video)
+    assert latents.shape == (1, 4, 3, 4, 4)
+    assert codec.decode(latents).shape == video.shape

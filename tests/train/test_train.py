@@ -1,0 +1,168 @@
+"""Training end to end on CPU with the tiny config: checkpoints, exact resume, sampling, overfitting
+one batch, and one-line errors for bad paths, configs and checkpoints."""
+
+import json
+
+import pytest
+import torch
+import yaml
+
+from train.conditions import model_inputs
+from train.config import load_config, replace
+from train.loader import collate, iter_examples
+from train.model import trainable_parameters
+from train.optim import make_optimizer
+from train.sources import shard_urls
+from train.trainer import build_model, inputs_loss, step_generator, train
+from train.video import decode_frames
+from worldclips.cli import main
+
+
+@pytest.fixture(scope="module")
+def config_file(tiny, tmp_path_factory):
+    path = tmp_path_factory.mktemp("cfg") / "tiny.yaml"
+    path.write_text(yaml.safe_dump({"preset": "tiny", "data": {"height": 32, "width": 32}, "train": {"warmup_steps": 2}}))
+    return path
+
+
+@pytest.fixture(scope="module")
+def run_dir(dataset, config_file, tmp_path_factory):
+    """A 3-step run through the CLI."""
+    out = tmp_path_factory.mktemp("runs") / "run"
+    assert main(["train", "--data", str(dataset), "--config", str(config_file), "--steps", "3", "--out", str(out)]) == 0
+    return out
+
+
+def test_three_steps_write_a_checkpoint_and_resume_continues(run_dir, dataset, capsys):
+    checkpoint = run_dir / "checkpoints" / "step-00000003"
+    assert sorted(p.name for p in checkpoint.iterdir()) == [
+        "ema.safetensors", "model.safetensors", "optimizer.pt", "rng.safetensors", "state.json"]  # fmt: skip
+    assert (run_dir / "checkpoints" / "latest").read_text().strip() == "step-00000003"
+    assert list((run_dir / "tb").glob("events.out.tfevents.*"))
+    assert main(["train", "--data", str(dataset), "--out", str(run_dir), "--resume", "--steps", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "resumed from" in out and "step 4/5" in out and "step 1/" not in out.split("resumed from")[1]
+    state = json.loads((run_dir / "checkpoints" / "step-00000005" / "state.json").read_text())
+    assert state["step"] == 5 and state["data"]["positions"][0]["0"][1] > 0
+
+
+def test_resume_reproduces_the_uninterrupted_run(dataset, tiny, tmp_path):
+    straight = train(str(dataset), replace(tiny, train={"steps": 3}), tmp_path / "a", tensorboard=False)
+    train(str(dataset), replace(tiny, train={"steps": 2}), tmp_path / "b", tensorboard=False)
+    resumed = train(str(dataset), None, tmp_path / "b", resume=True, steps=3, tensorboard=False)
+    assert resumed["step"] == straight["step"] == 3
+    assert resumed["loss"] == pytest.approx(straight["loss"], rel=1e-6)
+
+
+def test_sample_writes_generated_beside_ground_truth(run_dir, dataset, tmp_path, capsys):
+    out = tmp_path / "clip.mp4"
+    assert main(["sample", "--checkpoint", str(run_dir), "--data", str(dataset), "--out", str(out), "--steps", "2"]) == 0
+    frames = decode_frames(out.read_bytes(), range(9))
+    assert frames.shape == (9, 32, 64, 3)
+    assert "generated | ground truth" in capsys.readouterr().out
+
+
+def test_overfitting_one_batch_halves_the_loss(dataset, tiny):
+    config = replace(tiny, train={"lr": 3e-3})
+    model, codec = build_model(config, None)
+    examples = iter_examples(shard_urls(dataset), config.data)
+    inputs = model_inputs(collate([next(examples), next(examples)]), codec, config.model)
+    optimizer = make_optimizer(trainable_parameters(model), config.train)
+    losses = []
+    for _ in range(20):  # the same batch, noise and noise level every step
+        loss = inputs_loss(model, inputs, config, step_generator(0, 0, 0))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] <= 0.5 * losses[0], losses
+
+
+def test_lora_run_on_a_local_base(dataset, tiny, tmp_path):
+    from train.build import random_transformer, random_vae
+
+    base = tmp_path / "base"
+    random_transformer(tiny.model).save_pretrained(base / "transformer")
+    random_vae(tiny.model).save_pretrained(base / "vae")
+    config = replace(tiny, model={"lora_rank": 2}, train={"steps": 2})
+    result = train(str(dataset), config, tmp_path / "run", base=base, tensorboard=False)
+    from safetensors.torch import load_file
+
+    saved = load_file(str(tmp_path / "run" / "checkpoints" / "step-00000002" / "model.safetensors"))
+    assert saved and all("lora_" in k or "patch_embedding.c" in k or k.startswith("joint_tokens") for k in saved)
+    assert result["step"] == 2
+    assert main(["sample", "--checkpoint", str(tmp_path / "run"), "--data", str(dataset),
+                 "--out", str(tmp_path / "s.mp4"), "--steps", "1"]) == 0  # fmt: skip
+
+
+def error_of(capsys, *argv) -> str:
+    code = main(list(argv))
+    err = capsys.readouterr().err.strip()
+    assert code != 0 and err.startswith("worldclips: error: ") and "\n" not in err, err
+    return err
+
+
+def test_bad_paths_and_configs_give_one_line_errors(dataset, run_dir, tmp_path, capsys):
+    out = str(tmp_path / "new")
+    assert "does not exist" in error_of(capsys, "train", "--data", str(tmp_path / "nope"), "--out", out)
+    assert "no shards" in error_of(capsys, "train", "--data", str(tmp_path), "--out", out)
+    assert "already holds a run" in error_of(capsys, "train", "--data", str(dataset), "--out", str(run_dir))
+    assert "no checkpoint" in error_of(capsys, "train", "--data", str(dataset), "--out", out, "--resume")
+    assert "neither a preset" in error_of(capsys, "train", "--data", str(dataset), "--out", out, "--config", "huge")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model:\n  num_layer: 3\n")
+    assert "model.num_layer: unknown field" in error_of(capsys, "train", "--data", str(dataset), "--out", out, "--config", str(bad))
+    bad.write_text("data:\n  frames: 10\n")
+    assert "data.frames: expected 4k + 1" in error_of(capsys, "train", "--data", str(dataset), "--out", out, "--config", str(bad))
+    bad.write_text("train:\n  lr: fast\n")
+    assert "train.lr: expected a number" in error_of(capsys, "train", "--data", str(dataset), "--out", out, "--config", str(bad))
+    assert "--base" in error_of(capsys, "train", "--data", str(dataset), "--out", out, "--base", str(tmp_path))
+    assert "--steps" in error_of(capsys, "train", "--data", str(dataset), "--out", out, "--steps", "0")
+    assert "neither a run directory" in error_of(capsys, "sample", "--checkpoint", out, "--data", str(dataset), "--out", "x.mp4")
+    assert not (tmp_path / "new").exists()
+
+
+def test_corrupt_checkpoint_is_a_clear_error(dataset, tiny, tmp_path, capsys):
+    run = tmp_path / "run"
+    train(str(dataset), replace(tiny, train={"steps": 1}), run, tensorboard=False)
+    weights = run / "checkpoints" / "step-00000001" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])
+    assert "corrupt safetensors" in error_of(capsys, "train", "--data", str(dataset), "--out", str(run), "--resume", "--steps", "2")
+    (run / "checkpoints" / "step-00000001" / "optimizer.pt").unlink()
+    assert "optimizer.pt is missing" in error_of(capsys, "sample", "--checkpoint", str(run), "--data", str(dataset), "--out", str(tmp_path / "x.mp4"))
+
+
+def test_presets_load():
+    assert load_config("tiny").model.num_layers == 2
+    big = load_config("wan-1.3b")
+    assert (big.model.num_layers, big.model.num_heads * big.model.head_dim, big.model.ffn_dim) == (30, 1536, 8960)
+    assert (big.data.frames, big.data.height, big.data.width) == (33, 480, 832)
+    assert torch.__version__.startswith("2.13.0")
+
+
+def test_torchrun_ddp_on_two_cpu_processes(dataset, tmp_path):
+    """The multi-GPU path (DDP, per-rank streams, gathered data positions) with gloo on the CPU."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "ddp"
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "-m", "worldclips", "train",
+               "--data", str(dataset), "--config", "tiny", "--steps", "2", "--out", str(out), "--no-tensorboard"]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "on 2 x cpu" in done.stdout and done.stdout.count("trained to step 2") == 1
+    state = json.loads((out / "checkpoints" / "step-00000002" / "state.json").read_text())
+    assert state["data"]["world_size"] == 2 and len(state["data"]["positions"]) == 2
+
+
+def test_data_positions_restore_only_for_the_same_layout(tiny):
+    from train.logs import TrainLog
+    from train.trainer import Distributed, restore_positions
+
+    state = {"data": {"world_size": 1, "num_workers": 0, "num_shards": 3, "positions": [{"0": [2, 5]}]}}
+    world = Distributed(0, 1, torch.device("cpu"))
+    log = TrainLog(None, enabled=False)
+    assert restore_positions(state, tiny, world, 3, log) == {0: (2, 5)}
+    assert restore_positions(state, tiny, world, 4, log) == {0: (3, 0)}  # shards changed: next epoch
+    two_workers = replace(tiny, data={"num_workers": 2})
+    assert restore_positions(state, two_workers, world, 3, log) == {0: (3, 0), 1: (3, 0)}

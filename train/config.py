@@ -1,0 +1,247 @@
+"""Run configuration: three frozen dataclasses (data, model, optimisation) and their loading.
+
+A config is a preset name (``tiny``, ``wan-1.3b``) or a YAML file with up to three sections,
+``data``, ``model`` and ``train``, whose fields are those below; a file may start from a preset
+with ``preset: tiny``. Unknown fields are errors naming the field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+DEPTH_MODES = ("log", "normalized", "none")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """What the loader yields: batches of ``frames`` frames at ``height`` x ``width``.
+
+    video (B, frames, 3, height, width) uint8; ``frames`` must be 4k + 1 (the VAE packs the first
+    frame alone, then 4 frames per latent frame); height and width multiples of 16.
+    """
+
+    frames: int = 9
+    height: int = 64
+    width: int = 64
+    strides: tuple[int, ...] = (1, 2)  # temporal strides drawn per sample (those that fit the clip)
+    batch_size: int = 2
+    num_workers: int = 0
+    shuffle_buffer: int = 16  # samples held (undecoded) for sample-level shuffling
+    resampled: bool = False  # shards drawn with replacement per worker (multi-node), else split
+    max_persons: int = 2  # persons kept per clip (padded with person_mask false)
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """A Wan video diffusion transformer + Wan VAE, with the 3D conditions added.
+
+    Without ``--base`` the transformer and VAE are built from these dims with random weights;
+    with ``--base`` they come from the local diffusers folder and these dims are ignored.
+    Tokens: (1 + (frames - 1) / 4) x (height / 16) x (width / 16) for patch (1, 2, 2).
+    """
+
+    num_layers: int = 2
+    num_heads: int = 2
+    head_dim: int = 12  # even; rotary embedding splits it into time, height and width parts
+    ffn_dim: int = 48
+    text_dim: int = 16
+    text_len: int = 4  # length of the null text embedding (zeros) when no text encoder is used
+    freq_dim: int = 32
+    vae_base_dim: int = 8
+    vae_z_dim: int = 4
+    vae_dim_mult: tuple[int, ...] = (1, 1, 1, 1)
+    vae_num_res_blocks: int = 1
+    depth: str = "log"  # depth condition: log | normalized | none
+    pose_maps: bool = True  # skeleton maps rendered in the image, VAE-encoded
+    pose_tokens: bool = True  # 3D joints in the camera frame as extra context tokens
+    first_frame: bool = True  # VAE latents of the first frame + a 4-channel frame mask
+    camera: bool = True  # Plücker ray maps (relative to frame 0) through the camera adapter
+    camera_hidden: int = 32  # width of the camera adapter
+    lora_rank: int = 0  # 0: full fine-tune; > 0: LoRA on attention and FFN linears (peft)
+    lora_alpha: float = 0.0  # 0 means lora_rank
+    gradient_checkpointing: bool = False
+    text_encoder: bool = False  # encode clip captions with BASE/text_encoder (needs --base); else null text
+
+
+@dataclass(frozen=True)
+class OptimConfig:
+    """Flow-matching training: AdamW, warmup + cosine LR, accumulation, clipping, EMA."""
+
+    steps: int = 100
+    lr: float = 1e-3
+    min_lr_ratio: float = 0.1
+    warmup_steps: int = 5
+    weight_decay: float = 0.0
+    betas: tuple[float, float] = (0.9, 0.99)
+    grad_accum: int = 1
+    grad_clip: float = 1.0
+    ema_decay: float = 0.99
+    timestep_shift: float = 1.0  # sigma shift for training and sampling (Wan uses 3-5 at 480p)
+    log_every: int = 1
+    checkpoint_every: int = 50
+    keep_checkpoints: int = 3  # older checkpoints are deleted once a newer one is complete
+    bf16: bool = True  # bf16 autocast (GPU only)
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: OptimConfig = field(default_factory=OptimConfig)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+PRESETS: dict[str, dict] = {
+    "tiny": {},
+    # Wan 2.1 T2V 1.3B dims at 480p x 33 frames (random init unless --base is given).
+    "wan-1.3b": {
+        "data": {"frames": 33, "height": 480, "width": 832, "batch_size": 1, "num_workers": 4, "shuffle_buffer": 64},
+        "model": {
+            "num_layers": 30, "num_heads": 12, "head_dim": 128, "ffn_dim": 8960, "text_dim": 4096,
+            "text_len": 512, "freq_dim": 256, "vae_base_dim": 96, "vae_z_dim": 16, "vae_dim_mult": [1, 2, 4, 4],
+            "vae_num_res_blocks": 2, "camera_hidden": 256, "gradient_checkpointing": True,
+        },
+        "train": {"lr": 1e-5, "warmup_steps": 100, "weight_decay": 0.01, "ema_decay": 0.999, "timestep_shift": 3.0,
+                  "checkpoint_every": 500, "log_every": 10},
+    },
+}  # fmt: skip
+
+
+def _build(cls, values: dict, where: str, section: str):
+    if not isinstance(values, dict):
+        raise ValueError(f"{where}: {section}: expected a mapping of fields, got {type(values).__name__}")
+    names = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, value in values.items():
+        if key not in names:
+            raise ValueError(f"{where}: {section}.{key}: unknown field (expected one of: {', '.join(names)})")
+        kwargs[key] = _coerce(value, names[key].default, f"{where}: {section}.{key}")
+    return cls(**kwargs)
+
+
+def _coerce(value, default, where: str):
+    """Check a value against the type of the field's default; lists become tuples."""
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ValueError(f"{where}: expected true or false, got {value!r}")
+        return value
+    if isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{where}: expected an integer, got {value!r}")
+        return value
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{where}: expected a number, got {value!r}")
+        return float(value)
+    if isinstance(default, tuple):
+        if not isinstance(value, (list, tuple)) or not value:
+            raise ValueError(f"{where}: expected a non-empty list, got {value!r}")
+        return tuple(_coerce(v, default[0], where) for v in value)
+    if isinstance(default, str):
+        if not isinstance(value, str):
+            raise ValueError(f"{where}: expected a string, got {value!r}")
+        return value
+    raise AssertionError(where)
+
+
+def _merge(base: dict, override: dict) -> dict:
+    merged = {k: dict(v) for k, v in base.items()}
+    for section, values in override.items():
+        if isinstance(values, dict) and isinstance(merged.get(section), dict):
+            merged[section] = {**merged[section], **values}
+        else:
+            merged[section] = values
+    return merged
+
+
+def config_from_dict(values: dict, where: str = "config") -> RunConfig:
+    """Build and check a RunConfig from ``{"data": {...}, "model": {...}, "train": {...}}``."""
+    if not isinstance(values, dict):
+        raise ValueError(f"{where}: expected a mapping with data/model/train sections")
+    values = dict(values)
+    preset = values.pop("preset", None)
+    if preset is not None:
+        if preset not in PRESETS:
+            raise ValueError(f"{where}: preset: unknown preset {preset!r} (expected one of: {', '.join(PRESETS)})")
+        values = _merge(PRESETS[preset], values)
+    sections = {"data": DataConfig, "model": ModelConfig, "train": OptimConfig}
+    for key in values:
+        if key not in sections:
+            raise ValueError(f"{where}: {key}: unknown section (expected preset, data, model or train)")
+    config = RunConfig(**{name: _build(cls, values.get(name, {}), where, name) for name, cls in sections.items()})
+    check_config(config, where)
+    return config
+
+
+def check_config(config: RunConfig, where: str = "config") -> None:
+    d, m, t = config.data, config.model, config.train
+    checks = [
+        (d.frames >= 1 and (d.frames - 1) % 4 == 0, "data.frames", f"4k + 1 (1, 5, 9, ...), got {d.frames}"),
+        (d.height >= 16 and d.height % 16 == 0, "data.height", f"a positive multiple of 16, got {d.height}"),
+        (d.width >= 16 and d.width % 16 == 0, "data.width", f"a positive multiple of 16, got {d.width}"),
+        (all(s >= 1 for s in d.strides), "data.strides", f"positive integers, got {list(d.strides)}"),
+        (d.batch_size >= 1, "data.batch_size", f"at least 1, got {d.batch_size}"),
+        (d.num_workers >= 0, "data.num_workers", f"at least 0, got {d.num_workers}"),
+        (d.shuffle_buffer >= 1, "data.shuffle_buffer", f"at least 1, got {d.shuffle_buffer}"),
+        (d.max_persons >= 1, "data.max_persons", f"at least 1, got {d.max_persons}"),
+        (m.num_layers >= 1 and m.num_heads >= 1, "model.num_layers", "num_layers and num_heads at least 1"),
+        (m.head_dim >= 6 and m.head_dim % 2 == 0, "model.head_dim", f"an even number >= 6, got {m.head_dim}"),
+        (m.depth in DEPTH_MODES, "model.depth", f"one of {', '.join(DEPTH_MODES)}, got {m.depth!r}"),
+        (m.lora_rank >= 0, "model.lora_rank", f"at least 0, got {m.lora_rank}"),
+        (len(m.vae_dim_mult) == 4, "model.vae_dim_mult", f"4 entries, got {list(m.vae_dim_mult)}"),
+        (t.steps >= 1, "train.steps", f"at least 1, got {t.steps}"),
+        (t.lr > 0, "train.lr", f"positive, got {t.lr}"),
+        (t.grad_accum >= 1, "train.grad_accum", f"at least 1, got {t.grad_accum}"),
+        (0.0 <= t.ema_decay < 1.0, "train.ema_decay", f"in [0, 1), got {t.ema_decay}"),
+        (len(t.betas) == 2, "train.betas", f"two numbers, got {list(t.betas)}"),
+        (t.timestep_shift > 0, "train.timestep_shift", f"positive, got {t.timestep_shift}"),
+        (t.log_every >= 1 and t.checkpoint_every >= 1, "train.log_every", "log_every and checkpoint_every at least 1"),
+        (t.keep_checkpoints >= 1, "train.keep_checkpoints", f"at least 1, got {t.keep_checkpoints}"),
+    ]  # fmt: skip
+    for ok, name, expected in checks:
+        if not ok:
+            raise ValueError(f"{where}: {name}: expected {expected}")
+
+
+def load_config(spec: str | Path) -> RunConfig:
+    """A preset name or a YAML/JSON file path -> RunConfig."""
+    text = str(spec)
+    if text in PRESETS:
+        return config_from_dict({"preset": text}, where=text)
+    path = Path(text)
+    if not path.is_file():
+        raise FileNotFoundError(f"--config: {text} is neither a preset ({', '.join(PRESETS)}) nor a file")
+    try:
+        values = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        raise ValueError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from None
+    return config_from_dict(values or {}, where=str(path))
+
+
+def replace(config: RunConfig, **sections: dict) -> RunConfig:
+    """A copy with fields replaced per section, e.g. replace(c, train={"steps": 3})."""
+    changed = {name: dataclasses.replace(getattr(config, name), **values) for name, values in sections.items()}
+    new = dataclasses.replace(config, **changed)
+    check_config(new)
+    return new
+
+
+def save_config(config: RunConfig, path: Path) -> None:
+    path.write_text(json.dumps(config.to_dict(), indent=2) + "\n")
+
+
+def read_config(path: Path) -> RunConfig:
+    try:
+        values = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path}: unreadable run config ({error})") from None
+    return config_from_dict(values, where=str(path))

@@ -1,0 +1,275 @@
+"""The training loop: flow matching on streamed shards, with DDP, bf16 autocast, gradient
+accumulation and clipping, EMA, warmup + cosine LR, checkpoints and exact resume.
+
+Single process: ``worldclips train ...``; several GPUs: ``torchrun --nproc-per-node N -m
+worldclips train ...`` (each rank reads its own streams; rank 0 logs and writes checkpoints).
+The noise of step s on rank r is drawn from a generator seeded with (seed, rank, s), so a
+resumed run draws what the uninterrupted run would have drawn.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+from train.build import LatentCodec, build_backbone, check_base
+from train.checkpoint import latest_checkpoint, load_checkpoint, load_model_weights, save_checkpoint
+from train.conditions import ModelInputs, model_inputs
+from train.config import RunConfig, read_config, replace, save_config
+from train.flow import flow_loss
+from train.loader import make_loader
+from train.logs import TrainLog
+from train.model import ConditionedWan, apply_lora, trainable_parameters
+from train.optim import EMA, learning_rate, make_optimizer
+from train.sources import shard_urls
+
+CONFIG_NAME = "config.json"
+
+
+@dataclass(frozen=True)
+class Distributed:
+    rank: int
+    world_size: int
+    device: torch.device
+
+
+def setup_distributed() -> Distributed:
+    """torchrun's RANK / WORLD_SIZE / LOCAL_RANK, or a single process on cuda:0 or the CPU."""
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size > 1:
+        local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        if torch.cuda.is_available():
+            torch.cuda.set_device(local_rank)
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+        device = torch.device(f"cuda:{local_rank}") if torch.cuda.is_available() else torch.device("cpu")
+        return Distributed(dist.get_rank(), world_size, device)
+    return Distributed(0, 1, torch.device("cuda" if torch.cuda.is_available() else "cpu"))
+
+
+def build_model(config: RunConfig, base: Path | None) -> tuple[ConditionedWan, LatentCodec]:
+    """The conditioned model and the frozen VAE; every random weight is drawn from train.seed."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.train.seed)
+        transformer, vae = build_backbone(config.model, base)
+        model = ConditionedWan(transformer, config.model)
+        if config.model.lora_rank:
+            apply_lora(model, config.model.lora_rank, config.model.lora_alpha)
+    return model, LatentCodec(vae)
+
+
+def make_text_encoder(config: RunConfig, base: Path | None, model: ConditionedWan, device: torch.device):
+    """The frozen text encoder of --base when model.text_encoder is set, else None (null text)."""
+    if not config.model.text_encoder:
+        return None
+    if base is None:
+        raise ValueError("model.text_encoder: needs --base with text_encoder/ and tokenizer/")
+    from train.text import TextEncoder
+
+    encoder = TextEncoder(Path(base), config.model.text_len, device)
+    if encoder.width != model.text_dim:
+        raise ValueError(f"--base: text encoder width {encoder.width} != transformer text_dim {model.text_dim}")
+    return encoder
+
+
+def step_generator(seed: int, rank: int, step: int, micro: int = 0) -> torch.Generator:
+    return torch.Generator().manual_seed(int(np.random.SeedSequence([seed, rank, step, micro]).generate_state(1)[0]))
+
+
+def training_loss(model, codec: LatentCodec, batch: dict, config: RunConfig, generator: torch.Generator,
+                  text_encoder=None) -> torch.Tensor:  # fmt: skip
+    """Flow-matching loss of one batch (already on the model's device)."""
+    return inputs_loss(model, model_inputs(batch, codec, config.model, text_encoder=text_encoder), config, generator)
+
+
+def inputs_loss(model, inputs: ModelInputs, config: RunConfig, generator: torch.Generator) -> torch.Tensor:
+    """Flow-matching loss on encoded inputs (target latents and conditions)."""
+    autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if inputs.latents.is_cuda and config.train.bf16
+                else contextlib.nullcontext())  # fmt: skip
+    with autocast:
+        return flow_loss(lambda x, t: model(x, t, inputs.cond, inputs.plucker, inputs.text, inputs.joints),
+                         inputs.latents, config.train.timestep_shift, generator)  # fmt: skip
+
+
+def to_device(batch: dict, device: torch.device) -> dict:
+    return {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
+
+
+def prepare_run_dir(out: Path, config: RunConfig | None, resume: bool, steps: int | None) -> tuple[RunConfig, Path | None]:
+    """(config to use, checkpoint to resume from). A resumed run keeps its saved config (``steps``
+    may extend it); a new run refuses a directory that already holds one."""
+    out = Path(out)
+    if resume:
+        checkpoint = latest_checkpoint(out) if (out / CONFIG_NAME).is_file() else None
+        if checkpoint is None:
+            raise FileNotFoundError(f"--resume: no checkpoint in {out}")
+        if config is not None:
+            raise ValueError(f"--config: a resumed run keeps its saved config ({out / CONFIG_NAME}); leave --config out")
+        config = read_config(out / CONFIG_NAME)
+        return (replace(config, train={"steps": steps}) if steps is not None else config), checkpoint
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"--out: {out} exists and is not a directory")
+    if (out / CONFIG_NAME).exists() or latest_checkpoint(out) is not None:
+        raise FileExistsError(f"--out: {out} already holds a run; pass --resume or choose a new directory")
+    if config is None:
+        raise ValueError("--config: expected a preset (tiny, wan-1.3b) or a YAML file")
+    return (replace(config, train={"steps": steps}) if steps is not None else config), None
+
+
+def restore_positions(state: dict, config: RunConfig, world: Distributed, num_shards: int, log: TrainLog) -> dict:
+    """This rank's loader start (worker -> (epoch, index)) from a checkpoint's data position."""
+    data = state.get("data", {})
+    same = (data.get("world_size") == world.world_size and data.get("num_workers") == config.data.num_workers
+            and data.get("num_shards") == num_shards)  # fmt: skip
+    positions = data.get("positions", [])
+    if same and world.rank < len(positions):
+        return {int(w): tuple(p) for w, p in positions[world.rank].items()}
+    epochs = [p[0] for rank in positions for p in rank.values()] or [0]
+    log.message(f"resume: data layout changed (ranks, workers or shards); streams restart at epoch {max(epochs) + 1}")
+    return {w: (max(epochs) + 1, 0) for w in range(max(1, config.data.num_workers))}
+
+
+def mean_over_ranks(value: float, world: Distributed) -> float:
+    if world.world_size == 1:
+        return value
+    tensor = torch.tensor([value], dtype=torch.float64, device=world.device)
+    dist.all_reduce(tensor)
+    return float(tensor) / world.world_size
+
+
+def gather(value, world: Distributed) -> list:
+    if world.world_size == 1:
+        return [value]
+    out = [None] * world.world_size
+    dist.all_gather_object(out, value)
+    return out
+
+
+def train(data: str, config: RunConfig | None, out: Path, resume: bool = False, base: Path | None = None,
+          steps: int | None = None, tensorboard: bool = True) -> dict:  # fmt: skip
+    """Train to config.train.steps (or ``steps``); returns {"step", "loss", "checkpoint", "rank"}.
+    With ``resume`` the config comes from ``out`` (pass None)."""
+    if base is not None:
+        check_base(Path(base))
+    urls = shard_urls(data)
+    config, checkpoint = prepare_run_dir(Path(out), config, resume, steps)
+    if config.model.text_encoder and base is None and checkpoint is None:
+        raise ValueError("model.text_encoder: needs --base with text_encoder/ and tokenizer/")
+    world = setup_distributed()
+    out = Path(out)
+    log = TrainLog(out, enabled=world.rank == 0, tensorboard=tensorboard)
+    try:
+        return _train(urls, config, out, checkpoint, base, world, log)
+    finally:
+        log.close()
+        if world.world_size > 1:
+            dist.destroy_process_group()
+
+
+def _train(urls, config: RunConfig, out: Path, checkpoint: Path | None, base, world: Distributed, log: TrainLog) -> dict:
+    tc = config.train
+    if world.rank == 0:
+        out.mkdir(parents=True, exist_ok=True)
+        save_config(config, out / CONFIG_NAME)
+    loaded = load_checkpoint(checkpoint) if checkpoint is not None else None
+    if loaded is not None and base is None and loaded.state.get("base"):
+        base = Path(loaded.state["base"])  # a resumed LoRA run rebuilds on the same base
+    model, codec = build_model(config, base)
+    model.to(world.device)
+    codec.to(world.device, dtype=torch.bfloat16 if world.device.type == "cuda" and tc.bf16 else torch.float32)
+    codec.mean.data, codec.std.data = codec.mean.float(), codec.std.float()
+    text = make_text_encoder(config, base, model, world.device)
+    params = trainable_parameters(model)
+    optimizer = make_optimizer(params, tc)
+    ema = EMA(params, tc.ema_decay)
+    step, start, state = 0, {}, {}
+    if loaded is not None:
+        state = loaded.state
+        load_model_weights(model, loaded.model, partial=base is not None, where=str(checkpoint))
+        ema.load_state_dict({k: v.to(world.device) for k, v in loaded.ema.items()})
+        try:
+            optimizer.load_state_dict(loaded.optimizer)
+        except (ValueError, KeyError) as error:
+            raise ValueError(f"checkpoint {checkpoint}: optimizer.pt does not fit this model ({error})") from None
+        cpu_rng = loaded.rng.get(f"cpu.rank{world.rank}")
+        if cpu_rng is not None:
+            torch.set_rng_state(cpu_rng)
+        if world.device.type == "cuda" and f"cuda.rank{world.rank}" in loaded.rng:
+            torch.cuda.set_rng_state(loaded.rng[f"cuda.rank{world.rank}"])
+        step = int(state["step"])
+        start = restore_positions(state, config, world, len(urls), log)
+        log.message(f"resumed from {checkpoint} at step {step}")
+    trained = model
+    if world.world_size > 1:
+        trained = torch.nn.parallel.DistributedDataParallel(model, device_ids=[world.device.index] if world.device.type == "cuda" else None)
+    loader = make_loader(urls, config.data, world.rank, world.world_size, start, skeletons=config.model.pose_maps,
+                         pin_memory=world.device.type == "cuda")  # fmt: skip
+    positions = {int(w): list(p) for w, p in start.items()}
+    skipped: dict[int, int] = {}
+    n_trainable = sum(p.numel() for p in params.values())
+    log.message(f"training {n_trainable / 1e6:.2f}M of {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M "
+                f"parameters on {world.world_size} x {world.device.type}, {len(urls)} shards, steps {step} -> {tc.steps}")  # fmt: skip
+    batches, loss_value = iter(loader), float("nan")
+    window_start, window_samples, data_wait = time.perf_counter(), 0, 0.0
+    model.train()
+    while step < tc.steps:
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(step, tc)
+        total = torch.zeros((), device=world.device)
+        for micro in range(tc.grad_accum):
+            waited = time.perf_counter()
+            batch = next(batches)
+            data_wait += time.perf_counter() - waited
+            positions[batch["worker"]] = [batch["epoch"], batch["index"] + 1]
+            skipped[batch["worker"]] = batch["skipped"]
+            sync = micro == tc.grad_accum - 1 or world.world_size == 1
+            with contextlib.nullcontext() if sync else trained.no_sync():
+                loss = training_loss(trained, codec, to_device(batch, world.device), config,
+                                     step_generator(tc.seed, world.rank, step, micro), text) / tc.grad_accum  # fmt: skip
+                loss.backward()
+            total += loss.detach()
+            window_samples += len(batch["key"]) * world.world_size
+        grad_norm = torch.nn.utils.clip_grad_norm_(list(params.values()), tc.grad_clip)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        ema.update(params)
+        step += 1
+        if step % tc.log_every == 0 or step == tc.steps:
+            loss_value = mean_over_ranks(total.item(), world)  # the only host sync of a step
+            elapsed = time.perf_counter() - window_start
+            log.scalars(step, tc.steps, {
+                "loss": loss_value, "lr": optimizer.param_groups[0]["lr"], "grad_norm": float(grad_norm),
+                "samples_per_s": window_samples / elapsed, "data_wait": data_wait / elapsed,
+                "skipped": float(sum(skipped.values())),
+            })  # fmt: skip
+            window_start, window_samples, data_wait = time.perf_counter(), 0, 0.0
+        if step % tc.checkpoint_every == 0 or step == tc.steps:
+            path = _save(out, step, model, ema, optimizer, positions, config, world, len(urls), base, loss_value)
+            if path is not None:
+                log.message(f"saved {path}")
+    if world.world_size > 1:
+        dist.barrier()  # the last checkpoint is complete before any rank returns
+    return {"step": step, "loss": loss_value, "checkpoint": str(latest_checkpoint(out)), "rank": world.rank}
+
+
+def _save(out, step, model, ema, optimizer, positions, config, world, num_shards, base, loss) -> Path | None:
+    all_positions = gather({str(w): p for w, p in positions.items()}, world)
+    rng = {f"cpu.rank{r}": s for r, s in enumerate(gather(torch.get_rng_state(), world))}
+    if world.device.type == "cuda":
+        rng.update({f"cuda.rank{r}": s.cpu() for r, s in enumerate(gather(torch.cuda.get_rng_state(), world))})
+    if world.rank != 0:
+        return None
+    weights = model.state_dict() if base is None else {n: p for n, p in model.named_parameters() if p.requires_grad}
+    state = {
+        "base": str(base) if base is not None else None, "loss": loss,
+        "data": {"world_size": world.world_size, "num_workers": config.data.num_workers, "num_shards": num_shards,
+                 "positions": all_positions},
+    }  # fmt: skip
+    return save_checkpoint(out, step, weights, ema.state_dict(), optimizer.state_dict(), rng, state,
+                           keep=config.train.keep_checkpoints)  # fmt: skip

@@ -24,11 +24,30 @@ class Skeleton:
         lacks are filled with the head joint position).
     joints_valid: (55,) bool, false for joints the model cannot give exactly.
     sole_height: native y of the lowest point of the feet in the rest pose.
+    heel_lift: how far the heel's sole sits above the lowest point (under the ball of the foot)
+        in the rest pose, metres; the generators tilt the feet by it to stand them flat.
     """
 
     rest_joints: np.ndarray
     joints_valid: np.ndarray
     sole_height: float
+    heel_lift: float = 0.0
+
+
+def measure_heel_lift(vertices: np.ndarray, rest_joints: np.ndarray, sole_height: float) -> float:
+    """Mean over both feet of the lowest rest-pose vertex behind the ankle, above the sole (m).
+
+    vertices: (V, 3) native rest-pose vertices; rest_joints: (55, 3); sole_height: native y.
+    """
+    lifts = []
+    for ankle in (rest_joints[7], rest_joints[8]):
+        heel = (
+            (np.abs(vertices[:, 0] - ankle[0]) < 0.06) & (vertices[:, 1] < sole_height + 0.05)
+            & (vertices[:, 2] < ankle[2] - 0.01) & (vertices[:, 2] > ankle[2] - 0.15)
+        )  # fmt: skip
+        if heel.any():
+            lifts.append(float(vertices[heel, 1].min()) - sole_height)
+    return max(float(np.mean(lifts)), 0.0) if lifts else 0.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,11 +101,14 @@ class PosedBody:
     joints: (T, 55, 3) float64 world joint positions (SMPL-X order).
     joints_valid: (55,) bool, false where the model cannot give the joint exactly.
     mesh: the surface, skinned or per-frame vertices.
+    foot_contact: optional (T, 4) bool ground contacts of the left heel, left toe, right heel
+        and right toe (motions.generated.CONTACT_POINTS); set by the scene builder.
     """
 
     joints: np.ndarray
     joints_valid: np.ndarray
     mesh: BodyMesh
+    foot_contact: np.ndarray | None = None
 
 
 class BodyModel(Protocol):

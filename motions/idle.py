@@ -10,6 +10,7 @@ differ.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -17,10 +18,11 @@ from motions.body import Skeleton
 from motions.conventions import body_orientation_for_heading
 from motions.generated import GeneratedMotion
 from motions.kinematics import rot_x, rot_y, rot_z
+from motions.plan import MotionPlan, realize
 from motions.rig import SIDE_SIGN, Rig
-from motions.synthesis import BodyTargets, synthesize
+from motions.synthesis import BodyTargets
 from motions.validation import betas as check_betas
-from motions.validation import frames, real, reals
+from motions.validation import check_family, frames, real, reals
 
 SWAY_RANGE = (0.0, 3.0)
 STANCE_WIDTH_RANGE = (0.08, 0.5)  # m between the ankles
@@ -46,9 +48,11 @@ class IdleParams:
     heading: float
     sway: float = 1.0
     phase: float = 0.0
-    stance_width: float = 0.2
+    stance_width: float = 0.22
+    family: Literal["idle"] = "idle"
 
     def __post_init__(self) -> None:
+        check_family(self, "idle")
         object.__setattr__(self, "position", reals("IdleParams.position", self.position, count=2))
         object.__setattr__(self, "heading", real("IdleParams.heading", self.heading))
         object.__setattr__(self, "sway", real("IdleParams.sway", self.sway, *SWAY_RANGE))
@@ -56,15 +60,25 @@ class IdleParams:
         width = real("IdleParams.stance_width", self.stance_width, *STANCE_WIDTH_RANGE)
         object.__setattr__(self, "stance_width", width)
 
+    @property
+    def duration(self) -> float:
+        """Nothing to finish: standing fits any segment length."""
+        return 0.0
 
-def idle(skeleton: Skeleton, betas: np.ndarray, params: IdleParams, fps: float, num_frames: int) -> GeneratedMotion:
-    """Stand ``params`` for ``num_frames`` frames at ``fps`` with the body ``skeleton`` / ``betas`` (10,)."""
-    fps, num_frames = frames(fps, num_frames)
-    betas = check_betas(betas)
-    if not isinstance(params, IdleParams):
-        raise ValueError(f"params: expected IdleParams, got {type(params).__name__}")
-    rig = Rig.from_skeleton(skeleton)
-    t = np.arange(num_frames) / fps
+
+def stance_feet(rig: Rig, position: np.ndarray, heading: float, width: float) -> tuple[np.ndarray, np.ndarray]:
+    """Flat standing feet: ankles (2, 3) and yaws (2,) of a stance centred on ``position`` (2,)."""
+    left = np.array([-np.sin(heading), np.cos(heading)])
+    ankle = np.empty((2, 3))
+    for side in (0, 1):
+        ankle[side, :2] = np.asarray(position) + SIDE_SIGN[side] * 0.5 * width * left
+        ankle[side, 2] = rig.ankle_height[side]
+    return ankle, heading + SIDE_SIGN * TOE_OUT
+
+
+def idle_plan(rig: Rig, params: IdleParams, t: np.ndarray) -> MotionPlan:
+    """The standing plan at times ``t`` (T,) seconds; other standing motions start from it."""
+    num_frames = len(t)
     amount, s = params.sway, rig.scale
 
     def wave(period: float, offset: float = 0.0) -> np.ndarray:
@@ -76,12 +90,7 @@ def idle(skeleton: Skeleton, betas: np.ndarray, params: IdleParams, fps: float, 
     forward = np.stack([np.cos(heading), np.sin(heading)], axis=-1)
     left = np.stack([-np.sin(heading), np.cos(heading)], axis=-1)
     centre = np.asarray(params.position)
-
-    ankle = np.empty((num_frames, 2, 3))
-    for side in (0, 1):
-        ankle[:, side, :2] = centre + SIDE_SIGN[side] * 0.5 * params.stance_width * left
-        ankle[:, side, 2] = rig.ankle_height[side]
-    foot_yaw = heading[:, None] + SIDE_SIGN * TOE_OUT
+    feet, yaws = stance_feet(rig, centre, params.heading, params.stance_width)
 
     lateral = 0.025 * amount * s * shift  # towards the loaded foot (+ = left)
     sagittal = 0.008 * amount * s * drift
@@ -95,8 +104,8 @@ def idle(skeleton: Skeleton, betas: np.ndarray, params: IdleParams, fps: float, 
     targets = BodyTargets(
         pelvis_rotation=pelvis_rotation,
         pelvis=np.concatenate([xy, height[:, None]], axis=1),
-        ankle=ankle,
-        foot_yaw=foot_yaw,
+        ankle=np.broadcast_to(feet, (num_frames, 2, 3)).copy(),
+        foot_yaw=np.broadcast_to(yaws, (num_frames, 2)).copy(),
         foot_pitch=np.zeros((num_frames, 2)),
         toe_flex=np.zeros((num_frames, 2)),
         spine=np.stack([0.015 * amount * breath, -yaw - 0.05 * amount * look, -0.9 * roll], axis=-1),
@@ -104,5 +113,14 @@ def idle(skeleton: Skeleton, betas: np.ndarray, params: IdleParams, fps: float, 
         elbow=np.full((num_frames, 2), 0.2) + 0.03 * amount * breath[:, None],
         head=body_orientation_for_heading(heading + 0.2 * amount * look) @ rot_x(nod),
     )
-    motion = synthesize(rig, betas, fps, targets, radius=int(round(0.3 * fps)))
-    return GeneratedMotion(motion=motion, foot_contact=np.ones((num_frames, 2), dtype=bool))
+    return MotionPlan(targets=targets, contact=np.ones((num_frames, 4), dtype=bool), smoothing=0.3)
+
+
+def idle(skeleton: Skeleton, betas: np.ndarray, params: IdleParams, fps: float, num_frames: int) -> GeneratedMotion:
+    """Stand ``params`` for ``num_frames`` frames at ``fps`` with the body ``skeleton`` / ``betas`` (10,)."""
+    fps, num_frames = frames(fps, num_frames)
+    betas = check_betas(betas)
+    if not isinstance(params, IdleParams):
+        raise ValueError(f"params: expected IdleParams, got {type(params).__name__}")
+    rig = Rig.from_skeleton(skeleton)
+    return realize(rig, betas, fps, idle_plan(rig, params, np.arange(num_frames) / fps))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from motions.conventions import NUM_JOINTS, SMPLX_PARENTS
+from motions.conventions import NUM_JOINTS, SMPLX_PARENTS, matrix_to_axis_angle
 
 
 def axis_rotation(axis: np.ndarray, angle: np.ndarray | float) -> np.ndarray:
@@ -49,6 +49,17 @@ def rotvec_to_matrix(rotvec: np.ndarray) -> np.ndarray:
     a = np.where(angle > 1e-12, np.sin(angle) / safe, 1.0)
     b = np.where(angle > 1e-12, (1.0 - np.cos(angle)) / safe**2, 0.5)
     return np.eye(3) + a * k + b * (k @ k)
+
+
+def matrix_to_rotvec(matrix: np.ndarray) -> np.ndarray:
+    """(..., 3, 3) rotation matrices -> (..., 3) rotation vectors (angle in [0, pi])."""
+    return matrix_to_axis_angle(matrix)
+
+
+def blend_rotations(a: np.ndarray, b: np.ndarray, weight: np.ndarray | float) -> np.ndarray:
+    """(..., 3, 3) rotations from ``a`` towards ``b`` by (...,) weights in [0, 1] along the geodesic."""
+    relative = matrix_to_rotvec(np.swapaxes(a, -1, -2) @ b)
+    return a @ rotvec_to_matrix(np.asarray(weight, dtype=np.float64)[..., None] * relative)
 
 
 def normalize(vectors: np.ndarray) -> np.ndarray:
@@ -112,3 +123,20 @@ def chain_rotation(pelvis_rotation: np.ndarray, local: np.ndarray, joint: int) -
         rotation = rotation @ local[:, j]
     return rotation
 
+
+
+def keyframes(t: np.ndarray, times: list[float] | np.ndarray, values: list | np.ndarray) -> np.ndarray:
+    """Values at times ``t`` (T,) from keys (K,) -> (K, ...) eased between consecutive keys.
+
+    Between two keys the value follows a minimum-jerk curve (zero velocity and acceleration at
+    every key); before the first and after the last key it is held. Key times must not decrease.
+    """
+    times = np.asarray(times, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    t = np.asarray(t, dtype=np.float64)
+    index = np.clip(np.searchsorted(times, t, side="right") - 1, 0, len(times) - 1)
+    following = np.minimum(index + 1, len(times) - 1)
+    span = times[following] - times[index]
+    u = np.where(span > 0, (t - times[index]) / np.where(span > 0, span, 1.0), 0.0)
+    ease = minimum_jerk(u).reshape(-1, *([1] * (values.ndim - 1)))
+    return values[index] + (values[following] - values[index]) * ease

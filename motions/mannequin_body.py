@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from mannequin import Mannequin
 
-from motions.body import PosedBody, Skeleton, SkinnedMesh
+from motions.body import PosedBody, Skeleton, SkinnedMesh, measure_heel_lift
 from motions.conventions import NUM_BETAS, NUM_JOINTS, SMPLX_JOINT_NAMES, joint_index
 from motions.motion import MotionClip
 
@@ -71,9 +71,11 @@ class MannequinBody:
     def skeleton(self, betas: np.ndarray) -> Skeleton:
         model = self._model(betas)
         rest = model.rest_pose(dtype=np.float64)
-        joints = model.joint_transforms(rest)[..., :3, 3]
-        sole = float(model.vertices(rest)[:, 1].min())
-        return Skeleton(rest_joints=self._smplx_joints(joints), joints_valid=self.joints_valid.copy(), sole_height=sole)
+        joints = self._smplx_joints(model.joint_transforms(rest)[..., :3, 3])
+        vertices = model.vertices(rest)
+        sole = float(vertices[:, 1].min())
+        lift = measure_heel_lift(vertices, joints, sole)
+        return Skeleton(rest_joints=joints, joints_valid=self.joints_valid.copy(), sole_height=sole, heel_lift=lift)
 
     def pose_parameters(self, motion: MotionClip) -> dict[str, np.ndarray]:
         """MotionClip -> mannequin-x forward_skeleton arguments (float64, batch T)."""

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from motions.body import PosedBody, Skeleton, VertexAnimatedMesh
+from motions.body import PosedBody, Skeleton, VertexAnimatedMesh, measure_heel_lift
 from motions.conventions import NUM_BETAS, NUM_JOINTS
 from motions.motion import FRAME_PARAMETERS, MotionClip
 
@@ -81,9 +81,11 @@ class SmplxBody:
     def skeleton(self, betas: np.ndarray) -> Skeleton:
         rest = MotionClip.rest(1, 30.0, betas)
         vertices, joints, _ = self._forward(rest.betas, rest.frame_arrays())
+        sole = float(vertices[0, :, 1].min())
         return Skeleton(
-            rest_joints=joints[0], joints_valid=np.ones(NUM_JOINTS, dtype=bool), sole_height=float(vertices[0, :, 1].min())
-        )
+            rest_joints=joints[0], joints_valid=np.ones(NUM_JOINTS, dtype=bool), sole_height=sole,
+            heel_lift=measure_heel_lift(vertices[0].astype(np.float64), joints[0], sole),
+        )  # fmt: skip
 
     def pose(self, motion: MotionClip) -> PosedBody:
         params = {name: getattr(motion, name) for name in FRAME_PARAMETERS}

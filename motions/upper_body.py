@@ -46,10 +46,11 @@ def set_arms(local: np.ndarray, swing: np.ndarray, elbow: np.ndarray) -> None:
         local[:, WRISTS[side]] = rot_z(np.full(len(swing), -MIRROR[side] * 0.1))  # slight palmar flexion
 
 
-def set_hands(local: np.ndarray, curl: float = 1.0) -> None:
-    """Relaxed, slightly curled fingers (``curl`` scales the curl)."""
+def set_hands(local: np.ndarray, curl: float | np.ndarray = 1.0) -> None:
+    """Relaxed, slightly curled fingers; ``curl`` (a number or (T, 2) per side) scales the curl."""
+    curl = np.broadcast_to(np.asarray(curl, dtype=np.float64), (len(local), 2))
     for side in (0, 1):
-        rotation = rot_z(-MIRROR[side] * curl * FINGER_CURL)
+        rotation = rot_z(-MIRROR[side] * curl[:, side, None] * FINGER_CURL)
         local[:, HAND_START[side] : HAND_START[side] + len(FINGER_CURL)] = rotation
 
 

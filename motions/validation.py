@@ -52,3 +52,22 @@ def betas(values: object) -> np.ndarray:
     if array.shape != (10,) or not np.all(np.isfinite(array)):
         raise ValueError(f"betas: expected 10 finite numbers, got shape {array.shape}")
     return array
+
+
+def check_family(params: object, family: str) -> None:
+    """The ``family`` tag of a params dataclass (the JSON union discriminator) must be its own."""
+    if getattr(params, "family", None) != family:
+        name = type(params).__name__
+        raise ValueError(f"{name}.family: expected {family!r}, got {getattr(params, 'family', None)!r}")
+
+
+def choice(field: str, value: object, options: tuple) -> object:
+    """``value`` if it is one of ``options``."""
+    if isinstance(value, bool) or value not in options:
+        raise ValueError(f"{field}: expected one of {list(options)}, got {value!r}")
+    return value
+
+
+def duration(field: str, value: object, high: float = 600.0) -> float:
+    """A non-negative finite number of seconds."""
+    return real(field, value, 0.0, high)

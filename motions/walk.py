@@ -9,19 +9,21 @@ leg could not reach; spine, arms and head follow the gait (motions.upper_body).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
 from motions.body import Skeleton
 from motions.conventions import body_orientation_for_heading
-from motions.gait import PLANT_PHASE, GaitTiming, plan_feet, speed_at, step_length
-from motions.generated import GeneratedMotion
+from motions.gait import WALK_STYLE, GaitStyle, GaitTiming, plan_feet, speed_at
+from motions.generated import GeneratedMotion, contact_labels
 from motions.kinematics import rot_x, rot_y, rot_z
 from motions.path import SmoothPath
+from motions.plan import MotionPlan, realize
 from motions.rig import Rig
-from motions.synthesis import BodyTargets, synthesize
+from motions.synthesis import BodyTargets
 from motions.validation import betas as check_betas
-from motions.validation import frames, real, reals
+from motions.validation import check_family, frames, real, reals
 
 SPEED_RANGE = (0.5, 2.0)  # m/s
 STEP_WIDTH_RANGE = (0.05, 0.4)  # m
@@ -48,27 +50,35 @@ class WalkParams:
     step_width: float = 0.16
     arm_swing: float = 1.0
     phase: float = 0.0
+    family: Literal["walk"] = "walk"
 
     def __post_init__(self) -> None:
-        if isinstance(self.waypoints, (str, bytes)) or not hasattr(self.waypoints, "__len__"):
-            raise ValueError(f"WalkParams.waypoints: expected a sequence of (x, y) points, got {self.waypoints!r}")
-        points = tuple(reals(f"WalkParams.waypoints[{i}]", p, count=2) for i, p in enumerate(self.waypoints))
-        if len(points) < 2:
-            raise ValueError(f"WalkParams.waypoints: expected at least 2 points, got {len(points)}")
-        gaps = np.linalg.norm(np.diff(np.array(points), axis=0), axis=1)
-        if np.any(gaps < 1e-3):
-            i = int(np.argmin(gaps))
-            raise ValueError(f"WalkParams.waypoints: points {i} and {i + 1} coincide (closer than 1 mm)")
-        speeds = reals("WalkParams.speed_keys", self.speed_keys)
-        for v in speeds:
-            if not SPEED_RANGE[0] <= v <= SPEED_RANGE[1]:
-                low, high = SPEED_RANGE
-                raise ValueError(f"WalkParams.speed_keys: expected speeds in [{low}, {high}] m/s, got {v:g}")
-        object.__setattr__(self, "waypoints", points)
-        object.__setattr__(self, "speed_keys", speeds)
-        object.__setattr__(self, "step_width", real("WalkParams.step_width", self.step_width, *STEP_WIDTH_RANGE))
-        object.__setattr__(self, "arm_swing", real("WalkParams.arm_swing", self.arm_swing, *ARM_SWING_RANGE))
-        object.__setattr__(self, "phase", real("WalkParams.phase", self.phase, 0.0, 1.0, high_open=True))
+        check_family(self, "walk")
+        check_route(self, SPEED_RANGE)
+
+
+def check_route(params, speed_range: tuple[float, float]) -> None:
+    """Validate and normalise the fields WalkParams and RunParams share (errors name the field)."""
+    name = type(params).__name__
+    if isinstance(params.waypoints, (str, bytes)) or not hasattr(params.waypoints, "__len__"):
+        raise ValueError(f"{name}.waypoints: expected a sequence of (x, y) points, got {params.waypoints!r}")
+    points = tuple(reals(f"{name}.waypoints[{i}]", p, count=2) for i, p in enumerate(params.waypoints))
+    if len(points) < 2:
+        raise ValueError(f"{name}.waypoints: expected at least 2 points, got {len(points)}")
+    gaps = np.linalg.norm(np.diff(np.array(points), axis=0), axis=1)
+    if np.any(gaps < 1e-3):
+        i = int(np.argmin(gaps))
+        raise ValueError(f"{name}.waypoints: points {i} and {i + 1} coincide (closer than 1 mm)")
+    speeds = reals(f"{name}.speed_keys", params.speed_keys)
+    for v in speeds:
+        if not speed_range[0] <= v <= speed_range[1]:
+            low, high = speed_range
+            raise ValueError(f"{name}.speed_keys: expected speeds in [{low}, {high}] m/s, got {v:g}")
+    object.__setattr__(params, "waypoints", points)
+    object.__setattr__(params, "speed_keys", speeds)
+    object.__setattr__(params, "step_width", real(f"{name}.step_width", params.step_width, *STEP_WIDTH_RANGE))
+    object.__setattr__(params, "arm_swing", real(f"{name}.arm_swing", params.arm_swing, *ARM_SWING_RANGE))
+    object.__setattr__(params, "phase", real(f"{name}.phase", params.phase, 0.0, 1.0, high_open=True))
 
 
 def walk_path_length(params: WalkParams, fps: float, num_frames: int) -> float:
@@ -86,36 +96,51 @@ def walk_path_length(params: WalkParams, fps: float, num_frames: int) -> float:
     return float(np.sum(0.5 * (keys[1:] + keys[:-1])) * duration / (keys.size - 1))
 
 
-def walk(skeleton: Skeleton, betas: np.ndarray, params: WalkParams, fps: float, num_frames: int) -> GeneratedMotion:
-    """Walk ``params`` for ``num_frames`` frames at ``fps`` with the body ``skeleton`` / ``betas`` (10,).
+@dataclass(frozen=True)
+class LocomotionBody:
+    """How the pelvis and upper body move with the gait; each (a, b) pair is a + b * speed.
 
-    Frame i is at time i / fps; the speed keys span frames 0 to num_frames - 1. foot_contact is
-    true while a foot is planted flat (ankle and toe fixed, sole on the ground): about a third of
-    each gait cycle per foot. The heel-strike roll and the heel rise before toe-off, when only
-    the heel or the toes touch the ground, are not flagged.
+    sway: sideways pelvis shift towards the stance foot (leg-scaled m); yaw, roll, tilt: pelvis
+    turn, drop and forward lean (rad); height: pelvis height at mid-stance in rest pelvis heights;
+    bounce: vertical pelvis motion (leg-scaled m; > 0 highest at mid-stance as in walking, < 0
+    lowest there as in running); arm: arm swing (rad); elbow: elbow flexion (rad).
     """
-    fps, num_frames = frames(fps, num_frames)
-    betas = check_betas(betas)
-    if not isinstance(params, WalkParams):
-        raise ValueError(f"params: expected WalkParams, got {type(params).__name__}")
-    rig = Rig.from_skeleton(skeleton)
+
+    sway: tuple[float, float] = (0.032, -0.008)
+    yaw: tuple[float, float] = (0.03, 0.04)
+    roll: tuple[float, float] = (0.03, 0.015)
+    tilt: tuple[float, float] = (0.03, 0.03)
+    height: float = STANDING_HEIGHT
+    bounce: tuple[float, float] = (0.008, 0.008)
+    arm: tuple[float, float] = (0.1, 0.15)
+    elbow: tuple[float, float] = (0.25, 0.08)
+
+    def at(self, name: str, speed: np.ndarray) -> np.ndarray:
+        a, b = getattr(self, name)
+        return a + b * speed
+
+
+WALK_BODY = LocomotionBody()
+
+
+def locomotion_plan(rig: Rig, params, times: np.ndarray, style: GaitStyle = WALK_STYLE, body: LocomotionBody = WALK_BODY) -> MotionPlan:
+    """The plan of a walk (or, with the run's style and body, a run) at ``times`` (T,) seconds."""
     path = SmoothPath.from_waypoints(np.array(params.waypoints))
-    times = np.arange(num_frames) / fps
-    timing = GaitTiming.build(np.array(params.speed_keys), times[-1], params.phase, rig.scale)
-    feet = plan_feet(rig, path, timing, times, params.step_width)
+    timing = GaitTiming.build(np.array(params.speed_keys), times[-1], params.phase, rig.scale, style)
+    feet = plan_feet(rig, path, timing, times, params.step_width, style)
 
     speed = speed_at(np.array(params.speed_keys), times[-1], times)
     point, heading = path.evaluate(timing.arc_at(times))
     cycle = 2.0 * np.pi * timing.phase_at(times)  # 0 at the left heel strike
-    stance = cycle - 2.0 * np.pi * PLANT_PHASE  # 0 when the pelvis passes over the left ankle
+    stance = cycle - 2.0 * np.pi * style.plant_phase  # 0 when the pelvis passes over the left ankle
     s = rig.scale
-    sway = (0.032 - 0.008 * speed) * s * np.cos(stance)  # towards the foot in stance
-    yaw = -(0.03 + 0.04 * speed) * np.cos(cycle)  # the hip of the leading leg forwards
-    roll = (0.03 + 0.015 * speed) * np.cos(stance)  # the swing side's hip drops
-    tilt = 0.03 + 0.03 * speed
+    sway = body.at("sway", speed) * s * np.cos(stance)  # towards the foot in stance
+    yaw = -body.at("yaw", speed) * np.cos(cycle)  # the hip of the leading leg forwards
+    roll = body.at("roll", speed) * np.cos(stance)  # the swing side's hip drops
+    tilt = body.at("tilt", speed)
     normal = np.stack([-np.sin(heading), np.cos(heading)], axis=-1)
-    height = rig.pelvis_height * STANDING_HEIGHT + (0.008 + 0.008 * speed) * s * np.cos(2.0 * stance)
-    arm = params.arm_swing * (0.1 + 0.15 * speed)
+    height = rig.pelvis_height * body.height + body.at("bounce", speed) * s * np.cos(2.0 * stance)
+    arm = params.arm_swing * body.at("arm", speed)
     swing = np.stack([arm * np.cos(cycle - np.pi), arm * np.cos(cycle)], axis=-1)  # opposite to the legs
     look = path.evaluate(timing.arc_at(times) + LOOK_AHEAD)[1]
     look = heading + np.clip(look - heading, -0.5, 0.5)
@@ -128,9 +153,24 @@ def walk(skeleton: Skeleton, betas: np.ndarray, params: WalkParams, fps: float, 
         toe_flex=feet.toe_flex,
         spine=np.stack([0.02 * speed - 0.7 * tilt, -1.6 * yaw, -0.8 * roll], axis=-1),
         arm_swing=swing,
-        elbow=0.25 + 0.08 * speed[:, None] + 0.6 * np.maximum(swing, 0.0),
-        head=body_orientation_for_heading(look) @ rot_x(0.05),
+        elbow=body.at("elbow", speed)[:, None] + 0.6 * np.maximum(swing, 0.0),
+        head=body_orientation_for_heading(look) @ rot_x(0.05 + 0.5 * (tilt - WALK_BODY.at("tilt", speed))),
     )
-    cycle_time = float(np.min(2.0 * step_length(speed, rig.scale) / speed))
-    motion = synthesize(rig, betas, fps, targets, radius=int(round(0.1 * cycle_time * fps)))
-    return GeneratedMotion(motion=motion, foot_contact=feet.contact)
+    cycle_time = float(np.min(2.0 * style.step_length(speed, rig.scale) / speed))
+    contact = contact_labels(feet.heel_contact, feet.toe_contact)
+    return MotionPlan(targets=targets, contact=contact, smoothing=0.1 * cycle_time)
+
+
+def walk(skeleton: Skeleton, betas: np.ndarray, params: WalkParams, fps: float, num_frames: int) -> GeneratedMotion:
+    """Walk ``params`` for ``num_frames`` frames at ``fps`` with the body ``skeleton`` / ``betas`` (10,).
+
+    Frame i is at time i / fps; the speed keys span frames 0 to num_frames - 1. A heel is in
+    contact from heel strike until it rises before toe-off, the toes from the end of the
+    heel-strike roll until toe-off; both (the foot planted flat) for about a third of each cycle.
+    """
+    fps, num_frames = frames(fps, num_frames)
+    betas = check_betas(betas)
+    if not isinstance(params, WalkParams):
+        raise ValueError(f"params: expected WalkParams, got {type(params).__name__}")
+    rig = Rig.from_skeleton(skeleton)
+    return realize(rig, betas, fps, locomotion_plan(rig, params, np.arange(num_frames) / fps))

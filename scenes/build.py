@@ -1,12 +1,20 @@
-"""ClipSpec -> Scene: generate motions, pose bodies, place props, resolve the camera. No randomness."""
+"""ClipSpec -> Scene: generate motions, pose bodies, place props, resolve the camera. No randomness.
+
+Procedural motions come from motions.catalog; user files (FileMotion) are read from the
+directory recorded in the spec, or from ``motion_dir`` when the clip is rebuilt elsewhere. Every
+body gets its foot contacts (PosedBody.foot_contact); a prop that a character carries moves
+with that character's hand.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
+import dataclasses
+
 from motions.body import BodyModel
-from motions.idle import idle
-from motions.walk import walk
+from motions.catalog import generate_motion
+from motions.files import FileMotion, file_motion
 from scenes import meshes
 from scenes.camera_paths import camera_track
 from scenes.scene import Character, Scene, SceneObject
@@ -22,10 +30,14 @@ def _static_pose(rotation: np.ndarray, translation: np.ndarray, num_frames: int)
     return np.broadcast_to(make_transform(rotation, translation), (num_frames, 4, 4)).copy()
 
 
-def _prop_object(prop: PropSpec, instance_id: int, num_frames: int) -> SceneObject:
-    pose = _static_pose(rotation_z(prop.yaw), np.array([*prop.position, 0.0]), num_frames)
+def _prop_object(prop: PropSpec, instance_id: int, num_frames: int, moved: dict) -> SceneObject:
+    """A prop standing still, or following the track a character's motion gave it (carried)."""
+    if prop.name in moved:
+        pose, dynamic = np.asarray(moved[prop.name], dtype=np.float64), True
+    else:
+        pose, dynamic = _static_pose(rotation_z(prop.yaw), np.array([*prop.position, 0.0]), num_frames), False
     mesh = meshes.prop_mesh(prop.category, prop.size)
-    return SceneObject(instance_id, prop.name, prop.category, False, mesh, prop.material, pose)
+    return SceneObject(instance_id, prop.name, prop.category, dynamic, mesh, prop.material, pose)
 
 
 def instance_ids(spec: ClipSpec) -> dict[str, int]:
@@ -36,25 +48,34 @@ def instance_ids(spec: ClipSpec) -> dict[str, int]:
     return {name: i + GROUND_ID for i, name in enumerate(names)}
 
 
-def build_scene(spec: ClipSpec, body: BodyModel) -> Scene:
-    """Resolve every per-frame value of ``spec`` with ``body`` as the body model."""
+def build_scene(spec: ClipSpec, body: BodyModel, motion_dir: str | None = None) -> Scene:
+    """Resolve every per-frame value of ``spec`` with ``body`` as the body model.
+
+    motion_dir: where user motion files are (default: the directory each FileMotion recorded).
+    """
     ids = instance_ids(spec)
     frames = spec.num_frames
     ground = SceneObject(
         GROUND_ID, "ground", "ground", False, meshes.ground(GROUND_EXTENT_M), spec.ground,
         _static_pose(np.eye(3), np.zeros(3), frames),
     )  # fmt: skip
-    characters = []
+    characters, moved = [], {}
     for character in spec.characters:
         betas = np.asarray(character.betas, dtype=np.float32)
         skeleton = body.skeleton(betas)
-        if character.walk is not None:
-            generated = walk(skeleton, betas, character.walk, spec.fps, frames)
+        params = character.motion_params
+        if isinstance(params, FileMotion):
+            generated, posed = file_motion(params, skeleton, betas, body, spec.fps, frames, motion_dir)
         else:
-            generated = idle(skeleton, betas, character.idle, spec.fps, frames)
-        posed = body.pose(generated.motion)
+            generated = generate_motion(params, skeleton, betas, spec.fps, frames)
+            posed = body.pose(generated.motion)
+        posed = dataclasses.replace(posed, foot_contact=generated.contact)
+        moved.update(generated.objects)
         characters.append(Character(ids[character.name], character.name, generated.motion, posed, character.material))
-    props = [_prop_object(prop, ids[prop.name], frames) for prop in spec.props]
+    unknown = sorted(set(moved) - {prop.name for prop in spec.props})
+    if unknown:
+        raise ValueError(f"ClipSpec.props: a character carries {unknown[0]!r}, which is not a prop of the clip")
+    props = [_prop_object(prop, ids[prop.name], frames, moved) for prop in spec.props]
     camera = camera_track(
         spec.camera, spec.width, spec.height, frames, spec.fps, [c.body.joints[:, 0] for c in characters]
     )

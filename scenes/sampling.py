@@ -1,4 +1,5 @@
-"""Seeded sampling of a ClipSpec: characters on non-intersecting paths, props that do not overlap
+"""Seeded sampling of a ClipSpec: characters whose bodies never meet (a swept-volume check over
+time), each with the props its motion needs (a chair, a box), other props that do not overlap
 anything, lights, materials and a camera path that never enters geometry.
 
 All randomness comes from ``clip_rng(run_seed, clip_index)``, so any clip can be redrawn alone,
@@ -12,10 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from motions.idle import IdleParams
 from motions.path import SmoothPath
-from motions.walk import WalkParams, walk_path_length
 from scenes import meshes
+from scenes.motion_sampling import DEFAULT_WEIGHTS, FILE_WEIGHTS, MotionWeights, sample_motion, swept_clear
 from scenes.scene import Lighting, Material
 from scenes.spec import (
     CAMERA_FAMILIES,
@@ -31,8 +31,10 @@ from scenes.spec import (
     TrackingCamera,
 )
 
-PATH_CLEARANCE_M = 1.0  # minimum distance between two characters' paths
-BODY_RADIUS_M = 0.55  # clearance kept between a walking path and a prop or camera
+SWEPT_CLEARANCE_M = 0.1  # minimum gap between two characters' body cylinders in the same frame
+PROP_CLEARANCE_M = 0.1  # gap kept between a character's body cylinder (any frame) and a prop
+CAMERA_BODY_CLEARANCE_M = 0.6  # gap kept between a character's body cylinder and the camera
+MOVING_KINDS = ("walk", "run", "carry", "file")  # characters a tracking camera may follow
 CAMERA_PROP_CLEARANCE_M = 0.4
 MIN_CAMERA_HEIGHT_M = 0.4
 ATTEMPTS = 60
@@ -48,8 +50,10 @@ class SceneConfig:
     camera_families: tuple[str, ...] = CAMERA_FAMILIES
     fov_deg: tuple[float, float] = (40.0, 75.0)
     walk_speed: tuple[float, float] = (0.7, 1.6)
-    idle_probability: float = 0.2
+    idle_probability: float | None = None
     arena_radius: float = 4.0
+    motions: MotionWeights | None = None
+    motion_dir: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("characters", "props", "fov_deg", "walk_speed"):
@@ -64,14 +68,30 @@ class SceneConfig:
             raise ValueError(f"scene.walk_speed: expected a range within [0.5, 2.0] m/s, got {list(self.walk_speed)}")
         if not (10.0 <= self.fov_deg[0] and self.fov_deg[1] <= 120.0):
             raise ValueError(f"scene.fov_deg: expected a range within [10, 120] degrees, got {list(self.fov_deg)}")
-        if not 0.0 <= self.idle_probability <= 1.0:
+        if self.idle_probability is not None and not 0.0 <= self.idle_probability <= 1.0:
             raise ValueError(f"scene.idle_probability: expected 0..1, got {self.idle_probability}")
+        if self.motions is not None and self.idle_probability is not None:
+            raise ValueError("scene.idle_probability: give either motions (weights per kind) or idle_probability, not both")
+        if self.weights.file > 0 and not self.motion_dir:
+            raise ValueError("scene.motions.file: file motions need a motion directory (--motion-dir or motion_dir)")
         if not 2.0 <= self.arena_radius <= 50.0:
             raise ValueError(f"scene.arena_radius: expected 2..50 m, got {self.arena_radius}")
         for name, allowed in (("prop_categories", PROP_CATEGORIES), ("camera_families", CAMERA_FAMILIES)):
             values = getattr(self, name)
             if not values or any(v not in allowed for v in values):
                 raise ValueError(f"scene.{name}: expected a non-empty subset of {list(allowed)}, got {list(values)}")
+
+
+    @property
+    def weights(self) -> MotionWeights:
+        """The motion kinds characters are drawn from: ``motions`` if given; else walk / idle by
+        ``idle_probability`` if given; else only the user's files when a motion directory is set;
+        else every procedural kind (DEFAULT_WEIGHTS)."""
+        if self.motions is not None:
+            return self.motions
+        if self.idle_probability is not None:
+            return MotionWeights(walk=1.0 - self.idle_probability, idle=self.idle_probability)
+        return FILE_WEIGHTS if self.motion_dir else DEFAULT_WEIGHTS
 
 
 def clip_rng(run_seed: int, clip_index: int) -> np.random.Generator:
@@ -106,48 +126,31 @@ def _min_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(-1).min()))
 
 
-def _sample_walk(rng, config: SceneConfig, fps: float, num_frames: int) -> tuple[WalkParams, np.ndarray]:
-    speeds = tuple(round(float(v), 3) for v in rng.uniform(*config.walk_speed, size=3))
-    params = WalkParams(waypoints=((0.0, 0.0), (1.0, 0.0)), speed_keys=speeds, phase=round(float(rng.uniform()), 3))
-    length = walk_path_length(params, fps, num_frames) + 0.5
-    start = rng.uniform(-0.6, 0.6, size=2) * config.arena_radius
-    heading = rng.uniform(-np.pi, np.pi)
-    turns = int(rng.integers(0, 3))
-    cuts = np.sort(rng.uniform(0.2, 0.8, size=turns)) * length
-    lengths = np.diff(np.concatenate([[0.0], cuts, [length]]))
-    points = [start]
-    for i, segment in enumerate(lengths):
-        if i > 0:
-            heading += rng.uniform(np.radians(20), np.radians(90)) * rng.choice([-1, 1])
-        points.append(points[-1] + segment * np.array([np.cos(heading), np.sin(heading)]))
-    waypoints = tuple(tuple(round(float(c), 4) for c in p) for p in points)
-    params = WalkParams(waypoints=waypoints, speed_keys=speeds, phase=params.phase, step_width=round(float(rng.uniform(0.12, 0.2)), 3))
-    return params, path_points(np.asarray(waypoints), length)
-
-
 def _sample_characters(rng, config: SceneConfig, fps: float, num_frames: int):
+    """Characters whose body cylinders never meet in the same frame (a swept-volume check over
+    time), each inside the arena; returns (characters, tracks [(centres (T, 2), radius)], props)."""
     count = int(rng.integers(config.characters[0], config.characters[1] + 1))
-    characters, occupied = [], []
+    weights = config.weights
+    characters, sampled, props = [], [], []
     for index in range(count):
+        name = f"person{index}"
+        betas = tuple(round(float(b), 4) for b in np.clip(rng.normal(0.0, 1.0, size=10), -2.5, 2.5))
         for _ in range(ATTEMPTS):
-            if rng.uniform() < config.idle_probability:
-                position = rng.uniform(-0.5, 0.5, size=2) * config.arena_radius
-                motion = {"idle": IdleParams(position=tuple(round(float(c), 4) for c in position), heading=round(float(rng.uniform(-np.pi, np.pi)), 4), phase=round(float(rng.uniform()), 3))}
-                footprint = position[None, :]
-            else:
-                params, footprint = _sample_walk(rng, config, fps, num_frames)
-                motion = {"walk": params}
-            inside = np.linalg.norm(footprint, axis=1).max() <= config.arena_radius
-            clear = all(_min_distance(footprint, other) > PATH_CLEARANCE_M for other in occupied)
-            if inside and clear:
+            kind = weights.choose(rng)
+            candidate = sample_motion(
+                rng, kind, name, config.arena_radius, config.walk_speed, fps, num_frames, betas, config.motion_dir
+            )
+            inside = np.linalg.norm(candidate.centres, axis=1).max() <= config.arena_radius
+            if inside and all(swept_clear(candidate, other, SWEPT_CLEARANCE_M) for other in sampled):
                 break
         else:
             break  # the arena is full: fewer characters, deterministically
-        occupied.append(footprint)
-        betas = tuple(round(float(b), 4) for b in np.clip(rng.normal(0.0, 1.0, size=10), -2.5, 2.5))
+        sampled.append(candidate)
+        props.extend(candidate.props)
         material = Material(base_color=_color(rng, (0.1, 0.5), (0.4, 0.9)), roughness=round(float(rng.uniform(0.4, 0.8)), 3))
-        characters.append(CharacterSpec(name=f"person{index}", betas=betas, material=material, **motion))
-    return characters, occupied
+        character_betas = candidate.betas if candidate.betas is not None else betas
+        characters.append(CharacterSpec(name=name, betas=character_betas, material=material, motion=candidate.motion))
+    return characters, [(s.centres, s.radius) for s in sampled], props
 
 
 def _prop_size(rng, category: str) -> tuple[float, ...]:
@@ -161,23 +164,27 @@ def _prop_size(rng, category: str) -> tuple[float, ...]:
     return (u(0.7, 1.6), u(0.6, 1.0), u(0.7, 0.8))
 
 
-def _sample_props(rng, config: SceneConfig, occupied: list[np.ndarray]):
-    count = int(rng.integers(config.props[0], config.props[1] + 1))
+def _sample_props(rng, config: SceneConfig, occupied: list, character_props: list[dict]):
+    """The characters' own props (chairs, boxes) and 0..N random static props clear of everything."""
+    patterns = ("plain", "checker", "stripes", "noise")
     props, placed = [], []  # placed: (xy, radius)
+    for fields in character_props:
+        props.append(PropSpec(material=_material(rng, patterns), **fields))
+        placed.append((np.asarray(fields["position"]), meshes.footprint_radius(fields["category"], fields["size"])))
+    count = int(rng.integers(config.props[0], config.props[1] + 1))
     for index in range(count):
         category = str(rng.choice(config.prop_categories))
         size = _prop_size(rng, category)
         radius = meshes.footprint_radius(category, size)
         for _ in range(ATTEMPTS):
             position = rng.uniform(-1.0, 1.0, size=2) * (config.arena_radius + 1.0)
-            clear_paths = all(_min_distance(position[None], path) > radius + BODY_RADIUS_M for path in occupied)
+            clear_paths = all(_min_distance(position[None], path) > radius + r + PROP_CLEARANCE_M for path, r in occupied)
             clear_props = all(np.linalg.norm(position - xy) > radius + r + 0.1 for xy, r in placed)
             if clear_paths and clear_props:
                 break
         else:
             continue
         placed.append((position, radius))
-        patterns = ("plain", "checker", "stripes", "noise")
         props.append(
             PropSpec(
                 name=f"{category}{index}", category=category, size=size,
@@ -208,7 +215,7 @@ def _sample_camera_path(rng, family: str, focus: np.ndarray, characters: list[Ch
     if family == "pan_tilt":
         swing = np.array([*rng.uniform(-1.2, 1.2, size=2), rng.uniform(-0.3, 0.3)])
         return PanTiltCamera(eye=r3(eye), target_start=r3(target - swing / 2), target_end=r3(target + swing / 2))
-    walkers = [i for i, c in enumerate(characters) if c.walk is not None] or list(range(len(characters)))
+    walkers = [i for i, c in enumerate(characters) if c.motion_kind in MOVING_KINDS] or list(range(len(characters)))
     offset = eye - target
     return TrackingCamera(character=int(rng.choice(walkers)), offset=r3(offset), smoothing_s=round(float(rng.uniform(0.3, 1.0)), 3))
 
@@ -216,7 +223,7 @@ def _sample_camera_path(rng, family: str, focus: np.ndarray, characters: list[Ch
 def _camera_clear(eyes: np.ndarray, occupied: list[np.ndarray], placed) -> bool:
     if eyes[:, 2].min() < MIN_CAMERA_HEIGHT_M:
         return False
-    if any(_min_distance(eyes[:, :2], path) < BODY_RADIUS_M + 0.5 for path in occupied):
+    if any(_min_distance(eyes[:, :2], path) < r + CAMERA_BODY_CLEARANCE_M for path, r in occupied):
         return False
     return all(np.linalg.norm(eyes[:, :2] - xy, axis=1).min() > r + CAMERA_PROP_CLEARANCE_M for xy, r in placed)
 
@@ -226,7 +233,7 @@ def _camera_eyes(path, num_frames: int, occupied: list[np.ndarray], characters) 
     from scenes.camera_paths import eye_and_target
 
     if isinstance(path, TrackingCamera):
-        track = occupied[path.character]
+        track = occupied[path.character][0]
         return np.column_stack([track, np.full(len(track), 0.95)]) + np.asarray(path.offset)
     return eye_and_target(CameraSpec(path=path, fov_deg=60.0), num_frames, 1.0, [])[0]
 
@@ -236,9 +243,9 @@ def sample_clip_spec(
 ) -> ClipSpec:
     """Draw one clip's spec; deterministic in (config, run_seed, clip_index, fps, num_frames, size)."""
     rng = clip_rng(run_seed, clip_index)
-    characters, occupied = _sample_characters(rng, config, fps, num_frames)
-    props, placed = _sample_props(rng, config, occupied)
-    focus = np.mean([path[len(path) // 2] for path in occupied], axis=0)
+    characters, occupied, character_props = _sample_characters(rng, config, fps, num_frames)
+    props, placed = _sample_props(rng, config, occupied, character_props)
+    focus = np.mean([path[len(path) // 2] for path, _ in occupied], axis=0)
     for _ in range(ATTEMPTS):
         family = str(rng.choice(config.camera_families))
         path = _sample_camera_path(rng, family, focus, characters)

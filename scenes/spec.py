@@ -11,12 +11,13 @@ import json
 from dataclasses import dataclass
 from typing import Literal
 
+from motions.catalog import MotionSpec
 from motions.idle import IdleParams
 from motions.walk import WalkParams
 from scenes.scene import Lighting, Material
 from scenes.serialization import from_jsonable, to_jsonable
 
-SPEC_VERSION = 1
+SPEC_VERSION = 2  # 2: CharacterSpec.motion (every motion kind); version 1 specs (walk / idle) still load
 Vec2 = tuple[float, float]
 Vec3 = tuple[float, float, float]
 PROP_CATEGORIES = ("box", "sphere", "chair", "table")
@@ -24,19 +25,36 @@ PROP_CATEGORIES = ("box", "sphere", "chair", "table")
 
 @dataclass(frozen=True)
 class CharacterSpec:
-    """One person: body shape, look and motion (exactly one of walk / idle is set)."""
+    """One person: body shape, look and motion.
+
+    motion: any motion kind (motions.catalog.MotionSpec: walk, run, idle, jump, sit, reach,
+        carry, wave, turn, dance, sequence or a user file), told apart in JSON by its ``family``.
+    walk, idle: the fields of spec version 1, still accepted; exactly one of motion / walk /
+        idle is set.
+    """
 
     name: str
     betas: tuple[float, ...]
     material: Material
     walk: WalkParams | None = None
     idle: IdleParams | None = None
+    motion: MotionSpec | None = None
 
     def __post_init__(self) -> None:
         if len(self.betas) != 10:
             raise ValueError(f"CharacterSpec.betas: expected 10 values, got {len(self.betas)}")
-        if (self.walk is None) == (self.idle is None):
-            raise ValueError("CharacterSpec: exactly one of walk or idle must be given")
+        if sum(m is not None for m in (self.walk, self.idle, self.motion)) != 1:
+            raise ValueError("CharacterSpec: exactly one of motion, walk or idle must be given")
+
+    @property
+    def motion_params(self) -> MotionSpec:
+        """The character's motion, whichever field holds it."""
+        return self.motion if self.motion is not None else (self.walk if self.walk is not None else self.idle)
+
+    @property
+    def motion_kind(self) -> str:
+        """"walk", "run", "sit", "file", ... (the motion's family)."""
+        return self.motion_params.family
 
 
 @dataclass(frozen=True)
@@ -168,4 +186,15 @@ class ClipSpec:
 
     @classmethod
     def from_json(cls, text: str) -> "ClipSpec":
-        return from_jsonable(cls, json.loads(text))
+        return from_jsonable(cls, upgrade(json.loads(text)))
+
+
+def upgrade(data: object) -> object:
+    """Spec JSON of older versions in today's layout (version 1: walk / idle params had no family)."""
+    if isinstance(data, dict):
+        for character in data.get("characters") or ():
+            for kind in ("walk", "idle"):
+                params = character.get(kind) if isinstance(character, dict) else None
+                if isinstance(params, dict) and "family" not in params:
+                    character[kind] = {**params, "family": kind}
+    return data

@@ -39,7 +39,7 @@ def joints_visibility(
 
 
 def pose_arrays(scene: Scene, rendered: RenderedClip) -> dict[str, np.ndarray]:
-    """pose.npz: SMPL-X parameters, joints3d/2d, visibility and validity per person."""
+    """pose.npz: SMPL-X parameters, joints3d/2d, visibility and validity, foot contacts per person."""
     people = scene.characters
     frames = scene.num_frames
 
@@ -66,7 +66,14 @@ def pose_arrays(scene: Scene, rendered: RenderedClip) -> dict[str, np.ndarray]:
     out["joints_visible"] = stacked(visible, (0, frames, NUM_JOINTS), bool)
     out["joints_valid"] = stacked(valid, (0, NUM_JOINTS), bool)
     out["instance_id"] = np.array([c.instance_id for c in people], dtype=np.int32)
+    out["foot_contact"] = stacked([_foot_contact(c, frames) for c in people], (0, frames, 4), bool)
     return out
+
+
+def _foot_contact(character, frames: int) -> np.ndarray:
+    """(T, 4) bool contacts (left heel, left toe, right heel, right toe); all false if the body has none."""
+    contact = character.body.foot_contact
+    return np.zeros((frames, 4), dtype=bool) if contact is None else np.asarray(contact, dtype=bool)
 
 
 def objects_arrays(scene: Scene) -> dict[str, np.ndarray]:

@@ -62,7 +62,7 @@ def scenario_params(spec: ClipSpec) -> dict:
         "camera_family": spec.camera.path.family,
         "fov_deg": spec.camera.fov_deg,
         "num_people": len(spec.characters),
-        "people_motion": ["walk" if c.walk is not None else "idle" for c in spec.characters],
+        "people_motion": [c.motion_kind for c in spec.characters],
         "num_props": len(spec.props),
         "prop_categories": [p.category for p in spec.props],
     }

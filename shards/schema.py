@@ -1,4 +1,4 @@
-"""Sample schema v1: the members of one WebDataset sample (one clip), their dtypes and shapes.
+"""Sample schema v2: the members of one WebDataset sample (one clip), their dtypes and shapes.
 
 Shapes use symbols: T frames, H height, W width, P persons, O objects (ground and props);
 integers are literal sizes. docs/conventions.md carries the same table (checked by a test).
@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+SUPPORTED_SCHEMA_VERSIONS = (1, 2)  # validate reads both: v1 has no pose.npz/foot_contact
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]+-\d{8}$")
 RUN_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 SHARD_PATTERN = re.compile(r"^shard-\d{6}\.tar$")
@@ -28,11 +29,12 @@ CONVENTIONS = {
 
 @dataclass(frozen=True)
 class ArraySpec:
-    """dtype (numpy name), shape (symbols or ints) and meaning of one array."""
+    """dtype (numpy name), shape (symbols or ints), meaning and the schema version that added it."""
 
     dtype: str
     shape: tuple[str | int, ...]
     description: str
+    since: int = 1
 
 
 # Members stored as a single .npy array.
@@ -63,6 +65,9 @@ NPZ_MEMBERS: dict[str, dict[str, ArraySpec]] = {
         "joints_visible": ArraySpec("bool", ("P", "T", 55), "in the image and not occluded"),
         "joints_valid": ArraySpec("bool", ("P", 55), "the body model gives the joint exactly"),
         "instance_id": ArraySpec("int32", ("P",), "segmentation id of each person"),
+        "foot_contact": ArraySpec(
+            "bool", ("P", "T", 4), "left heel, left toe, right heel, right toe on the ground and not sliding (v2)", since=2
+        ),
     },
     "objects.npz": {
         "world_from_object": ArraySpec("float64", ("O", "T", 4, 4), "rigid pose of the ground and every prop"),
@@ -80,6 +85,11 @@ META_FIELDS: tuple[str, ...] = (
     "scenario", "scenario_params", "spec", "instances", "body_model", "renderer", "conventions", "versions",
 )  # fmt: skip
 INSTANCE_FIELDS: tuple[str, ...] = ("id", "name", "category", "dynamic", "kind")
+
+
+def npz_arrays(member: str, version: int = SCHEMA_VERSION) -> dict[str, ArraySpec]:
+    """The arrays of an .npz member in samples of schema ``version``."""
+    return {name: spec for name, spec in NPZ_MEMBERS[member].items() if spec.since <= version}
 
 
 def resolve_shape(shape: tuple[str | int, ...], sizes: dict[str, int]) -> tuple[int, ...]:

@@ -73,3 +73,32 @@ def intervals(flags: np.ndarray) -> list[tuple[int, int]]:
     padded = np.concatenate([[False], flags, [False]]).astype(int)
     edges = np.diff(padded)
     return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)))
+
+
+def sole_region_masks(model: Mannequin, share: float = 0.15, depth: float = 0.025) -> list[np.ndarray]:
+    """Vertex masks of the left heel, left toe, right heel and right toe soles (bind pose: the
+    foot's bottom ``depth`` metres, its back / front ``share`` of the length)."""
+    rest = model._identity["skin_vertices"]  # mannequin-x 0.3.0 internals: native bind pose, Y up, Z forward
+    out = []
+    for mask in foot_vertex_masks(model):
+        foot = rest[mask]
+        bottom = rest[:, 1] < foot[:, 1].min() + depth
+        front, back = foot[:, 2].max(), foot[:, 2].min()
+        length = front - back
+        out.append(mask & bottom & (rest[:, 2] < back + share * length))
+        out.append(mask & bottom & (rest[:, 2] > front - share * length))
+    return out
+
+
+def sole_points(motion: MotionClip, model: Mannequin | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """((T, 4, 3) centroids, (T, 4) lowest z) of the heel and toe sole regions (CONTACT_POINTS order)."""
+    if model is None:
+        model = Mannequin("wooden", shape=motion.betas, flat_hand_mean=True)
+    transforms = model.joint_transforms(MannequinBody().pose_parameters(motion))
+    regions = [skin_subset(model, transforms, mask) for mask in sole_region_masks(model)]
+    return np.stack([r.mean(axis=1) for r in regions], axis=1), np.stack([r[..., 2].min(axis=1) for r in regions], axis=1)
+
+
+def labelled_slide(points: np.ndarray, contact: np.ndarray) -> float:
+    """Largest per-frame displacement (m) of (T, 4, 3) points while their (T, 4) labels hold in both frames."""
+    return max(stance_slide(points[:, k], contact[:, k]) for k in range(points.shape[1]))

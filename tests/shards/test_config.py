@@ -34,7 +34,7 @@ def load_yaml_config_text(tmp_path, text):
         ("", {"clips": -2}, r"clips: expected an integer"),
         ("", {"fps": float("nan")}, r"fps: expected a number"),
         ("frames: 2000\nsize: 4096x4096\n", {}, r"GiB of memory"),
-        ("", {"backend": "cycles"}, r"backend: expected one of \['raster'\]"),
+        ("", {"backend": "eevee"}, r"backend: expected one of \['raster', 'cycles'\]"),
         ("", {"run_name": "a.b"}, r"run_name"),
         ("scene:\n  characters: [0, 9]\n", {}, r"scene.characters"),
         ("scene:\n  props: many\n", {}, r"scene.props: expected a list"),

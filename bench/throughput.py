@@ -28,8 +28,9 @@ def bench_size(size: str, clips: int, frames: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         config = resolve_config(
             {"scene": {"characters": [1, 1], "props": [5, 5]}},
-            {"out": str(Path(tmp) / "out"), "clips": clips, "frames": frames, "size": size, "clips_per_shard": 2},
-        )
+            {"out": str(Path(tmp) / "out"), "clips": clips, "frames": frames, "size": size, "clips_per_shard": 2,
+             "ray": False},  # one process, as the bare loop (bench/farm.py measures the Ray farm)
+        )  # fmt: skip
         body, renderer = make_body_model(config), make_renderer(config)
         specs = [sample_clip_spec(config.scene, config.seed, i, config.fps, frames, config.width, config.height) for i in range(clips)]
         scenes = [build_scene(spec, body) for spec in specs]

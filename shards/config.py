@@ -14,11 +14,12 @@ from typing import Any
 
 import yaml
 
+from render.cycles.options import CyclesConfig
 from scenes.sampling import SceneConfig
 from scenes.serialization import SpecError, from_jsonable, to_jsonable
 from shards.schema import RUN_NAME_PATTERN
 
-BACKENDS = ("raster",)
+BACKENDS = ("raster", "cycles")
 MAX_SIDE = 4096
 MAX_FRAMES = 2000
 MAX_CLIP_BYTES = 8 << 30  # rgb + depth + segmentation of one clip held in memory
@@ -41,8 +42,19 @@ class GenerateConfig:
     clips_per_shard: int = 4
     backend: str = "raster"
     smplx_model_dir: str | None = None
+    motion_dir: str | None = None  # user motion files (AMASS .npz, BVH), scanned recursively; see scene.motions
     run_name: str | None = None
     scene: SceneConfig = field(default_factory=SceneConfig)
+    cycles: CyclesConfig = field(default_factory=CyclesConfig)  # options of backend "cycles" (docs/cycles.md)
+    # The render farm (shards.farm). None means "decide from the machine or the cluster".
+    workers: int | None = None  # local Ray instance: one worker per core or GPU; with address: tasks at once
+    address: str | None = None  # "auto" or HOST:PORT of a cluster started with `ray start`
+    ray: bool = True  # false (--no-ray): a single process, for debugging
+    gpus_per_task: float | None = None  # default: 1 when the cluster has GPUs, else 0
+    task_timeout_s: float = 3600.0  # a shard task running longer is cancelled and retried
+    task_retries: int = 3  # retries of a shard task whose worker died, timed out or raised
+    max_in_flight: int | None = None  # shard tasks submitted at once (default: 2 per worker)
+    max_redraws: int = 3  # re-draws of a clip whose scene cannot be built or rendered
 
     @property
     def width(self) -> int:
@@ -96,7 +108,56 @@ def _check(config: GenerateConfig) -> GenerateConfig:
         raise ConfigError(f"backend: expected one of {list(BACKENDS)}, got {config.backend!r}")
     if config.run_name is not None and not RUN_NAME_PATTERN.match(str(config.run_name)):
         raise ConfigError(f"run_name: expected 1-64 letters, digits, '_' or '-', got {config.run_name!r}")
+    _check_farm(config, integer)
+    if config.motion_dir is not None:
+        from motions.files import scan_motion_dir
+
+        try:
+            scan_motion_dir(config.motion_dir)
+        except ValueError as error:
+            raise ConfigError(str(error)) from error
     return config
+
+
+FARM_FIELDS = ("workers", "address", "ray", "gpus_per_task", "task_timeout_s", "task_retries", "max_in_flight")
+ADDRESS_PATTERN = re.compile(r"^(auto|(ray://)?[A-Za-z0-9_.\-]+:\d{1,5}|(ray://)?\[[0-9A-Fa-f:]+\]:\d{1,5})$")
+
+
+def _check_farm(config: GenerateConfig, integer) -> None:
+    """The render-farm fields (they change how a dataset is made, never its bytes)."""
+
+    def number(name: str, low: float, high: float) -> None:
+        value = getattr(config, name)
+        ok = not isinstance(value, bool) and isinstance(value, (int, float)) and low <= value <= high
+        if not ok:
+            raise ConfigError(f"{name}: expected a number in {low:g}..{high:g}, got {value!r}")
+
+    if config.workers is not None:
+        integer("workers", 1, 100_000)
+    if config.max_in_flight is not None:
+        integer("max_in_flight", 1, 1_000_000)
+    integer("task_retries", 0, 100)
+    integer("max_redraws", 0, 100)
+    number("task_timeout_s", 1, 30 * 86400)
+    if not isinstance(config.ray, bool):
+        raise ConfigError(f"ray: expected true or false, got {config.ray!r}")
+    if config.address is not None:
+        if not isinstance(config.address, str) or not ADDRESS_PATTERN.match(config.address):
+            raise ConfigError(f"address: expected 'auto' or HOST:PORT of a Ray cluster, got {config.address!r}")
+        if not config.ray:
+            raise ConfigError("address: joining a Ray cluster needs Ray; drop --no-ray (ray: false)")
+    if config.gpus_per_task is not None:
+        number("gpus_per_task", 0, 64)
+        if config.gpus_per_task > 1 and config.gpus_per_task != int(config.gpus_per_task):
+            raise ConfigError(f"gpus_per_task: above 1 it must be a whole number, got {config.gpus_per_task!r}")
+
+
+def output_fields(config: GenerateConfig) -> dict[str, Any]:
+    """The fields that decide the dataset's bytes (not where or how it is rendered)."""
+    values = config.to_dict()
+    for name in ("out", *FARM_FIELDS):
+        values.pop(name)
+    return values
 
 
 def load_yaml_config(path: str | Path) -> dict[str, Any]:
@@ -139,12 +200,23 @@ def resolve_config(file_values: dict[str, Any], flag_values: dict[str, Any], sou
     if "smplx_model_dir" in merged:
         merged["smplx_model_dir"] = str(merged["smplx_model_dir"])
     scene = merged.pop("scene", None)
+    if merged.get("motion_dir") is not None:
+        merged["motion_dir"] = str(merged["motion_dir"])
+        scene = dict(scene) if isinstance(scene, dict) else ({} if scene is None else scene)
+        if isinstance(scene, dict):
+            if scene.get("motion_dir") not in (None, merged["motion_dir"]):
+                raise ConfigError(f"scene.motion_dir: {scene['motion_dir']!r} differs from motion_dir {merged['motion_dir']!r}")
+            scene["motion_dir"] = merged["motion_dir"]
+    elif isinstance(scene, dict) and scene.get("motion_dir") is not None:
+        merged["motion_dir"] = str(scene["motion_dir"])
     try:
         scene_config = from_jsonable(SceneConfig, scene if scene is not None else {}, "scene")
+        cycles = merged.pop("cycles", None)
+        cycles_config = from_jsonable(CyclesConfig, cycles if cycles is not None else {}, "cycles")
     except SpecError as error:
         raise ConfigError(str(error)) from error
     try:
-        config = GenerateConfig(**merged, scene=scene_config)
+        config = GenerateConfig(**merged, scene=scene_config, cycles=cycles_config)
     except TypeError as error:
         raise ConfigError(str(error)) from error
     return _check(config)

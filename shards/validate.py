@@ -29,9 +29,10 @@ from shards.schema import (
     META_MEMBER,
     NPY_MEMBERS,
     NPZ_MEMBERS,
-    SCHEMA_VERSION,
     SHARD_PATTERN,
+    SUPPORTED_SCHEMA_VERSIONS,
     VIDEO_MEMBER,
+    npz_arrays,
     resolve_shape,
 )
 from shards.video import decode_mp4
@@ -89,8 +90,8 @@ def _check_meta(key: str, raw: bytes) -> dict:
     missing = [name for name in META_FIELDS if name not in meta]
     if missing:
         raise SampleError(f"{META_MEMBER}: missing fields {missing}")
-    if meta["schema_version"] != SCHEMA_VERSION:
-        raise SampleError(f"{META_MEMBER}: schema_version {meta['schema_version']!r}, expected {SCHEMA_VERSION}")
+    if meta["schema_version"] not in SUPPORTED_SCHEMA_VERSIONS:
+        raise SampleError(f"{META_MEMBER}: schema_version {meta['schema_version']!r}, expected one of {list(SUPPORTED_SCHEMA_VERSIONS)}")
     if meta["clip_id"] != key:
         raise SampleError(f"{META_MEMBER}: clip_id {meta['clip_id']!r} differs from the sample key")
     for name in ("num_frames", "width", "height"):
@@ -131,7 +132,8 @@ def check_sample(key: str, members: dict[str, bytes], decode_video: bool = True)
     if np.any((depth == 0) != (seg == 0)):
         raise SampleError("depth.npy/seg.npy: depth is 0 exactly where segmentation is 0, but they disagree")
     npz = {member: load_npz(members[member], member) for member in NPZ_MEMBERS}
-    for member, specs in NPZ_MEMBERS.items():
+    for member in NPZ_MEMBERS:
+        specs = npz_arrays(member, meta["schema_version"])
         if set(npz[member]) != set(specs):
             raise SampleError(f"{member}: arrays {sorted(npz[member])}, expected {sorted(specs)}")
         for name, spec in specs.items():
@@ -147,6 +149,8 @@ def check_sample(key: str, members: dict[str, bytes], decode_video: bool = True)
     if sorted(pose["instance_id"].tolist()) != sorted(persons):
         raise SampleError("pose.npz/instance_id: differs from the persons in the instance table")
     _check_joints(pose, K, camera["cam_from_world"], seg)
+    if "foot_contact" in pose:
+        _check_foot_contact(pose["foot_contact"], pose["joints3d"])
     if decode_video:
         try:
             video = decode_mp4(members[VIDEO_MEMBER])
@@ -155,6 +159,20 @@ def check_sample(key: str, members: dict[str, bytes], decode_video: bool = True)
         expected = (sizes["T"], sizes["H"], sizes["W"], 3)
         if video.shape != expected:
             raise SampleError(f"{VIDEO_MEMBER}: decodes to {video.shape}, expected {expected}")
+
+
+# A heel in contact keeps its ankle joint, a toe its toe (ball) joint, this close to the ground.
+CONTACT_JOINTS = (("left_heel", 7, 0.25), ("left_toe", 10, 0.15), ("right_heel", 8, 0.25), ("right_toe", 11, 0.15))
+
+
+def _check_foot_contact(contact: np.ndarray, joints3d: np.ndarray) -> None:
+    """Contact labels must sit on feet that are near the ground (ankle / toe joint heights)."""
+    for k, (point, joint, highest) in enumerate(CONTACT_JOINTS):
+        heights = joints3d[:, :, joint, 2][contact[:, :, k]]
+        if heights.size and heights.max() > highest:
+            raise SampleError(
+                f"pose.npz/foot_contact: {point} in contact with its joint {heights.max():.3f} m above the ground (limit {highest} m)"
+            )
 
 
 def _check_joints(pose: dict, K: np.ndarray, cam_from_world: np.ndarray, seg: np.ndarray) -> None:
@@ -228,3 +246,77 @@ def validate_dataset(directory: str | Path, decode_video: bool = True) -> Valida
             except (SampleError, ValueError) as error:
                 report.errors.append(f"{name}: {key}: {error}")
     return report
+
+
+@dataclass(frozen=True)
+class CrossCheckResult:
+    """One clip's cross-check: its ground truth against the other backend's rendering of it."""
+
+    key: str
+    stored: str  # backend that wrote the sample
+    reference: str  # backend that re-rendered it
+    check: object | None  # render.cycles.crosscheck.CrossCheck, None when it could not run
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.check is not None and self.check.ok
+
+
+def cross_check_dataset(directory: str | Path, cycles_env: str | None = None):
+    """Yield a CrossCheckResult per sample: its scene is rebuilt from meta.json's spec and rendered
+    by the other backend (raster for Cycles samples, Cycles ground-truth passes for raster ones),
+    and the stored depth and segmentation are compared with that (render.cycles.crosscheck).
+
+    Uses the dataset's config.yaml (body model, Cycles options); ``cycles_env`` overrides the
+    Blender environment. Renderers are made on first need; a missing Blender environment raises
+    CyclesEnvironmentError.
+    """
+    import dataclasses
+
+    from render.cycles.crosscheck import cross_check
+    from scenes.build import build_scene
+    from scenes.spec import ClipSpec
+    from scenes.serialization import from_jsonable
+    from shards.config import load_yaml_config, resolve_config
+    from shards.generate import make_body_model
+    from shards.schema import CONFIG_NAME
+
+    directory = Path(directory)
+    config = resolve_config(load_yaml_config(directory / CONFIG_NAME), {"out": str(directory)}, str(directory / CONFIG_NAME))
+    cycles_options = dataclasses.replace(config.cycles, ground_truth_only=True)
+    if cycles_env is not None:
+        cycles_options = dataclasses.replace(cycles_options, env=str(cycles_env))
+    body = make_body_model(config)
+    renderers: dict[str, object] = {}
+
+    def renderer(backend: str):
+        if backend not in renderers:
+            if backend == "cycles":
+                from render.cycles import CyclesRenderer
+
+                renderers[backend] = CyclesRenderer(config=cycles_options)
+            else:
+                from render.raster import RasterRenderer
+
+                renderers[backend] = RasterRenderer(config.width, config.height)
+        return renderers[backend]
+
+    manifest = json.loads((directory / MANIFEST_NAME).read_text())
+    try:
+        for entry in manifest["shards"]:
+            for key, members in read_shard(directory / entry["name"]).items():
+                meta = json.loads(members[META_MEMBER])
+                stored = str(meta.get("renderer", "raster"))
+                reference = "raster" if stored == "cycles" else "cycles"
+                try:
+                    scene = build_scene(from_jsonable(ClipSpec, meta["spec"]), body)
+                    clip = renderer(reference).render(scene)
+                    depth, seg = load_npy(members["depth.npy"]), load_npy(members["seg.npy"])
+                    check = cross_check(depth, seg, clip.depth, clip.segmentation)
+                    yield CrossCheckResult(key, stored, reference, check)
+                except (ValueError, KeyError) as error:
+                    yield CrossCheckResult(key, stored, reference, None, f"cannot cross-check ({error})")
+    finally:
+        for made in renderers.values():
+            made.release()

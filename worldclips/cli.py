@@ -1,4 +1,4 @@
-"""Command line: ``worldclips generate | preview | validate``. Wiring only, no logic of its own."""
+"""Command line: ``worldclips generate | preview | validate | motions check | train | sample``. Wiring only, no logic of its own."""
 
 from __future__ import annotations
 
@@ -17,12 +17,21 @@ def _generate(args: argparse.Namespace) -> int:
     flags = {
         "out": args.out, "clips": args.clips, "seed": args.seed, "frames": args.frames, "fps": args.fps,
         "size": args.size, "clips_per_shard": args.clips_per_shard, "backend": args.backend,
-        "smplx_model_dir": args.smplx_model_dir, "run_name": args.run_name,
+        "smplx_model_dir": args.smplx_model_dir, "motion_dir": args.motion_dir, "run_name": args.run_name,
+        "workers": args.workers, "address": args.address, "ray": args.ray, "gpus_per_task": args.gpus_per_task,
+        "task_timeout_s": args.task_timeout_s, "task_retries": args.task_retries,
+        "max_in_flight": args.max_in_flight, "max_redraws": args.max_redraws,
     }  # fmt: skip
     config = resolve_config(file_values, flags, source=str(args.config or "config"))
-    out = generate(config, progress=not args.quiet, overwrite=args.overwrite)
+    out = generate(config, progress=not args.quiet, overwrite=args.overwrite, resume=args.resume)
     print(f"wrote {config.clips} clips to {out}")
     return 0
+
+
+def _motions_check(args: argparse.Namespace) -> int:
+    from motions.quality import check_command
+
+    return check_command(args.target, args.smplx_model_dir)
 
 
 def _preview(args: argparse.Namespace) -> int:
@@ -43,9 +52,50 @@ def _validate(args: argparse.Namespace) -> int:
     report = validate_dataset(args.dataset, decode_video=not args.no_video)
     for line in report.errors:
         print(f"FAIL {line}")
-    status = "OK" if report.ok else f"{len(report.errors)} problem(s)"
+    problems = len(report.errors)
+    if args.cross_check and report.shards:
+        from shards.validate import cross_check_dataset
+
+        for result in cross_check_dataset(args.dataset):
+            verdict = "ok" if result.ok else "FAIL"
+            figures = result.error or result.check.summary()
+            print(f"cross-check {result.key} ({result.stored} vs {result.reference}): {verdict}: {figures}")
+            problems += 0 if result.ok else 1
+    status = "OK" if problems == 0 else f"{problems} problem(s)"
     print(f"{status}: {report.shards} shards, {report.samples} samples checked in {args.dataset}")
-    return 0 if report.ok else 1
+    return 0 if problems == 0 else 1
+
+
+def _setup(args: argparse.Namespace) -> int:
+    from render.cycles import create_environment
+
+    create_environment(args.env)
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from train.config import load_config
+    from train.trainer import train
+
+    if args.steps is not None and args.steps < 1:
+        raise ValueError(f"--steps: expected a positive integer, got {args.steps}")
+    config = None if args.resume and args.config is None else load_config(args.config or "tiny")
+    result = train(args.data, config, Path(args.out), resume=args.resume, base=Path(args.base) if args.base else None,
+                   steps=args.steps, tensorboard=not args.no_tensorboard)  # fmt: skip
+    if result["rank"] == 0:
+        print(f"trained to step {result['step']} (loss {result['loss']:.4f}); checkpoint {result['checkpoint']}")
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from train.sample import sample_clip
+
+    if args.steps < 1:
+        raise ValueError(f"--steps: expected a positive integer, got {args.steps}")
+    result = sample_clip(Path(args.checkpoint), args.data, Path(args.out), key=args.key, steps=args.steps,
+                         seed=args.seed, base=Path(args.base) if args.base else None)  # fmt: skip
+    print(f"wrote {args.out}: {result['frames']} frames of {result['key']}, generated | ground truth ({result['checkpoint']})")
+    return 0
 
 
 def _integer(text: str) -> int:
@@ -75,13 +125,30 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--fps", type=float, help="frames per second (default 24)")
     gen.add_argument("--size", help="WIDTHxHEIGHT in pixels (default 256x256)")
     gen.add_argument("--clips-per-shard", type=_integer, help="clips per shard file (default 4)")
-    gen.add_argument("--backend", help="renderer: raster (default)")
+    gen.add_argument("--backend", help="renderer: raster (default) or cycles (after `worldclips setup cycles`)")
     gen.add_argument("--smplx-model-dir", help="directory holding SMPLX_NEUTRAL.npz (licensed body model)")
+    gen.add_argument("--motion-dir", help="AMASS .npz / BVH files (searched recursively) that drive the characters")
     gen.add_argument("--run-name", help="prefix of sample keys (default seed<seed>)")
     gen.add_argument("--config", help="YAML file of the same fields; flags override it")
     gen.add_argument("--overwrite", action="store_true", help="replace a dataset already in --out")
+    gen.add_argument("--resume", action="store_true", help="keep the verified shards already in --out, make the rest")
+    gen.add_argument("--workers", type=_integer, help="Ray workers of the local instance (default: one per core or GPU)")
+    gen.add_argument("--address", help="join the Ray cluster at 'auto' or HOST:PORT (started with `ray start`)")
+    gen.add_argument("--no-ray", dest="ray", action="store_const", const=False, help="one process, no Ray (debugging)")
+    gen.add_argument("--gpus-per-task", type=float, help="GPUs per shard task, may be fractional (default: 1 if the cluster has GPUs, else 0)")
+    gen.add_argument("--task-timeout-s", type=float, help="cancel and retry a shard task running longer (default 3600)")
+    gen.add_argument("--task-retries", type=_integer, help="retries of a failed, killed or timed-out shard task (default 3)")
+    gen.add_argument("--max-in-flight", type=_integer, help="shard tasks submitted at once (default: 2 per worker)")
+    gen.add_argument("--max-redraws", type=_integer, help="re-draws of a clip whose scene fails to build or render (default 3)")
     gen.add_argument("--quiet", action="store_true", help="no progress bar")
     gen.set_defaults(handler=_generate)
+
+    mot = commands.add_parser("motions", help="user motion files: `motions check FILE_OR_DIR` measures their quality")
+    motion_commands = mot.add_subparsers(dest="motions_command", required=True, parser_class=OneLineParser)
+    chk = motion_commands.add_parser("check", help="foot slide, ground penetration and joint-velocity spikes per file")
+    chk.add_argument("target", help="an AMASS .npz or BVH file, or a directory searched recursively")
+    chk.add_argument("--smplx-model-dir", help="measure with the licensed SMPL-X body (default mannequin-x)")
+    chk.set_defaults(handler=_motions_check)
 
     pre = commands.add_parser("preview", help="mp4 + PNG contact sheet per clip: RGB | depth | segmentation | skeleton")
     pre.add_argument("dataset", help="dataset directory written by generate")
@@ -92,7 +159,34 @@ def build_parser() -> argparse.ArgumentParser:
     val = commands.add_parser("validate", help="re-check every shard and sample; non-zero exit on any problem")
     val.add_argument("dataset", help="dataset directory written by generate")
     val.add_argument("--no-video", action="store_true", help="skip decoding rgb.mp4")
+    val.add_argument("--cross-check", action="store_true",
+                     help="re-render each clip with the other backend (raster <-> cycles) and compare depth and segmentation")  # fmt: skip
     val.set_defaults(handler=_validate)
+
+    setup = commands.add_parser("setup", help="install optional parts: `setup cycles` makes the Blender (bpy) environment")
+    setup.add_argument("component", choices=["cycles"], help="cycles: a virtual environment with bpy 5.0.1 and numpy<2")
+    setup.add_argument("--env", help="where to put it (default ~/.cache/worldclips/cycles-venv; then set cycles: {env: DIR})")
+    setup.set_defaults(handler=_setup)
+
+    tra = commands.add_parser("train", help="fine-tune the 3D-conditioned video diffusion model on shards")
+    tra.add_argument("--data", required=True, help="dataset directory, tar files (brace patterns) or URLs")
+    tra.add_argument("--config", help="preset (tiny, wan-1.3b) or YAML file (default tiny; not with --resume)")
+    tra.add_argument("--steps", type=_integer, help="train until this step (default: the config's train.steps)")
+    tra.add_argument("--out", required=True, help="run directory: config.json, checkpoints/, tb/")
+    tra.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
+    tra.add_argument("--base", help="local diffusers Wan folder (transformer/, vae/) with the base weights")
+    tra.add_argument("--no-tensorboard", action="store_true", help="console logging only")
+    tra.set_defaults(handler=_train)
+
+    sam = commands.add_parser("sample", help="generate a clip from a sample's conditions, beside its ground truth")
+    sam.add_argument("--checkpoint", required=True, help="run directory (latest checkpoint) or a checkpoint folder")
+    sam.add_argument("--data", required=True, help="dataset holding the (held-out) sample")
+    sam.add_argument("--out", required=True, help="output .mp4: generated | ground truth, side by side")
+    sam.add_argument("--key", help="sample key (default: the first sample)")
+    sam.add_argument("--steps", type=_integer, default=20, help="Euler steps of the flow (default 20)")
+    sam.add_argument("--seed", type=_integer, default=0, help="noise seed (default 0)")
+    sam.add_argument("--base", help="the base folder of a --base run (default: the path the run recorded)")
+    sam.set_defaults(handler=_sample)
     return parser
 
 

@@ -12,7 +12,8 @@ import webdataset as wds
 from shards.schema import NPY_MEMBERS, NPZ_MEMBERS, resolve_shape
 from worldclips.cli import main
 
-ARGS = ["--clips", "3", "--frames", "6", "--size", "48x36", "--clips-per-shard", "2", "--seed", "11", "--quiet"]
+# --no-ray: single process (the Ray farm gives the same bytes: tests/shards/test_farm.py)
+ARGS = ["--clips", "3", "--no-ray", "--frames", "6", "--size", "48x36", "--clips-per-shard", "2", "--seed", "11", "--quiet"]
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +137,7 @@ def test_licensed_smplx_body_path_end_to_end(tmp_path):
 
     write_fake_smplx_model(tmp_path / "models")
     out = tmp_path / "smplx_data"
-    args = ["--clips", "1", "--frames", "4", "--size", "40x30", "--smplx-model-dir", str(tmp_path / "models"), "--quiet"]
+    args = ["--clips", "1", "--no-ray", "--frames", "4", "--size", "40x30", "--smplx-model-dir", str(tmp_path / "models"), "--quiet"]
     assert main(["generate", "--out", str(out), *args]) == 0
     assert main(["validate", str(out)]) == 0
     sample = _stock_samples(out)[0]

@@ -17,7 +17,8 @@ from shards.validate import validate_dataset
 from shards.writer import sample_tar_bytes
 from worldclips.cli import main
 
-SMALL = ["--clips", "2", "--frames", "4", "--size", "32x24", "--clips-per-shard", "1", "--quiet"]
+# --no-ray: single process (a file-size limit would also stop Ray itself from starting)
+SMALL = ["--clips", "2", "--frames", "4", "--size", "32x24", "--clips-per-shard", "1", "--quiet", "--no-ray"]
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,11 @@
-"""ClipSpec -> Scene: generate motions, pose bodies, place props, resolve the camera. No randomness.
+"""ClipSpec -> Scene: generate motions, pose bodies, place props, simulate, resolve the camera. No randomness.
 
 Procedural motions come from motions.catalog; user files (FileMotion) are read from the
 directory recorded in the spec, or from ``motion_dir`` when the clip is rebuilt elsewhere. Every
 body gets its foot contacts (PosedBody.foot_contact); a prop that a character carries moves
-with that character's hand.
+with that character's hand. Dynamic props are simulated with MuJoCo after the characters are
+posed (scenes.physics_scene); every scene gets its contact events (clips without dynamic props:
+foot-ground contacts only, without a simulation).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from motions.catalog import generate_motion
 from motions.files import FileMotion, file_motion
 from scenes import meshes
 from scenes.camera_paths import camera_track
+from scenes.physics_scene import contacts_without_props, simulate_clip
 from scenes.scene import Character, Scene, SceneObject
 from scenes.spec import ClipSpec, PropSpec
 from motions.conventions import make_transform, rotation_z
@@ -41,8 +44,8 @@ def _prop_object(prop: PropSpec, instance_id: int, num_frames: int, moved: dict)
 
 
 def instance_ids(spec: ClipSpec) -> dict[str, int]:
-    """Instance id per name: ground 1, then characters, then props, in spec order."""
-    names = ["ground"] + [c.name for c in spec.characters] + [p.name for p in spec.props]
+    """Instance id per name: ground 1, then characters, then props, then dynamic props, in spec order."""
+    names = ["ground"] + [c.name for c in spec.characters] + [p.name for p in spec.props] + [p.name for p in spec.dynamic_props]
     if len(set(names)) != len(names):
         raise ValueError("ClipSpec: character and prop names must be unique and not 'ground'")
     return {name: i + GROUND_ID for i, name in enumerate(names)}
@@ -76,6 +79,19 @@ def build_scene(spec: ClipSpec, body: BodyModel, motion_dir: str | None = None) 
     if unknown:
         raise ValueError(f"ClipSpec.props: a character carries {unknown[0]!r}, which is not a prop of the clip")
     props = [_prop_object(prop, ids[prop.name], frames, moved) for prop in spec.props]
+    if spec.dynamic_props:
+        result = simulate_clip(spec, characters, ids, set(moved), GROUND_ID)
+        for index, prop in enumerate(spec.dynamic_props):
+            mesh = meshes.dynamic_prop_mesh(prop.category, prop.shape, prop.size)
+            props.append(
+                SceneObject(
+                    ids[prop.name], prop.name, prop.category, True, mesh, prop.material, result.world_from_object[index],
+                    result.linear_velocity[index], result.angular_velocity[index],
+                )
+            )  # fmt: skip
+        contacts = result.contacts
+    else:
+        contacts = contacts_without_props(characters, GROUND_ID)
     camera = camera_track(
         spec.camera, spec.width, spec.height, frames, spec.fps, [c.body.joints[:, 0] for c in characters]
     )
@@ -89,4 +105,5 @@ def build_scene(spec: ClipSpec, body: BodyModel, motion_dir: str | None = None) 
         objects=(ground, *props),
         characters=tuple(characters),
         background_color=spec.background_color,
+        contacts=contacts,
     )

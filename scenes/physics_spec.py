@@ -97,6 +97,16 @@ class StaticBox:
     friction: float = 0.8
 
 
+@dataclass(frozen=True)
+class StaticSphere:
+    """An immovable sphere collider: world centre and radius."""
+
+    instance_id: int
+    center: Vec3
+    radius: float
+    friction: float = 0.8
+
+
 @dataclass(frozen=True, eq=False)
 class KinematicHulls:
     """A character's collision shape: convex hulls moved kinematically.
@@ -144,6 +154,23 @@ class ContactEvents:
     position: np.ndarray
     normal: np.ndarray
     impulse: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    @classmethod
+    def from_rows(cls, rows) -> "ContactEvents":
+        """Events from (frame, a, b, position, normal, impulse) rows, sorted by (frame, a, b)."""
+        rows = sorted(rows, key=lambda r: (r[0], r[1], r[2]))
+        if not rows:
+            empty = np.zeros((0, 3))
+            return cls(np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.int32), empty, empty.copy(), np.zeros(0))
+        frame, a, b, position, normal, impulse = zip(*rows)
+        return cls(
+            frame=np.array(frame, np.int32), instance_a=np.array(a, np.int32), instance_b=np.array(b, np.int32),
+            position=np.array(position, float).reshape(-1, 3), normal=np.array(normal, float).reshape(-1, 3),
+            impulse=np.array(impulse, float),
+        )  # fmt: skip
 
 
 @dataclass(frozen=True, eq=False)

@@ -16,10 +16,12 @@ import numpy as np
 from motions.path import SmoothPath
 from scenes import meshes
 from scenes.motion_sampling import DEFAULT_WEIGHTS, FILE_WEIGHTS, MotionWeights, sample_motion, swept_clear
+from scenes.physics_config import PhysicsConfig
 from scenes.scene import Lighting, Material
 from scenes.spec import (
     CAMERA_FAMILIES,
     PROP_CATEGORIES,
+    STATIC_CATEGORIES,
     CameraSpec,
     CharacterSpec,
     ClipSpec,
@@ -54,6 +56,7 @@ class SceneConfig:
     arena_radius: float = 4.0
     motions: MotionWeights | None = None
     motion_dir: str | None = None
+    physics: PhysicsConfig | None = None  # physics setups (scenes.physics_sampling); None: never
 
     def __post_init__(self) -> None:
         for name in ("characters", "props", "fov_deg", "walk_speed"):
@@ -76,7 +79,7 @@ class SceneConfig:
             raise ValueError("scene.motions.file: file motions need a motion directory (--motion-dir or motion_dir)")
         if not 2.0 <= self.arena_radius <= 50.0:
             raise ValueError(f"scene.arena_radius: expected 2..50 m, got {self.arena_radius}")
-        for name, allowed in (("prop_categories", PROP_CATEGORIES), ("camera_families", CAMERA_FAMILIES)):
+        for name, allowed in (("prop_categories", STATIC_CATEGORIES), ("camera_families", CAMERA_FAMILIES)):
             values = getattr(self, name)
             if not values or any(v not in allowed for v in values):
                 raise ValueError(f"scene.{name}: expected a non-empty subset of {list(allowed)}, got {list(values)}")
@@ -161,6 +164,10 @@ def _prop_size(rng, category: str) -> tuple[float, ...]:
         return (u(0.1, 0.45),)
     if category == "chair":
         return (u(0.4, 0.55), u(0.4, 0.55), u(0.42, 0.5), u(0.35, 0.5))
+    if category == "shelf":
+        return (u(0.6, 1.2), u(0.3, 0.45), u(1.0, 1.9))
+    if category == "wall":
+        return (u(1.5, 4.0), u(0.1, 0.2), u(1.0, 2.5))
     return (u(0.7, 1.6), u(0.6, 1.0), u(0.7, 0.8))
 
 
@@ -238,23 +245,8 @@ def _camera_eyes(path, num_frames: int, occupied: list[np.ndarray], characters) 
     return eye_and_target(CameraSpec(path=path, fov_deg=60.0), num_frames, 1.0, [])[0]
 
 
-def sample_clip_spec(
-    config: SceneConfig, run_seed: int, clip_index: int, fps: float, num_frames: int, width: int, height: int
-) -> ClipSpec:
-    """Draw one clip's spec; deterministic in (config, run_seed, clip_index, fps, num_frames, size)."""
-    rng = clip_rng(run_seed, clip_index)
-    characters, occupied, character_props = _sample_characters(rng, config, fps, num_frames)
-    props, placed = _sample_props(rng, config, occupied, character_props)
-    focus = np.mean([path[len(path) // 2] for path, _ in occupied], axis=0)
-    for _ in range(ATTEMPTS):
-        family = str(rng.choice(config.camera_families))
-        path = _sample_camera_path(rng, family, focus, characters)
-        if _camera_clear(_camera_eyes(path, num_frames, occupied, characters), occupied, placed):
-            break
-    else:  # a high static camera outside the arena always fits
-        eye = np.array([config.arena_radius + 5.0, 0.0, 3.0])
-        path = StaticCamera(eye=tuple(float(c) for c in eye), target=(float(focus[0]), float(focus[1]), 0.9))
-    fov = round(float(rng.uniform(*config.fov_deg)), 3)
+def sample_look(rng) -> tuple[Lighting, Material, tuple[float, float, float]]:
+    """The sun, ambient light, ground material and sky colour of a clip."""
     sun_elevation, sun_azimuth = rng.uniform(np.radians(25), np.radians(70)), rng.uniform(-np.pi, np.pi)
     sun = (np.cos(sun_elevation) * np.cos(sun_azimuth), np.cos(sun_elevation) * np.sin(sun_azimuth), np.sin(sun_elevation))
     warmth = rng.uniform(0.0, 0.15)
@@ -268,6 +260,37 @@ def sample_clip_spec(
     ground = _material(rng, ("checker", "tiles", "noise", "stripes"))
     ground = Material(ground.base_color, ground.pattern, ground.pattern_color, round(float(rng.uniform(0.5, 2.0)), 3), ground.roughness)
     background = tuple(round(float(c), 4) for c in np.array([0.55, 0.7, 0.9]) * rng.uniform(0.8, 1.1))
+    return lighting, ground, background
+
+
+def sample_clip_spec(
+    config: SceneConfig, run_seed: int, clip_index: int, fps: float, num_frames: int, width: int, height: int
+) -> ClipSpec:
+    """Draw one clip's spec; deterministic in (config, run_seed, clip_index, fps, num_frames, size).
+
+    With ``config.physics``, a physics setup is drawn first (scenes.physics_sampling); "none"
+    continues with the default scene.
+    """
+    rng = clip_rng(run_seed, clip_index)
+    if config.physics is not None:
+        setup = config.physics.choose(rng)
+        if setup != "none":
+            from scenes.physics_sampling import sample_physics_clip
+
+            return sample_physics_clip(config, setup, rng, run_seed, clip_index, fps, num_frames, width, height)
+    characters, occupied, character_props = _sample_characters(rng, config, fps, num_frames)
+    props, placed = _sample_props(rng, config, occupied, character_props)
+    focus = np.mean([path[len(path) // 2] for path, _ in occupied], axis=0)
+    for _ in range(ATTEMPTS):
+        family = str(rng.choice(config.camera_families))
+        path = _sample_camera_path(rng, family, focus, characters)
+        if _camera_clear(_camera_eyes(path, num_frames, occupied, characters), occupied, placed):
+            break
+    else:  # a high static camera outside the arena always fits
+        eye = np.array([config.arena_radius + 5.0, 0.0, 3.0])
+        path = StaticCamera(eye=tuple(float(c) for c in eye), target=(float(focus[0]), float(focus[1]), 0.9))
+    fov = round(float(rng.uniform(*config.fov_deg)), 3)
+    lighting, ground, background = sample_look(rng)
     return ClipSpec(
         run_seed=run_seed, clip_index=clip_index, scenario="default", fps=fps, num_frames=num_frames,
         width=width, height=height, ground=ground, lighting=lighting, background_color=background,

@@ -13,6 +13,7 @@ import numpy as np
 
 from motions.body import PosedBody
 from motions.motion import MotionClip
+from scenes.physics_spec import ContactEvents
 
 PATTERNS = ("plain", "checker", "stripes", "tiles", "noise")
 
@@ -61,7 +62,10 @@ class SceneObject:
 
     world_from_object: (T, 4, 4) float64 pose per frame.
     dynamic: true when the object moves during the clip.
-    category: coarse class ("ground", "box", "sphere", "chair", "table", ...).
+    category: coarse class ("ground", "box", "sphere", "chair", "table", "glass", ...).
+    linear_velocity, angular_velocity: (T, 3) float64 world-frame velocity of the object's origin
+        (m/s) and angular velocity (rad/s), as simulated; None: derived from the poses
+        (``velocities``).
     """
 
     instance_id: int
@@ -71,6 +75,18 @@ class SceneObject:
     mesh: TriangleMesh
     material: Material
     world_from_object: np.ndarray
+    linear_velocity: np.ndarray | None = None
+    angular_velocity: np.ndarray | None = None
+
+    def velocities(self, fps: float) -> tuple[np.ndarray, np.ndarray]:
+        """(T, 3) linear and (T, 3) angular world velocity: the simulated ones, zeros for a static
+        object, else finite differences of the poses (central inside the clip, one-sided at its ends)."""
+        frames = len(self.world_from_object)
+        if self.linear_velocity is not None and self.angular_velocity is not None:
+            return np.asarray(self.linear_velocity, np.float64), np.asarray(self.angular_velocity, np.float64)
+        if not self.dynamic or frames < 2:
+            return np.zeros((frames, 3)), np.zeros((frames, 3))
+        return pose_velocities(np.asarray(self.world_from_object, np.float64), fps)
 
 
 @dataclass(frozen=True, eq=False)
@@ -123,6 +139,8 @@ class Scene:
     width, height: image size in pixels; num_frames at fps.
     objects: ground and props; characters: people. Instance ids are unique and >= 1.
     background_color: linear RGB of the sky seen where no surface is hit.
+    contacts: contact events of the clip (scenes.physics_spec.ContactEvents: simulated prop
+        contacts, hand-object and foot-ground contacts); None when the scene was made without them.
     """
 
     width: int
@@ -134,6 +152,7 @@ class Scene:
     objects: tuple[SceneObject, ...]
     characters: tuple[Character, ...]
     background_color: tuple[float, float, float]
+    contacts: ContactEvents | None = None
 
     def instances(self) -> list[dict]:
         """The instance table: id, name, category, dynamic, kind ("object" or "person")."""
@@ -146,3 +165,17 @@ class Scene:
             for c in self.characters
         ]
         return sorted(table, key=lambda row: row["id"])
+
+
+def pose_velocities(poses: np.ndarray, fps: float) -> tuple[np.ndarray, np.ndarray]:
+    """(T, 4, 4) poses -> (T, 3) linear and (T, 3) angular world velocities by finite differences."""
+    from scipy.spatial.transform import Rotation
+
+    frames = len(poses)
+    lo = np.maximum(np.arange(frames) - 1, 0)
+    hi = np.minimum(np.arange(frames) + 1, frames - 1)
+    span = (hi - lo)[:, None] / fps
+    linear = (poses[hi, :3, 3] - poses[lo, :3, 3]) / span
+    relative = poses[hi, :3, :3] @ np.swapaxes(poses[lo, :3, :3], 1, 2)  # world-frame rotation from lo to hi
+    angular = Rotation.from_matrix(relative).as_rotvec() / span
+    return linear, angular

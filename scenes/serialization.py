@@ -1,4 +1,4 @@
-"""Strict JSON round-trip for frozen dataclasses made of floats, ints, strings, tuples and unions.
+"""Strict JSON round-trip for frozen dataclasses made of floats, ints, strings, tuples, str-keyed dicts and unions.
 
 ``to_jsonable`` turns a dataclass into plain JSON types; ``from_jsonable`` rebuilds it and
 rejects unknown or missing fields with an error naming the field path. A union of dataclasses
@@ -24,6 +24,8 @@ def to_jsonable(value: Any) -> Any:
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, (tuple, list)):
         return [to_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalars
         return value.item()
     return value
@@ -76,6 +78,11 @@ def _convert(tp: Any, data: Any, path: str) -> Any:
         if len(data) != len(args):
             raise SpecError(f"{path}: expected {len(args)} values, got {len(data)}")
         return tuple(_convert(a, v, f"{path}[{i}]") for i, (a, v) in enumerate(zip(args, data)))
+    if origin is dict:
+        key_type, value_type = typing.get_args(tp)
+        if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
+            raise SpecError(f"{path}: expected a mapping with string keys, got {type(data).__name__}")
+        return {k: _convert(value_type, v, f"{path}.{k}") for k, v in data.items()}
     if origin is typing.Literal:
         if data not in typing.get_args(tp):
             raise SpecError(f"{path}: expected one of {list(typing.get_args(tp))}, got {data!r}")

@@ -8,19 +8,25 @@ enough to rebuild the clip exactly.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from motions.catalog import MotionSpec
 from motions.idle import IdleParams
 from motions.walk import WalkParams
+from scenes.meshes import DYNAMIC_CATEGORIES, DYNAMIC_SHAPES
+from scenes.physics_spec import DynamicProp, Kick, PhysicsSettings
 from scenes.scene import Lighting, Material
 from scenes.serialization import from_jsonable, to_jsonable
 
-SPEC_VERSION = 2  # 2: CharacterSpec.motion (every motion kind); version 1 specs (walk / idle) still load
+# 2: CharacterSpec.motion (every motion kind); 3: dynamic_props, physics, simulation.
+# Older specs still load (``upgrade``).
+SPEC_VERSION = 3
 Vec2 = tuple[float, float]
 Vec3 = tuple[float, float, float]
-PROP_CATEGORIES = ("box", "sphere", "chair", "table")
+PROP_CATEGORIES = ("box", "sphere", "chair", "table")  # drawn by default
+STATIC_CATEGORIES = (*PROP_CATEGORIES, "shelf", "wall")  # every static prop category
+HAND_SIDES = ("left", "right")
 
 
 @dataclass(frozen=True)
@@ -61,9 +67,10 @@ class CharacterSpec:
 class PropSpec:
     """A static prop standing on the ground.
 
-    category: one of PROP_CATEGORIES.
+    category: one of STATIC_CATEGORIES.
     size: metres; box (sx, sy, sz), sphere (radius,), chair (width, depth, seat height, back
-        height), table (width, depth, height).
+        height), table (width, depth, height), shelf (width, depth, height; open at +Y),
+        wall (length, thickness, height).
     position: world XY of the footprint centre; yaw: radians about +Z.
     """
 
@@ -75,11 +82,174 @@ class PropSpec:
     material: Material
 
     def __post_init__(self) -> None:
-        if self.category not in PROP_CATEGORIES:
-            raise ValueError(f"PropSpec.category: expected one of {PROP_CATEGORIES}, got {self.category!r}")
-        expected = {"box": 3, "sphere": 1, "chair": 4, "table": 3}[self.category]
+        if self.category not in STATIC_CATEGORIES:
+            raise ValueError(f"PropSpec.category: expected one of {STATIC_CATEGORIES}, got {self.category!r}")
+        expected = {"box": 3, "sphere": 1, "chair": 4, "table": 3, "shelf": 3, "wall": 3}[self.category]
         if len(self.size) != expected or min(self.size) <= 0:
             raise ValueError(f"PropSpec.size: a {self.category} needs {expected} positive sizes, got {self.size}")
+
+
+def _hand(where: str, character: str, side: str) -> None:
+    if not isinstance(character, str) or not character:
+        raise ValueError(f"{where}.character: expected a character's name, got {character!r}")
+    if side not in HAND_SIDES:
+        raise ValueError(f"{where}.side: expected one of {HAND_SIDES}, got {side!r}")
+
+
+@dataclass(frozen=True)
+class ThrowSpec:
+    """At release the prop leaves on the ballistic arc that brings its origin, ``flight_s`` seconds
+    later, to a point of ``character``'s ``side`` hand, instead of leaving with the holding hand's
+    velocity. The point: ``offset`` (metres, in the hand frame of scenes.hands), or by default the
+    point where the prop, arriving on its arc, just touches the hand's collision hull. Solved on
+    the posed bodies when the scene is built."""
+
+    character: str
+    side: str
+    flight_s: float
+    offset: Vec3 | None = None
+
+    def __post_init__(self) -> None:
+        _hand("ThrowSpec", self.character, self.side)
+        if not 0.05 <= self.flight_s <= 5.0:
+            raise ValueError(f"ThrowSpec.flight_s: expected 0.05..5 s, got {self.flight_s}")
+        _offset("ThrowSpec", self.offset)
+
+
+def _offset(where: str, offset) -> None:
+    if offset is not None and max(abs(c) for c in offset) > 0.5:
+        raise ValueError(f"{where}.offset: expected within 0.5 m of the hand, got {offset}")
+
+
+@dataclass(frozen=True)
+class HoldSpec:
+    """The prop is in ``character``'s ``side`` hand from the start until frame ``release``
+    (exclusive), its origin at ``offset`` (metres, hand frame of scenes.hands); it then leaves
+    with the hand's velocity, or on ``throw``'s arc."""
+
+    character: str
+    side: str
+    release: int
+    offset: Vec3 = (0.0, 0.0, 0.05)
+    throw: ThrowSpec | None = None
+
+    def __post_init__(self) -> None:
+        _hand("HoldSpec", self.character, self.side)
+        if self.release < 0:
+            raise ValueError(f"HoldSpec.release: expected a frame >= 0, got {self.release}")
+        _offset("HoldSpec", self.offset)
+
+
+@dataclass(frozen=True)
+class CatchSpec:
+    """From frame ``after`` on, the prop attaches to ``character``'s ``side`` hand when its origin
+    comes within ``reach`` metres of the catching point, and stays there. The catching point:
+    ``offset`` (metres, hand frame), or by default the point a throw to this hand aims at (else
+    out of the palm by the prop's radius)."""
+
+    character: str
+    side: str
+    after: int = 0
+    reach: float = 0.05
+    offset: Vec3 | None = None
+
+    def __post_init__(self) -> None:
+        _hand("CatchSpec", self.character, self.side)
+        if self.after < 0:
+            raise ValueError(f"CatchSpec.after: expected a frame >= 0, got {self.after}")
+        if not 0.01 <= self.reach <= 0.5:
+            raise ValueError(f"CatchSpec.reach: expected 0.01..0.5 m, got {self.reach}")
+        _offset("CatchSpec", self.offset)
+
+
+@dataclass(frozen=True)
+class DynamicPropSpec:
+    """A prop simulated by MuJoCo (scenes.physics).
+
+    category: one of DYNAMIC_CATEGORIES (ball, box, cylinder, glass, cup, bottle).
+    shape: its collision shape (ball: sphere; box: box; cylinder: cylinder or capsule; glass,
+        cup, bottle: cylinder; the glass and cup meshes are open vessels, the bottle's neck lies
+        inside its cylinder). size: metres, box (half x, half y, half z), sphere (radius,),
+        cylinder and capsule (radius, half length along the local z axis).
+    mass (kg), friction, rolling_friction (m), restitution: as scenes.physics_spec.DynamicProp.
+    position: world position of the shape's centre (the body origin); rotation: axis-angle.
+        A prop held in a hand starts in the hand instead.
+    held_until: held still until this frame (exclusive); kicks: velocity changes at frames.
+    hold, catch: a hand that holds the prop from the start / catches it.
+    """
+
+    name: str
+    category: str
+    shape: str
+    size: tuple[float, ...]
+    mass: float
+    position: Vec3
+    material: Material
+    rotation: Vec3 = (0.0, 0.0, 0.0)
+    friction: float = 0.6
+    rolling_friction: float = 0.002
+    restitution: float = 0.3
+    held_until: int = 0
+    kicks: tuple[Kick, ...] = ()
+    hold: HoldSpec | None = None
+    catch: CatchSpec | None = None
+
+    def __post_init__(self) -> None:
+        if self.category not in DYNAMIC_CATEGORIES:
+            raise ValueError(f"DynamicPropSpec.category: expected one of {DYNAMIC_CATEGORIES}, got {self.category!r}")
+        if self.shape not in DYNAMIC_SHAPES[self.category]:
+            raise ValueError(f"DynamicPropSpec.shape: a {self.category} collides as one of {DYNAMIC_SHAPES[self.category]}, got {self.shape!r}")
+        self.physics(0)  # the physical ranges (DynamicProp's checks), reported under this class's name
+
+    def physics(self, instance_id: int, position=None, rotation=None) -> DynamicProp:
+        """The simulation's prop (optionally starting at another pose, e.g. in a hand)."""
+        try:
+            return DynamicProp(
+                instance_id=instance_id, shape=self.shape, size=tuple(self.size), mass=self.mass,
+                position=tuple(self.position if position is None else position),
+                rotation=tuple(self.rotation if rotation is None else rotation), friction=self.friction,
+                rolling_friction=self.rolling_friction, restitution=self.restitution, held_until=self.held_until,
+                kicks=tuple(self.kicks),
+            )  # fmt: skip
+        except ValueError as error:
+            raise ValueError(str(error).replace(f"DynamicProp[{instance_id}]", "DynamicPropSpec", 1)) from error
+
+    @property
+    def radius(self) -> float:
+        """Radius of the smallest sphere about the origin that holds the collision shape."""
+        if self.shape == "sphere":
+            return float(self.size[0])
+        if self.shape == "box":
+            return float(sum(c * c for c in self.size) ** 0.5)
+        if self.shape == "capsule":
+            return float(self.size[0] + self.size[1])
+        return float((self.size[0] ** 2 + self.size[1] ** 2) ** 0.5)
+
+
+PHYSICS_SETUPS = ("glass_off_table", "ball_throw", "knock_over", "stack_topple", "uniform", "collision", "parabola")
+
+
+@dataclass(frozen=True)
+class PhysicsScenario:
+    """What a physics setup drew (recorded in meta.json's scenario_params).
+
+    setup: one of PHYSICS_SETUPS; split: "id" or "ood" (in- or out-of-distribution ranges);
+    values: the sampled values by name (SI units, angles in radians); ranges: the ranges each
+    value was drawn from (one or more [low, high] intervals); choices: categorical draws
+    (e.g. the prop category, push or tip).
+    """
+
+    setup: str
+    split: str
+    values: dict[str, float]
+    ranges: dict[str, tuple[tuple[float, float], ...]]
+    choices: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.setup not in PHYSICS_SETUPS:
+            raise ValueError(f"PhysicsScenario.setup: expected one of {PHYSICS_SETUPS}, got {self.setup!r}")
+        if self.split not in ("id", "ood"):
+            raise ValueError(f"PhysicsScenario.split: expected 'id' or 'ood', got {self.split!r}")
 
 
 @dataclass(frozen=True)
@@ -156,6 +326,8 @@ class ClipSpec:
 
     run_seed, clip_index: where it came from (the generator was seeded with both).
     num_frames at fps; width x height pixels.
+    dynamic_props: props simulated by MuJoCo (with ``simulation`` settings); physics: what a
+    physics setup drew (None for other scenarios).
     """
 
     run_seed: int
@@ -171,6 +343,9 @@ class ClipSpec:
     characters: tuple[CharacterSpec, ...]
     props: tuple[PropSpec, ...]
     camera: CameraSpec
+    dynamic_props: tuple[DynamicPropSpec, ...] = ()
+    physics: PhysicsScenario | None = None
+    simulation: PhysicsSettings = PhysicsSettings()
     version: int = SPEC_VERSION
 
     def __post_init__(self) -> None:
@@ -180,6 +355,11 @@ class ClipSpec:
             raise ValueError(f"ClipSpec.width/height: expected >= 1, got {self.width}x{self.height}")
         if not self.fps > 0:
             raise ValueError(f"ClipSpec.fps: expected > 0, got {self.fps}")
+        people = {c.name for c in self.characters}
+        for prop in self.dynamic_props:
+            for role, hand in (("hold", prop.hold), ("catch", prop.catch), ("hold.throw", prop.hold and prop.hold.throw)):
+                if hand is not None and hand.character not in people:
+                    raise ValueError(f"ClipSpec.dynamic_props: {prop.name!r}.{role}.character {hand.character!r} is not a character of the clip")
 
     def to_json(self) -> str:
         return json.dumps(to_jsonable(self), sort_keys=True)
@@ -190,7 +370,8 @@ class ClipSpec:
 
 
 def upgrade(data: object) -> object:
-    """Spec JSON of older versions in today's layout (version 1: walk / idle params had no family)."""
+    """Spec JSON of older versions in today's layout (version 1: walk / idle params had no family;
+    versions 1 and 2 have no dynamic props, physics or simulation: the defaults apply)."""
     if isinstance(data, dict):
         for character in data.get("characters") or ():
             for kind in ("walk", "idle"):

@@ -7,6 +7,7 @@ import numpy as np
 from motions.conventions import JOINT_VISIBILITY_TOLERANCE_M, NUM_BETAS, NUM_JOINTS, project_points
 from motions.motion import FRAME_PARAMETERS
 from render.frames import RenderedClip
+from scenes.physics_spec import ContactEvents
 from scenes.scene import Scene
 
 
@@ -77,9 +78,29 @@ def _foot_contact(character, frames: int) -> np.ndarray:
 
 
 def objects_arrays(scene: Scene) -> dict[str, np.ndarray]:
-    """objects.npz: world_from_object (O, T, 4, 4) float64 and instance_id (O,) int32."""
+    """objects.npz: world_from_object (O, T, 4, 4), linear_velocity and angular_velocity (O, T, 3)
+    float64 (simulated for dynamic props, finite differences for carried ones, 0 for static
+    objects) and instance_id (O,) int32."""
+    frames = scene.num_frames
     poses = [o.world_from_object for o in scene.objects]
+    velocities = [o.velocities(scene.fps) for o in scene.objects]
+    stack = lambda arrays, tail: np.stack(arrays).astype(np.float64) if arrays else np.zeros((0, frames, *tail))  # noqa: E731
     return {
-        "world_from_object": np.stack(poses).astype(np.float64) if poses else np.zeros((0, scene.num_frames, 4, 4)),
+        "world_from_object": stack(poses, (4, 4)),
+        "linear_velocity": stack([v[0] for v in velocities], (3,)),
+        "angular_velocity": stack([v[1] for v in velocities], (3,)),
         "instance_id": np.array([o.instance_id for o in scene.objects], dtype=np.int32),
+    }
+
+
+def contacts_arrays(scene: Scene) -> dict[str, np.ndarray]:
+    """contacts.npz: E contact events (scenes.physics_spec.ContactEvents); none when the scene has none."""
+    events = scene.contacts if scene.contacts is not None else ContactEvents.from_rows([])
+    return {
+        "frame": np.asarray(events.frame, dtype=np.int32),
+        "instance_a": np.asarray(events.instance_a, dtype=np.int32),
+        "instance_b": np.asarray(events.instance_b, dtype=np.int32),
+        "position": np.asarray(events.position, dtype=np.float64).reshape(-1, 3),
+        "normal": np.asarray(events.normal, dtype=np.float64).reshape(-1, 3),
+        "impulse": np.asarray(events.impulse, dtype=np.float64),
     }

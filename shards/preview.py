@@ -90,9 +90,11 @@ def contact_sheet(sample: DecodedSample, strip: np.ndarray) -> Image.Image:
     caption_height = 18
     sheet = Image.new("RGB", (strip.shape[2], caption_height + strip.shape[1] * len(rows)), (20, 20, 20))
     params = sample.meta.get("scenario_params", {})
+    dynamic = f"+{params['num_dynamic_props']} dynamic" if params.get("num_dynamic_props") else ""
     caption = (
-        f"{sample.key}  camera={params.get('camera_family')}  people={params.get('num_people')}  "
-        f"props={params.get('num_props')}  frames={count}@{sample.meta.get('fps')}fps  RGB | depth | segmentation | skeleton"
+        f"{sample.key}  {sample.meta.get('scenario', 'default')}  camera={params.get('camera_family')}  "
+        f"people={params.get('num_people')}  props={params.get('num_props')}{dynamic}  frames={count}@{sample.meta.get('fps')}fps  "
+        "RGB | depth | segmentation | skeleton"
     )
     ImageDraw.Draw(sheet).text((4, 3), caption, fill=(235, 235, 235))
     for row, t in enumerate(rows):

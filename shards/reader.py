@@ -45,6 +45,7 @@ class DecodedSample:
     camera: dict[str, np.ndarray]
     pose: dict[str, np.ndarray]
     objects: dict[str, np.ndarray]
+    contacts: dict[str, np.ndarray] | None = None  # schema v3 on
 
 
 def decode_sample(key: str, members: dict[str, bytes]) -> DecodedSample:
@@ -57,6 +58,7 @@ def decode_sample(key: str, members: dict[str, bytes]) -> DecodedSample:
         camera=load_npz(members["camera.npz"], "camera.npz"),
         pose=load_npz(members["pose.npz"], "pose.npz"),
         objects=load_npz(members["objects.npz"], "objects.npz"),
+        contacts=load_npz(members["contacts.npz"], "contacts.npz") if "contacts.npz" in members else None,
     )
 
 

@@ -57,15 +57,24 @@ def load_npz(data: bytes, member: str = "archive") -> dict[str, np.ndarray]:
 
 
 def scenario_params(spec: ClipSpec) -> dict:
-    """A short summary of the choices that define the scenario (the full spec is stored too)."""
-    return {
+    """A short summary of the choices that define the scenario (the full spec is stored too).
+
+    Clips with dynamic props add their count and categories; physics setups add ``physics``:
+    the setup, the split (id / ood), the values drawn and the ranges they were drawn from.
+    """
+    params = {
         "camera_family": spec.camera.path.family,
         "fov_deg": spec.camera.fov_deg,
         "num_people": len(spec.characters),
         "people_motion": [c.motion_kind for c in spec.characters],
         "num_props": len(spec.props),
         "prop_categories": [p.category for p in spec.props],
+        "num_dynamic_props": len(spec.dynamic_props),
+        "dynamic_prop_categories": [p.category for p in spec.dynamic_props],
     }
+    if spec.physics is not None:
+        params["physics"] = to_jsonable(spec.physics)
+    return params
 
 
 def build_meta(key: str, run: str, spec: ClipSpec, scene: Scene, body_model: str, renderer: str, versions: dict) -> dict:
@@ -102,4 +111,5 @@ def encode_sample(meta: dict, scene: Scene, rendered: RenderedClip) -> dict[str,
         "camera.npz": npz_bytes(ground_truth.camera_arrays(scene)),
         "pose.npz": npz_bytes(ground_truth.pose_arrays(scene, rendered)),
         "objects.npz": npz_bytes(ground_truth.objects_arrays(scene)),
+        "contacts.npz": npz_bytes(ground_truth.contacts_arrays(scene)),
     }

@@ -1,7 +1,8 @@
-"""Sample schema v2: the members of one WebDataset sample (one clip), their dtypes and shapes.
+"""Sample schema v3: the members of one WebDataset sample (one clip), their dtypes and shapes.
 
-Shapes use symbols: T frames, H height, W width, P persons, O objects (ground and props);
-integers are literal sizes. docs/conventions.md carries the same table (checked by a test).
+Shapes use symbols: T frames, H height, W width, P persons, O objects (ground and props),
+E contact events; integers are literal sizes. docs/conventions.md carries the same table
+(checked by a test).
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 2
-SUPPORTED_SCHEMA_VERSIONS = (1, 2)  # validate reads both: v1 has no pose.npz/foot_contact
+SCHEMA_VERSION = 3
+# validate reads all: v1 has no pose.npz/foot_contact; v1 and v2 have no contacts.npz and no
+# objects.npz velocities.
+SUPPORTED_SCHEMA_VERSIONS = (1, 2, 3)
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]+-\d{8}$")
 RUN_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 SHARD_PATTERN = re.compile(r"^shard-\d{6}\.tar$")
@@ -72,8 +75,20 @@ NPZ_MEMBERS: dict[str, dict[str, ArraySpec]] = {
     "objects.npz": {
         "world_from_object": ArraySpec("float64", ("O", "T", 4, 4), "rigid pose of the ground and every prop"),
         "instance_id": ArraySpec("int32", ("O",), "segmentation id of each object"),
+        "linear_velocity": ArraySpec("float64", ("O", "T", 3), "world velocity of the object's origin, m/s; 0 for static objects (v3)", since=3),
+        "angular_velocity": ArraySpec("float64", ("O", "T", 3), "world angular velocity, rad/s; 0 for static objects (v3)", since=3),
+    },
+    "contacts.npz": {
+        "frame": ArraySpec("int32", ("E",), "frame of the contact event (v3)", since=3),
+        "instance_a": ArraySpec("int32", ("E",), "instance id of one body, the smaller id (v3)", since=3),
+        "instance_b": ArraySpec("int32", ("E",), "instance id of the other body, a < b (v3)", since=3),
+        "position": ArraySpec("float64", ("E", 3), "mean world contact point, metres (v3)", since=3),
+        "normal": ArraySpec("float64", ("E", 3), "unit contact normal in the world, from a to b (v3)", since=3),
+        "impulse": ArraySpec("float64", ("E",), "normal impulse over the frame, N*s; 0 for kinematic contacts (v3)", since=3),
     },
 }
+# Members added after v1: the schema version that added them.
+MEMBER_SINCE = {"contacts.npz": 3}
 
 VIDEO_MEMBER = "rgb.mp4"
 META_MEMBER = "meta.json"
@@ -85,6 +100,16 @@ META_FIELDS: tuple[str, ...] = (
     "scenario", "scenario_params", "spec", "instances", "body_model", "renderer", "conventions", "versions",
 )  # fmt: skip
 INSTANCE_FIELDS: tuple[str, ...] = ("id", "name", "category", "dynamic", "kind")
+
+
+def members(version: int = SCHEMA_VERSION) -> tuple[str, ...]:
+    """The members of a sample of schema ``version``, sorted."""
+    return tuple(name for name in MEMBERS if MEMBER_SINCE.get(name, 1) <= version)
+
+
+def npz_members(version: int = SCHEMA_VERSION) -> tuple[str, ...]:
+    """The .npz members of a sample of schema ``version``."""
+    return tuple(name for name in NPZ_MEMBERS if MEMBER_SINCE.get(name, 1) <= version)
 
 
 def npz_arrays(member: str, version: int = SCHEMA_VERSION) -> dict[str, ArraySpec]:

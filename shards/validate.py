@@ -2,9 +2,11 @@
 
 Checks the manifest (every listed shard present with its size, sha256, sample count and keys;
 no unlisted or temporary files), then every sample: members, dtypes, shapes, finite values,
-instance ids, depth/segmentation agreement, rigid camera and object transforms, joints2d
+instance ids, depth/segmentation agreement, rigid camera and object transforms, zero velocities
+of static objects, contact events (frames in the clip, known ids, unit normals), joints2d
 against the projection of joints3d, visibility against the rendered segmentation, and that the
-video decodes to the right number and size of frames. Reading never unpickles anything.
+video decodes to the right number and size of frames. Samples of schema v1, v2 and v3 are
+accepted, each against its own member list. Reading never unpickles anything.
 """
 
 from __future__ import annotations
@@ -24,15 +26,15 @@ from shards.schema import (
     INSTANCE_FIELDS,
     KEY_PATTERN,
     MANIFEST_NAME,
-    MEMBERS,
     META_FIELDS,
     META_MEMBER,
     NPY_MEMBERS,
-    NPZ_MEMBERS,
     SHARD_PATTERN,
     SUPPORTED_SCHEMA_VERSIONS,
     VIDEO_MEMBER,
+    members as schema_members,
     npz_arrays,
+    npz_members,
     resolve_shape,
 )
 from shards.video import decode_mp4
@@ -113,10 +115,13 @@ def check_sample(key: str, members: dict[str, bytes], decode_video: bool = True)
     """Raise SampleError on the first problem found in one sample."""
     if not KEY_PATTERN.match(key):
         raise SampleError(f"key {key!r} does not match <run>-<8 digits>")
-    names = set(members)
-    if names != set(MEMBERS):
-        raise SampleError(f"members {sorted(names)}, expected {list(MEMBERS)}")
+    if META_MEMBER not in members:
+        raise SampleError(f"members {sorted(members)}: no {META_MEMBER}")
     meta = _check_meta(key, members[META_MEMBER])
+    version = meta["schema_version"]
+    names, expected_members = set(members), schema_members(version)
+    if names != set(expected_members):
+        raise SampleError(f"members {sorted(names)}, expected {list(expected_members)} (schema v{version})")
     persons = [r["id"] for r in meta["instances"] if r["kind"] == "person"]
     objects = [r["id"] for r in meta["instances"] if r["kind"] == "object"]
     sizes = {"T": meta["num_frames"], "H": meta["height"], "W": meta["width"], "P": len(persons), "O": len(objects)}
@@ -131,9 +136,12 @@ def check_sample(key: str, members: dict[str, bytes], decode_video: bool = True)
         raise SampleError(f"seg.npy: ids {unknown[:5]} are not in the instance table")
     if np.any((depth == 0) != (seg == 0)):
         raise SampleError("depth.npy/seg.npy: depth is 0 exactly where segmentation is 0, but they disagree")
-    npz = {member: load_npz(members[member], member) for member in NPZ_MEMBERS}
-    for member in NPZ_MEMBERS:
-        specs = npz_arrays(member, meta["schema_version"])
+    npz = {member: load_npz(members[member], member) for member in npz_members(version)}
+    if "contacts.npz" in npz:
+        frame = npz["contacts.npz"].get("frame")
+        sizes["E"] = int(frame.shape[0]) if frame is not None and frame.ndim == 1 else -1
+    for member in npz:
+        specs = npz_arrays(member, version)
         if set(npz[member]) != set(specs):
             raise SampleError(f"{member}: arrays {sorted(npz[member])}, expected {sorted(specs)}")
         for name, spec in specs.items():
@@ -148,6 +156,10 @@ def check_sample(key: str, members: dict[str, bytes], decode_video: bool = True)
         raise SampleError("objects.npz/instance_id: differs from the objects in the instance table")
     if sorted(pose["instance_id"].tolist()) != sorted(persons):
         raise SampleError("pose.npz/instance_id: differs from the persons in the instance table")
+    if "linear_velocity" in objs:
+        _check_velocities(objs, meta["instances"])
+    if "contacts.npz" in npz:
+        _check_contacts(npz["contacts.npz"], {r["id"] for r in meta["instances"]}, sizes["T"])
     _check_joints(pose, K, camera["cam_from_world"], seg)
     if "foot_contact" in pose:
         _check_foot_contact(pose["foot_contact"], pose["joints3d"])
@@ -159,6 +171,34 @@ def check_sample(key: str, members: dict[str, bytes], decode_video: bool = True)
         expected = (sizes["T"], sizes["H"], sizes["W"], 3)
         if video.shape != expected:
             raise SampleError(f"{VIDEO_MEMBER}: decodes to {video.shape}, expected {expected}")
+
+
+UNIT_TOLERANCE = 1e-6
+
+
+def _check_velocities(objs: dict, instances: list[dict]) -> None:
+    """Objects that the instance table calls static have zero velocities."""
+    static = {r["id"] for r in instances if r["kind"] == "object" and not r["dynamic"]}
+    rows = np.isin(objs["instance_id"], list(static))
+    for name in ("linear_velocity", "angular_velocity"):
+        if np.any(objs[name][rows] != 0):
+            raise SampleError(f"objects.npz/{name}: a static object (dynamic: false) has a non-zero velocity")
+
+
+def _check_contacts(contacts: dict, ids: set[int], frames: int) -> None:
+    """Contact events: frames in the clip, ids in the instance table with a < b, unit normals, impulses >= 0."""
+    frame, a, b = contacts["frame"], contacts["instance_a"], contacts["instance_b"]
+    if frame.size and (frame.min() < 0 or frame.max() >= frames):
+        raise SampleError(f"contacts.npz/frame: frames outside 0..{frames - 1}")
+    unknown = sorted((set(a.tolist()) | set(b.tolist())) - ids)
+    if unknown:
+        raise SampleError(f"contacts.npz/instance_a/b: ids {unknown[:5]} are not in the instance table")
+    if np.any(a >= b):
+        raise SampleError("contacts.npz/instance_a: expected instance_a < instance_b in every event")
+    if frame.size and np.abs(np.linalg.norm(contacts["normal"], axis=1) - 1.0).max() > UNIT_TOLERANCE:
+        raise SampleError("contacts.npz/normal: expected unit vectors")
+    if np.any(contacts["impulse"] < 0):
+        raise SampleError("contacts.npz/impulse: expected impulses >= 0")
 
 
 # A heel in contact keeps its ankle joint, a toe its toe (ball) joint, this close to the ground.

@@ -6,6 +6,7 @@ from pathlib import Path
 import smplx.joint_names
 
 from motions import conventions
+from scenes.physics_contacts import FOOT_CONTACT_M
 from shards.schema import CONVENTIONS, SCHEMA_VERSION, schema_table
 
 DOC = (Path(__file__).parents[1] / "docs" / "conventions.md").read_text()
@@ -47,3 +48,5 @@ def test_constants_in_prose_match_code():
     assert f"less than {conventions.JOINT_VISIBILITY_TOLERANCE_M} m in front" in DOC
     assert f"({conventions.PROJECTION_UNDEFINED}, {conventions.PROJECTION_UNDEFINED})" in DOC
     assert f"## Sample schema v{SCHEMA_VERSION}" in DOC
+    assert f"within {FOOT_CONTACT_M} m of the ground" in DOC
+    assert f"- **v{SCHEMA_VERSION}**:" in DOC

@@ -103,7 +103,9 @@ def test_total_energy_never_increases_without_characters():
         potential = prop.mass * G * result.world_from_object[index, :, 2, 3]
         energy += translational + rotational + potential
     assert energy[-1] < energy[0] - 1.0  # collisions and friction dissipate
-    assert np.all(np.diff(energy) <= 1e-3 * energy[0])
+    # Contacts are compliant: a frame sampled mid-bounce holds part of the energy in the contact
+    # spring (not counted here), so compare every frame with the most the props had before.
+    assert np.all(energy[1:] <= np.maximum.accumulate(energy)[:-1] + 1e-3 * energy[0])
 
 
 def test_same_inputs_same_trajectories():
@@ -208,6 +210,27 @@ def test_invalid_settings_and_kicks_are_rejected():
         Kick(0, (float("nan"), 0.0, 0.0))
     with pytest.raises(ValueError, match="not physical"):
         Kick(0, (1e6, 0.0, 0.0))
+
+
+@pytest.mark.parametrize("restitution", [0.3, 0.6, 0.9])
+def test_a_dropped_ball_rebounds_with_its_restitution(restitution):
+    ball = DynamicProp(2, "sphere", (0.1,), 0.5, (0.0, 0.0, 1.5), restitution=restitution)
+    result = simulate([ball], [], [], 500.0, 750, NO_SETTLE)  # 500 fps: every substep recorded
+    z, vz = result.world_from_object[0, :, 2, 3], result.linear_velocity[0, :, 2]
+    hit = int(np.argmax(z < 0.1))
+    assert vz[hit + 1 : hit + 100].max() / -vz[hit - 1] == pytest.approx(restitution, abs=0.04)
+    assert 0.1 - z.min() < 0.012  # a 5 m/s impact compresses the contact by about a centimetre
+
+
+def test_two_balls_collide_without_gaining_energy():
+    a = DynamicProp(2, "sphere", (0.1,), 1.0, (0.0, 0.0, 1.0), restitution=0.9, kicks=(Kick(0, (2.0, 0.0, 0.0)),))
+    b = DynamicProp(3, "sphere", (0.1,), 3.0, (0.6, 0.0, 1.0), restitution=0.9, kicks=(Kick(0, (-1.0, 0.0, 0.0)),))
+    result = simulate([a, b], [], [], 120.0, 40, NO_SETTLE)  # in free fall: only gravity and the collision
+    vx = result.linear_velocity[:, :, 0]
+    before, after = vx[:, 2], vx[:, -1]
+    assert 1.0 * after[0] + 3.0 * after[1] == pytest.approx(1.0 * before[0] + 3.0 * before[1], abs=1e-6)
+    assert (after[1] - after[0]) / (before[0] - before[1]) == pytest.approx(0.9, abs=0.03)
+    assert 0.5 * (after**2 * [1.0, 3.0]).sum() < 0.5 * (before**2 * [1.0, 3.0]).sum()
 
 
 def test_restitution_damping_ratio_is_monotonic():

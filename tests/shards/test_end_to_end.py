@@ -57,7 +57,7 @@ def test_stock_webdataset_reads_the_schema(dataset):
         meta = sample["meta.json"]
         persons = sum(row["kind"] == "person" for row in meta["instances"])
         objects = sum(row["kind"] == "object" for row in meta["instances"])
-        sizes = {"T": 6, "H": 36, "W": 48, "P": persons, "O": objects}
+        sizes = {"T": 6, "H": 36, "W": 48, "P": persons, "O": objects, "E": len(sample["contacts.npz"]["frame"])}
         for member, spec in NPY_MEMBERS.items():
             assert sample[member].dtype == np.dtype(spec.dtype)
             assert sample[member].shape == resolve_shape(spec.shape, sizes)

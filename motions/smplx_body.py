@@ -2,7 +2,7 @@
 
 The model file is not shipped: users download it from https://smpl-x.is.tue.mpg.de and point
 ``--smplx-model-dir`` (or ``smplx_model_dir`` in the config) at it. ``smplx`` loads the npz
-with ``allow_pickle=True``, so only trusted model files may be used.
+with pickled objects allowed, so only trusted model files may be used.
 
 All 55 joints are exact. The mesh is handed to the renderer as per-frame vertices, because the
 pose-corrective blend shapes of SMPL-X are not a plain linear blend.

@@ -72,7 +72,7 @@ class LatentCodec(nn.Module):
 
     def __init__(self, vae: nn.Module):
         super().__init__()
-        self.vae = vae.requires_grad_(False).eval()
+        self.vae = vae.requires_grad_(False).train(False)
         z = vae.config.z_dim
         self.register_buffer("mean", torch.tensor(vae.config.latents_mean, dtype=torch.float32).view(1, z, 1, 1, 1))
         self.register_buffer("std", torch.tensor(vae.config.latents_std, dtype=torch.float32).view(1, z, 1, 1, 1))

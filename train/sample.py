@@ -59,7 +59,7 @@ def sample_clip(checkpoint: Path, data: str, out: Path, key: str | None = None, 
             raise ValueError(f"checkpoint {path}: EMA weight {name} does not belong to this model")
         parameters[name].data.copy_(value)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    model.eval().to(device)
+    model.train(False).to(device)
     codec.to(device)
     example = pick_example(data, config, key, config.model.pose_maps)
     batch = collate([example])

@@ -43,7 +43,7 @@ class TextEncoder:
             self.encoder = UMT5EncoderModel.from_pretrained(base / "text_encoder", local_files_only=True, dtype=dtype)
         except (OSError, ValueError) as error:
             raise ValueError(f"--base: cannot load the text encoder in {base} ({str(error).splitlines()[0]})") from None
-        self.encoder.requires_grad_(False).eval().to(device)
+        self.encoder.requires_grad_(False).train(False).to(device)
         self.max_length, self.device = max_length, device
         self.width = self.encoder.config.d_model
 

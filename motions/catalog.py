@@ -72,7 +72,11 @@ def motion_track(params: MotionSpec, fps: float, num_frames: int) -> tuple[np.nd
     if isinstance(params, SitParams):
         seat = seated_pelvis_estimate(params)
         spot = seat + 0.5 * forward(params.heading)
-        return np.broadcast_to((seat + spot) / 2, (num_frames, 2)).copy(), BODY_RADIUS + 0.3
+        middle = (seat + spot) / 2
+        if params.approach_steps:  # walking to the chair first
+            centres = _hold(t, 0.0, params.approach_duration, spot + params.approach_offset, middle)
+            return centres, BODY_RADIUS + 0.3
+        return np.broadcast_to(middle, (num_frames, 2)).copy(), BODY_RADIUS + 0.3
     if isinstance(params, ReachParams):
         reach_out = np.linalg.norm(np.asarray(params.target[:2]) - np.asarray(params.position)) + 0.15
         return np.broadcast_to(params.position, (num_frames, 2)).copy(), max(BODY_RADIUS, reach_out)

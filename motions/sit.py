@@ -1,6 +1,8 @@
 """Procedural sit-down onto a chair and stand-up again; the feet stay planted throughout.
 
-The person starts standing with the back to the chair, feet where they will rest while seated.
+The person starts standing with the back to the chair, feet where they will rest while seated,
+or, with ``approach_steps``, a few steps away: they walk to that spot, turning on the way, and
+sit when they have arrived.
 Sitting: the hips move back and the trunk leans forwards, then the pelvis lowers onto the seat
 and the trunk comes upright, hands on the thighs. After ``hold`` seconds the person leans
 forwards again, shifts the weight over the feet and stands up. The chair is given like the
@@ -23,7 +25,8 @@ from motions.kinematics import keyframes, minimum_jerk, rot_x
 from motions.plan import MotionPlan, realize
 from motions.rig import Rig
 from motions.standing import STANDING_HEIGHT, standing_targets, with_fields
-from motions.steps import plan_steps
+from motions.standing import heading_track
+from motions.steps import Step, plan_steps, smooth
 from motions.validation import betas as check_betas
 from motions.validation import check_family, duration, frames, real, reals
 
@@ -34,7 +37,9 @@ TIME_RANGE = (0.6, 3.0)  # s to sit down or stand up
 # Rest knee joint height above the sole of SMPL-X (and mannequin-x) as a linear function of
 # the ten betas (fitted on mannequin-x; joints are linear in the betas, residual < 0.5 mm).
 KNEE_HEIGHT = (0.4791, (0.03134, -0.00535, -0.00701, 0.00489, -0.00034, 0.00578, -0.0023, 0.00035, -0.00201, 0.00085))
-SEAT_RATIO = (0.76, 0.84)  # seat heights (in knee heights) that a body sits on without touching the seat edge
+SEAT_RATIO = (0.76, 0.84)
+APPROACH_START = 0.05  # s before the first step of the walk to the chair
+APPROACH_BLEND = 0.3  # s over which the walking pelvis hands over to the sitting one  # seat heights (in knee heights) that a body sits on without touching the seat edge
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,12 @@ class SitParams:
         ([0.6, 3.0]); hold: seconds seated in between.
     stance_width: distance between the ankles (m, [0.08, 0.5]); phase: breathing offset ([0, 1)).
     chair: name of the chair prop in the clip (informational; "" if none).
+    approach_steps: steps walked to the chair first ([0, 8]; 0: standing in front of it); the
+        walk starts ``approach_steps`` x ``approach_step`` metres (step length, [0.15, 0.5])
+        from the standing spot, in the direction ``approach_angle`` (rad from the seated facing,
+        |angle| <= 2.4: beside or in front of the chair), with ``approach_time`` seconds per step
+        ([0.35, 1.0]); the turn is spread over the steps (at most 60 degrees each). ``start``
+        must leave time for the walk (``approach_duration``).
     """
 
     chair_position: tuple[float, float]
@@ -61,6 +72,10 @@ class SitParams:
     stance_width: float = 0.24
     phase: float = 0.0
     chair: str = ""
+    approach_steps: int = 0
+    approach_step: float = 0.35
+    approach_angle: float = 1.5708
+    approach_time: float = 0.55
     family: Literal["sit"] = "sit"
 
     def __post_init__(self) -> None:
@@ -78,6 +93,17 @@ class SitParams:
         object.__setattr__(self, "phase", real("SitParams.phase", self.phase, 0.0, 1.0, high_open=True))
         if not isinstance(self.chair, str):
             raise ValueError(f"SitParams.chair: expected a prop name, got {self.chair!r}")
+        steps = self.approach_steps
+        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 0 <= steps <= 8:
+            raise ValueError(f"SitParams.approach_steps: expected an integer in [0, 8], got {steps!r}")
+        object.__setattr__(self, "approach_steps", int(steps))
+        object.__setattr__(self, "approach_step", real("SitParams.approach_step", self.approach_step, 0.15, 0.5))
+        object.__setattr__(self, "approach_angle", real("SitParams.approach_angle", self.approach_angle, -2.4, 2.4))
+        object.__setattr__(self, "approach_time", real("SitParams.approach_time", self.approach_time, 0.35, 1.0))
+        if steps and abs(self.approach_turn) / steps > np.pi / 3 + 1e-9:
+            raise ValueError(f"SitParams.approach_steps: turning {np.degrees(abs(self.approach_turn)):.0f} degrees needs more than {steps} steps")
+        if self.start < self.approach_duration - 1e-9:
+            raise ValueError(f"SitParams.start: the sitter walks until {self.approach_duration:.3f} s, got start {self.start}")
 
     @property
     def duration(self) -> float:
@@ -88,6 +114,22 @@ class SitParams:
     def heading(self) -> float:
         """Direction the seated person faces (rad)."""
         return self.chair_yaw + np.pi / 2
+
+    @property
+    def approach_duration(self) -> float:
+        """Seconds until the walk to the chair has ended (0 without one)."""
+        return APPROACH_START + (self.approach_steps + 1) * self.approach_time if self.approach_steps else 0.0
+
+    @property
+    def approach_offset(self) -> np.ndarray:
+        """(2,) from the standing spot to where the walk starts."""
+        angle = self.heading + self.approach_angle
+        return self.approach_steps * self.approach_step * np.array([np.cos(angle), np.sin(angle)])
+
+    @property
+    def approach_turn(self) -> float:
+        """Radians the walker turns on the way (counter-clockwise positive)."""
+        return float(np.angle(np.exp(1j * (-self.approach_angle - np.pi))))
 
 
 def knee_height(betas: np.ndarray) -> float:
@@ -146,8 +188,12 @@ def sit_plan(rig: Rig, params: SitParams, t: np.ndarray) -> MotionPlan:
     heading = np.full(len(t), params.heading)
     forward = np.array([np.cos(params.heading), np.sin(params.heading)])
     spot = standing_spot(rig, params)
-    ankle, yaw = stance_feet(rig, spot, params.heading, params.stance_width)
-    feet = plan_steps(rig, ankle, yaw, [], t)
+    if params.approach_steps:
+        feet = _approach_feet(rig, params, spot, t)
+        heading = smooth(heading_track(feet), t, 0.08)
+    else:
+        ankle, yaw = stance_feet(rig, spot, params.heading, params.stance_width)
+        feet = plan_steps(rig, ankle, yaw, [], t)
     base = standing_targets(rig, feet, heading, t, phase=params.phase)
     t1 = params.start + params.down_time
     t2 = t1 + params.hold
@@ -171,6 +217,9 @@ def sit_plan(rig: Rig, params: SitParams, t: np.ndarray) -> MotionPlan:
     sagittal = hip - _hip_offset(rig, lean)
     pelvis = np.concatenate([spot + sagittal[:, :1] * forward, sagittal[:, 1:]], axis=1)
     pelvis[:, 2] += base.pelvis[:, 2] - rig.pelvis_height * STANDING_HEIGHT  # breathing
+    if params.approach_steps:  # walking first: the stepping pelvis, handed over before sitting
+        handover = minimum_jerk((t - (params.start - APPROACH_BLEND)) / APPROACH_BLEND)[:, None]
+        pelvis = base.pelvis + (pelvis - base.pelvis) * handover
     spine = keyframes(t, keys, [0.0, 0.35, 0.12, 0.12, 0.4, 0.0])
     arms = keyframes(t, keys, [0.03, 0.6, 0.45, 0.45, 0.8, 0.03])
     elbow = keyframes(t, keys, [0.2, 0.4, 1.0, 1.0, 0.35, 0.2])
@@ -182,6 +231,25 @@ def sit_plan(rig: Rig, params: SitParams, t: np.ndarray) -> MotionPlan:
         head=body_orientation_for_heading(heading) @ rot_x(0.06 + 0.3 * (lean > 0.2) * (lean - 0.2)),
     )  # fmt: skip
     return MotionPlan(targets=targets, contact=contact_labels(feet.heel_contact, feet.toe_contact), smoothing=0.15)
+
+
+def _approach_feet(rig: Rig, params: SitParams, spot: np.ndarray, t: np.ndarray):
+    """Foot tracks of the walk to the standing spot: one foot per step onto the next stance
+    (centres evenly spaced, the turn spread evenly), then the trailing foot closes the stance."""
+    steps, turn = params.approach_steps, params.approach_turn
+    initial = params.heading + params.approach_angle + np.pi
+    start = spot + params.approach_offset
+    ankle, yaw = stance_feet(rig, start, initial, params.stance_width)
+    lead = 0 if turn >= 0 else 1  # the foot on the turning side goes first
+    planned = []
+    for k in range(1, steps + 2):
+        share = min(k, steps) / steps
+        centre, heading = start + (spot - start) * share, initial + turn * share
+        foot = lead if (k - 1) % 2 == 0 else 1 - lead
+        target, target_yaw = stance_feet(rig, centre, heading, params.stance_width)
+        lift = APPROACH_START + (k - 1) * params.approach_time
+        planned.append(Step(foot, lift, lift + 0.75 * params.approach_time, tuple(target[foot, :2]), float(target_yaw[foot])))
+    return plan_steps(rig, ankle, yaw, planned, t, height=0.05)
 
 
 def sit(skeleton: Skeleton, betas: np.ndarray, params: SitParams, fps: float, num_frames: int) -> GeneratedMotion:

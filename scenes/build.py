@@ -5,7 +5,9 @@ directory recorded in the spec, or from ``motion_dir`` when the clip is rebuilt 
 body gets its foot contacts (PosedBody.foot_contact); a prop that a character carries moves
 with that character's hand. Dynamic props are simulated with MuJoCo after the characters are
 posed (scenes.physics_scene); every scene gets its contact events (clips without dynamic props:
-foot-ground contacts only, without a simulation).
+foot-ground contacts only, without a simulation). Attachments move a character's body with
+another's hand before anything is simulated (scenes.attachments); passed balls follow hands and
+ballistic arcs (scenes.passes).
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ from motions.body import BodyModel
 from motions.catalog import generate_motion
 from motions.files import FileMotion, file_motion
 from scenes import meshes
+from scenes.attachments import attach_motion, attachment_offset
 from scenes.camera_paths import camera_track
+from scenes.passes import pass_contact_rows, pass_trajectory
+from scenes.physics_spec import ContactEvents
 from scenes.physics_scene import contacts_without_props, simulate_clip
 from scenes.scene import Character, Scene, SceneObject
 from scenes.spec import ClipSpec, PropSpec
@@ -44,8 +49,10 @@ def _prop_object(prop: PropSpec, instance_id: int, num_frames: int, moved: dict)
 
 
 def instance_ids(spec: ClipSpec) -> dict[str, int]:
-    """Instance id per name: ground 1, then characters, then props, then dynamic props, in spec order."""
+    """Instance id per name: ground 1, then characters, then props, then dynamic props, then passed
+    balls, in spec order."""
     names = ["ground"] + [c.name for c in spec.characters] + [p.name for p in spec.props] + [p.name for p in spec.dynamic_props]
+    names += [p.name for p in spec.passes]
     if len(set(names)) != len(names):
         raise ValueError("ClipSpec: character and prop names must be unique and not 'ground'")
     return {name: i + GROUND_ID for i, name in enumerate(names)}
@@ -75,6 +82,7 @@ def build_scene(spec: ClipSpec, body: BodyModel, motion_dir: str | None = None) 
         posed = dataclasses.replace(posed, foot_contact=generated.contact)
         moved.update(generated.objects)
         characters.append(Character(ids[character.name], character.name, generated.motion, posed, character.material))
+    characters = _attach(spec, characters, body)
     unknown = sorted(set(moved) - {prop.name for prop in spec.props})
     if unknown:
         raise ValueError(f"ClipSpec.props: a character carries {unknown[0]!r}, which is not a prop of the clip")
@@ -92,6 +100,15 @@ def build_scene(spec: ClipSpec, body: BodyModel, motion_dir: str | None = None) 
         contacts = result.contacts
     else:
         contacts = contacts_without_props(characters, GROUND_ID)
+    if spec.passes:
+        by_name = {c.name: c for c in characters}
+        rows = _rows(contacts)
+        for prop in spec.passes:
+            poses, hand_rows = pass_trajectory(prop, by_name, spec.fps, frames)
+            mesh = meshes.dynamic_prop_mesh("ball", "sphere", (prop.radius,))
+            props.append(SceneObject(ids[prop.name], prop.name, prop.category, True, mesh, prop.material, poses))
+            rows += pass_contact_rows(prop, ids[prop.name], hand_rows, ids, poses)
+        contacts = ContactEvents.from_rows(rows)
     camera = camera_track(
         spec.camera, spec.width, spec.height, frames, spec.fps, [c.body.joints[:, 0] for c in characters]
     )
@@ -107,3 +124,24 @@ def build_scene(spec: ClipSpec, body: BodyModel, motion_dir: str | None = None) 
         background_color=spec.background_color,
         contacts=contacts,
     )
+
+
+def _attach(spec: ClipSpec, characters: list[Character], body: BodyModel) -> list[Character]:
+    """Characters after their attachments (in spec order, each to the current pose of its carrier)."""
+    for attachment in spec.attachments:
+        by_name = {c.name: i for i, c in enumerate(characters)}
+        index = by_name[attachment.character]
+        carrier = characters[by_name[attachment.to]]
+        offset = attachment_offset(attachment, carrier.body.joints, spec.fps)
+        character = characters[index]
+        motion, labels = attach_motion(character.motion, character.body.foot_contact, offset)
+        posed = dataclasses.replace(body.pose(motion), foot_contact=labels)
+        characters[index] = dataclasses.replace(character, motion=motion, body=posed)
+    return characters
+
+
+def _rows(contacts: ContactEvents) -> list[tuple]:
+    return [
+        (int(f), int(a), int(b), p, n, float(i))
+        for f, a, b, p, n, i in zip(contacts.frame, contacts.instance_a, contacts.instance_b, contacts.position, contacts.normal, contacts.impulse)
+    ]

@@ -7,7 +7,7 @@ from scipy.ndimage import gaussian_filter1d
 
 from motions.conventions import intrinsics, look_at_cam_from_world
 from scenes.scene import CameraTrack
-from scenes.spec import CameraSpec, DollyCamera, OrbitCamera, PanTiltCamera, StaticCamera, TrackingCamera
+from scenes.spec import CameraSpec, DollyCamera, FollowOrbitCamera, OrbitCamera, PanTiltCamera, StaticCamera, TrackingCamera
 
 NEAR_M = 0.05
 FAR_M = 200.0
@@ -47,13 +47,20 @@ def eye_and_target(spec: CameraSpec, num_frames: int, fps: float, pelvis_tracks:
         s = _ease(num_frames)[:, None]
         target = (1 - s) * np.asarray(path.target_start) + s * np.asarray(path.target_end)
         return ones * np.asarray(path.eye), target
-    if isinstance(path, TrackingCamera):
+    if isinstance(path, (TrackingCamera, FollowOrbitCamera)):
+        name = type(path).__name__
         if not 0 <= path.character < len(pelvis_tracks):
-            raise ValueError(f"TrackingCamera.character: no character {path.character} in this clip")
+            raise ValueError(f"{name}.character: no character {path.character} in this clip")
         pelvis = pelvis_tracks[path.character]
         sigma = max(path.smoothing_s * fps, 1e-6)
         target = gaussian_filter1d(pelvis, sigma, axis=0, mode="nearest")
-        return target + np.asarray(path.offset), target
+        if isinstance(path, TrackingCamera):
+            return target + np.asarray(path.offset), target
+        u = np.linspace(0.0, 1.0, num_frames) if num_frames > 1 else np.zeros(1)
+        angle = path.start + path.sweep * u
+        eye = np.stack([target[:, 0] + path.radius * np.cos(angle), target[:, 1] + path.radius * np.sin(angle),
+                        np.full(num_frames, path.height)], axis=-1)  # fmt: skip
+        return eye, target
     raise TypeError(f"unknown camera path {type(path).__name__}")
 
 

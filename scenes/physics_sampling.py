@@ -489,8 +489,7 @@ def _parabola(rng, draws: Draws, config: SceneConfig, fps: float, frames: int, v
     forward = np.array([*_planar(direction), 0.0])
     vx, vz = speed * np.cos(angle), speed * np.sin(angle)
     flight = (vz + np.sqrt(vz * vz + 2 * G * (launch_height - radius))) / G  # to the first bounce
-    impact = np.sqrt(vz * vz + 2 * G * (launch_height - radius))
-    reach = vx * min(duration, flight + 2 * restitution * impact / G)  # framed: the launch arc and the next one
+    reach = vx * duration  # framed: the whole clip (bounces only slow the ball down along its path)
     start = np.array([*rng.uniform(-0.5, 0.5, size=2), launch_height]) - forward * reach / 2
     ball = _ball(rng, "ball", radius, _ball_mass(radius, density), start, forward * vx + np.array([0, 0, vz]),
                  restitution=restitution, rolling=False)  # fmt: skip

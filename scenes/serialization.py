@@ -2,7 +2,9 @@
 
 ``to_jsonable`` turns a dataclass into plain JSON types; ``from_jsonable`` rebuilds it and
 rejects unknown or missing fields with an error naming the field path. A union of dataclasses
-is resolved by the ``family`` field each member declares as its default.
+is resolved by the ``family`` (or ``kind``, ``check``) field each member declares as its default.
+A ValueError raised while building a dataclass is reported under its path; a message that starts
+with one of the class's field names ("fov_deg: ...") continues that path ("camera.fov_deg: ...").
 """
 
 from __future__ import annotations
@@ -35,11 +37,20 @@ def _is_dataclass_type(tp: Any) -> bool:
     return isinstance(tp, type) and dataclasses.is_dataclass(tp)
 
 
-def _family(cls: type) -> str | None:
+DISCRIMINATORS = ("family", "kind", "check")  # fields that tell the dataclasses of a union apart
+
+
+def _discriminator(cls: type) -> str | None:
+    """The name of the field (one of DISCRIMINATORS, with a default) that names ``cls`` in a union."""
     for field in dataclasses.fields(cls):
-        if field.name == "family":
-            return field.default
+        if field.name in DISCRIMINATORS and field.default is not dataclasses.MISSING:
+            return field.name
     return None
+
+
+def _family(cls: type) -> str | None:
+    name = _discriminator(cls)
+    return None if name is None else next(f.default for f in dataclasses.fields(cls) if f.name == name)
 
 
 def _convert(tp: Any, data: Any, path: str) -> Any:
@@ -52,12 +63,13 @@ def _convert(tp: Any, data: Any, path: str) -> Any:
             return None
         classes = [o for o in options if _is_dataclass_type(o)]
         if classes and isinstance(data, dict):
-            family = data.get("family")
+            key = _discriminator(classes[0]) or "family"
+            family = data.get(key)
             for cls in classes:
                 if _family(cls) == family:
                     return _convert(cls, data, path)
             names = sorted(str(_family(c)) for c in classes)
-            raise SpecError(f"{path}.family: expected one of {names}, got {family!r}")
+            raise SpecError(f"{path}.{key}: expected one of {names}, got {family!r}")
         errors = []
         for option in options:
             if option is type(None):
@@ -127,4 +139,8 @@ def from_jsonable(cls: type, data: Any, path: str | None = None) -> Any:
         return cls(**values)
     except (TypeError, ValueError) as error:
         message = str(error)
-        raise SpecError(message if message.startswith(path) else f"{path}: {message}") from error
+        if message.startswith(path):
+            raise SpecError(message) from error
+        head = message.split(":", 1)[0].split(".", 1)[0].split("[", 1)[0]
+        joined = f"{path}.{message}" if head in fields and head != message else f"{path}: {message}"
+        raise SpecError(joined) from error  # "field: ..." from __post_init__ reads "path.field: ..."

@@ -15,13 +15,15 @@ from motions.catalog import MotionSpec
 from motions.idle import IdleParams
 from motions.walk import WalkParams
 from scenes.meshes import DYNAMIC_CATEGORIES, DYNAMIC_SHAPES
+from scenes.interaction_spec import AttachmentSpec, PassedPropSpec
 from scenes.physics_spec import DynamicProp, Kick, PhysicsSettings
 from scenes.scene import Lighting, Material
 from scenes.serialization import from_jsonable, to_jsonable
 
-# 2: CharacterSpec.motion (every motion kind); 3: dynamic_props, physics, simulation.
+# 2: CharacterSpec.motion (every motion kind); 3: dynamic_props, physics, simulation;
+# 4: passes, attachments, the orbit_follow camera, SitParams' approach steps.
 # Older specs still load (``upgrade``).
-SPEC_VERSION = 3
+SPEC_VERSION = 4
 Vec2 = tuple[float, float]
 Vec3 = tuple[float, float, float]
 PROP_CATEGORIES = ("box", "sphere", "chair", "table")  # drawn by default
@@ -303,8 +305,24 @@ class TrackingCamera:
     family: Literal["tracking"] = "tracking"
 
 
-CameraPath = StaticCamera | OrbitCamera | DollyCamera | PanTiltCamera | TrackingCamera
-CAMERA_FAMILIES = ("static", "orbit", "dolly", "pan_tilt", "tracking")
+@dataclass(frozen=True)
+class FollowOrbitCamera:
+    """A camera circling a character's smoothed pelvis (``character``: index in the clip) at
+    ``radius`` and ``height``, from ``start`` through ``sweep`` radians (azimuth about +Z, linear
+    in time), looking at the pelvis."""
+
+    character: int
+    radius: float
+    height: float
+    start: float
+    sweep: float
+    smoothing_s: float = 0.5
+    family: Literal["orbit_follow"] = "orbit_follow"
+
+
+CameraPath = StaticCamera | OrbitCamera | DollyCamera | PanTiltCamera | TrackingCamera | FollowOrbitCamera
+CAMERA_FAMILIES = ("static", "orbit", "dolly", "pan_tilt", "tracking")  # drawn by the default scene
+ALL_CAMERA_FAMILIES = (*CAMERA_FAMILIES, "orbit_follow")  # every family a spec or scenario may use
 
 
 @dataclass(frozen=True)
@@ -328,6 +346,8 @@ class ClipSpec:
     num_frames at fps; width x height pixels.
     dynamic_props: props simulated by MuJoCo (with ``simulation`` settings); physics: what a
     physics setup drew (None for other scenarios).
+    passes: balls passed between hands on ballistic arcs; attachments: characters whose bodies
+    follow another's hand (scenes.interaction_spec, resolved kinematically).
     """
 
     run_seed: int
@@ -346,6 +366,8 @@ class ClipSpec:
     dynamic_props: tuple[DynamicPropSpec, ...] = ()
     physics: PhysicsScenario | None = None
     simulation: PhysicsSettings = PhysicsSettings()
+    passes: tuple[PassedPropSpec, ...] = ()
+    attachments: tuple[AttachmentSpec, ...] = ()
     version: int = SPEC_VERSION
 
     def __post_init__(self) -> None:
@@ -360,6 +382,15 @@ class ClipSpec:
             for role, hand in (("hold", prop.hold), ("catch", prop.catch), ("hold.throw", prop.hold and prop.hold.throw)):
                 if hand is not None and hand.character not in people:
                     raise ValueError(f"ClipSpec.dynamic_props: {prop.name!r}.{role}.character {hand.character!r} is not a character of the clip")
+        for prop in self.passes:
+            unknown = sorted(prop.characters() - people)
+            if unknown:
+                raise ValueError(f"ClipSpec.passes: {prop.name!r} names {unknown[0]!r}, which is not a character of the clip")
+            prop.check_timing(self.fps)
+        for attachment in self.attachments:
+            for name in (attachment.character, attachment.to):
+                if name not in people:
+                    raise ValueError(f"ClipSpec.attachments: {name!r} is not a character of the clip")
 
     def to_json(self) -> str:
         return json.dumps(to_jsonable(self), sort_keys=True)
@@ -371,7 +402,8 @@ class ClipSpec:
 
 def upgrade(data: object) -> object:
     """Spec JSON of older versions in today's layout (version 1: walk / idle params had no family;
-    versions 1 and 2 have no dynamic props, physics or simulation: the defaults apply)."""
+    versions 1 and 2 have no dynamic props, physics or simulation, versions 1-3 no passes or
+    attachments: the defaults apply)."""
     if isinstance(data, dict):
         for character in data.get("characters") or ():
             for kind in ("walk", "idle"):

@@ -1,7 +1,10 @@
 """The generate job's configuration: defaults <- YAML file <- command-line flags, validated up front.
 
 Every problem is reported as one ConfigError line naming the field (or the file) and what was
-expected, before anything is written.
+expected, before anything is written. With ``scenario`` (a scenario, a file or a mixture,
+scenes.scenarios) the scenarios are loaded here and kept, resolved, in ``resolved_scenario``;
+``frames``, ``fps`` and ``size`` then stay None (each clip draws them from its scenario) unless
+they were given.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import yaml
 
 from render.cycles.options import CyclesConfig
 from scenes.sampling import SceneConfig
+from scenes.scenarios.mixture import ScenarioMixture
 from scenes.serialization import SpecError, from_jsonable, to_jsonable
 from shards.schema import RUN_NAME_PATTERN
 
@@ -23,6 +27,7 @@ BACKENDS = ("raster", "cycles")
 MAX_SIDE = 4096
 MAX_FRAMES = 2000
 MAX_CLIP_BYTES = 8 << 30  # rgb + depth + segmentation of one clip held in memory
+DEFAULT_FRAMES, DEFAULT_FPS, DEFAULT_SIZE = 48, 24.0, "256x256"
 
 
 class ConfigError(ValueError):
@@ -31,14 +36,19 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class GenerateConfig:
-    """Everything ``worldclips generate`` needs. ``size`` is WIDTHxHEIGHT in pixels."""
+    """Everything ``worldclips generate`` needs. ``size`` is WIDTHxHEIGHT in pixels.
+
+    frames, fps, size: None only with a scenario (each clip draws them from its scenario).
+    scenario: what ``--scenario`` asked for; split: ``--split`` (id / ood); resolved_scenario:
+    the scenarios it names, loaded (scenes.scenarios.mixture), recorded with the run.
+    """
 
     out: str
     clips: int = 8
     seed: int = 0
-    frames: int = 48
-    fps: float = 24.0
-    size: str = "256x256"
+    frames: int | None = DEFAULT_FRAMES
+    fps: float | None = DEFAULT_FPS
+    size: str | None = DEFAULT_SIZE
     clips_per_shard: int = 4
     backend: str = "raster"
     smplx_model_dir: str | None = None
@@ -54,15 +64,24 @@ class GenerateConfig:
     task_timeout_s: float = 3600.0  # a shard task running longer is cancelled and retried
     task_retries: int = 3  # retries of a shard task whose worker died, timed out or raised
     max_in_flight: int | None = None  # shard tasks submitted at once (default: 2 per worker)
-    max_redraws: int = 3  # re-draws of a clip whose scene cannot be built or rendered
+    max_redraws: int = 3  # re-draws of a clip whose scene cannot be built, rendered or verified
+    scenario: str | None = None
+    split: str | None = None
+    resolved_scenario: ScenarioMixture | None = None
 
     @property
     def width(self) -> int:
-        return parse_size(self.size)[0]
+        """Width of every clip (with a scenario and no size: of the renderer's first targets)."""
+        return parse_size(self.size or DEFAULT_SIZE)[0]
 
     @property
     def height(self) -> int:
-        return parse_size(self.size)[1]
+        return parse_size(self.size or DEFAULT_SIZE)[1]
+
+    @property
+    def fixed_size(self) -> tuple[int, int] | None:
+        """(width, height) given for every clip, or None (drawn per clip from the scenario)."""
+        return parse_size(self.size) if self.size is not None else None
 
     @property
     def run(self) -> str:
@@ -94,15 +113,23 @@ def _check(config: GenerateConfig) -> GenerateConfig:
 
     if not isinstance(config.out, str) or not config.out.strip():
         raise ConfigError("out: expected an output directory path")
+    mixture = config.resolved_scenario
+    for name in ("frames", "fps", "size"):
+        if getattr(config, name) is None and mixture is None:
+            raise ConfigError(f"{name}: missing (only a scenario can leave it open)")
     integer("clips", 1, 10**8)
     integer("seed", 0, 2**63 - 1)
-    integer("frames", 1, MAX_FRAMES)
+    if config.frames is not None:
+        integer("frames", 1, MAX_FRAMES)
     integer("clips_per_shard", 1, 100_000)
-    if isinstance(config.fps, bool) or not isinstance(config.fps, (int, float)) or not 1.0 <= config.fps <= 240.0:
+    if config.fps is not None and (isinstance(config.fps, bool) or not isinstance(config.fps, (int, float)) or not 1.0 <= config.fps <= 240.0):
         raise ConfigError(f"fps: expected a number in 1..240, got {config.fps!r}")
-    width, height = parse_size(config.size)
-    if config.frames * width * height * 9 > MAX_CLIP_BYTES:
-        need = config.frames * width * height * 9 / 2**30
+    frames = config.frames if config.frames is not None else mixture.max_frames()
+    pixels = config.width * config.height if config.size is not None else mixture.max_pixels()
+    if frames > MAX_FRAMES:
+        raise ConfigError(f"frames: a scenario's clips would have up to {frames} frames (limit {MAX_FRAMES}); give --frames")
+    if frames * pixels * 9 > MAX_CLIP_BYTES:
+        need = frames * pixels * 9 / 2**30
         raise ConfigError(f"frames x size: one clip would need {need:.1f} GiB of memory (limit {MAX_CLIP_BYTES >> 30})")
     if config.backend not in BACKENDS:
         raise ConfigError(f"backend: expected one of {list(BACKENDS)}, got {config.backend!r}")
@@ -191,9 +218,10 @@ def resolve_config(file_values: dict[str, Any], flag_values: dict[str, Any], sou
                 merged[name] = value
     if "out" not in merged:
         raise ConfigError("out: missing (give --out DIR or 'out:' in the config file)")
-    if "size" in merged and isinstance(merged["size"], (list, tuple)) and len(merged["size"]) == 2:
+    _resolve_scenario(merged)
+    if isinstance(merged.get("size"), (list, tuple)) and len(merged["size"]) == 2:
         merged["size"] = f"{merged['size'][0]}x{merged['size'][1]}"
-    if "size" in merged:
+    if merged.get("size") is not None:
         merged["size"] = str(merged["size"])
     if "out" in merged:
         merged["out"] = str(merged["out"])
@@ -220,6 +248,37 @@ def resolve_config(file_values: dict[str, Any], flag_values: dict[str, Any], sou
     except TypeError as error:
         raise ConfigError(str(error)) from error
     return _check(config)
+
+
+def _resolve_scenario(merged: dict[str, Any]) -> None:
+    """Load the scenarios ``scenario`` names (or keep the resolved ones a saved config recorded)
+    into ``resolved_scenario``; frames, fps and size not given stay open (None)."""
+    from scenes.scenarios.loader import ScenarioError
+    from scenes.scenarios.mixture import load_mixture
+
+    source, split, recorded = merged.get("scenario"), merged.get("split"), merged.pop("resolved_scenario", None)
+    if source is None:
+        if recorded is not None or split is not None:
+            raise ConfigError(f"{'split' if split is not None else 'resolved_scenario'}: only used with a scenario (--scenario)")
+        return
+    if split not in (None, "id", "ood"):
+        raise ConfigError(f"split: expected 'id' or 'ood', got {split!r}")
+    mixture = None
+    if isinstance(recorded, dict) and recorded.get("source") == str(source) and recorded.get("split") == split:
+        try:
+            mixture = from_jsonable(ScenarioMixture, recorded, "resolved_scenario")
+        except SpecError as error:
+            raise ConfigError(str(error)) from error
+    if mixture is None:
+        try:
+            mixture = load_mixture(str(source), split)
+        except ScenarioError as error:
+            raise ConfigError(str(error)) from error
+    if split is not None and not any(e.scenario.layout.kind == "physics" and e.scenario.layout.has_splits for e in mixture.entries):
+        raise ConfigError(f"split: scenario {source!r} has no id/ood ranges (only physics_uniform, physics_collision, physics_parabola and scenarios like them)")
+    merged["scenario"], merged["resolved_scenario"] = str(source), mixture
+    for name in ("frames", "fps", "size"):
+        merged.setdefault(name, None)
 
 
 def config_yaml(config: GenerateConfig) -> str:

@@ -6,6 +6,12 @@ clips and writes the shard straight to the output (atomically) plus a completion
 Ray farm (``shards.farm``) and the single-process path (``--no-ray``) both call it, so every mode
 gives the same shards. The driver, ``generate``, only records completions and writes
 ``config.yaml`` and then ``manifest.json`` last.
+
+With a scenario (``config.resolved_scenario``) each clip is drawn from the scenario its index
+gets and its properties are measured on the ground truth after rendering (shards.properties); a
+clip without them is drawn again like one that failed to build, and the last draw of a clip that
+never had them is kept, marked ``verified: false``. The manifest reports the acceptance rates
+per scenario and property (shards.acceptance).
 """
 
 from __future__ import annotations
@@ -41,7 +47,10 @@ from shards.progress import (
     record_name,
     shard_indices,
 )
-from shards.sample import build_meta, encode_sample
+from shards import acceptance
+from shards.properties import PropertiesFailed
+from shards.sample import build_meta, encode_sample, ground_truth_arrays
+from shards.scenario_clips import scenario_spec, verify
 from shards.schema import CONFIG_NAME, MANIFEST_NAME, SCHEMA_VERSION, SHARD_PATTERN, sample_key, shard_name
 from shards.storage import Storage, open_storage
 from shards.writer import ShardRecord, sample_tar_bytes
@@ -130,9 +139,17 @@ def is_dataset_file(name: str) -> bool:
 
 @dataclass(frozen=True)
 class ClipResult:
+    """One encoded clip; scenario clips add their scenario and measured properties."""
+
     key: str
     members: dict[str, bytes]
     num_frames: int
+    scenario: str | None = None
+    properties: dict | None = None
+
+    @property
+    def verified(self) -> bool:
+        return self.properties is None or all(r["passed"] for r in self.properties.values())
 
 
 def draw_seed(run_seed: int, clip_index: int, attempt: int) -> int:
@@ -144,24 +161,37 @@ def draw_seed(run_seed: int, clip_index: int, attempt: int) -> int:
 
 
 def make_sample(
-    config: GenerateConfig, clip_index: int, body: BodyModel, renderer, versions: dict, attempt: int = 0
+    config: GenerateConfig, clip_index: int, body: BodyModel, renderer, versions: dict, attempt: int = 0, final: bool = True
 ) -> ClipResult:
     """Sample, build, render and encode one clip.
 
     ``attempt`` > 0 re-draws a clip whose earlier draws failed: the spec is drawn with
     ``draw_seed(run seed, clip index, attempt)`` (recorded as the spec's ``run_seed``) and
     ``meta.json`` records ``redraw`` = {attempt, seed}; ``run_seed`` in ``meta.json`` stays the run's.
+    A scenario clip that lacks a property raises PropertiesFailed unless ``final`` (the last
+    draw allowed), which is kept with ``verified: false``.
     """
     seed = draw_seed(config.seed, clip_index, attempt)
-    spec = sample_clip_spec(config.scene, seed, clip_index, config.fps, config.frames, config.width, config.height)
+    entry, info = None, None
+    if config.resolved_scenario is None:
+        spec = sample_clip_spec(config.scene, seed, clip_index, config.fps, config.frames, config.width, config.height)
+    else:
+        entry, spec, info = scenario_spec(config, clip_index, seed)
     scene = build_scene(spec, body)
     rendered: RenderedClip = renderer.render(scene)
     key = sample_key(config.run, clip_index)
-    meta = build_meta(key, config.run, spec, scene, body.name, config.backend, versions)
+    meta = build_meta(key, config.run, spec, scene, body.name, config.backend, versions, info)
     if attempt:
         meta["run_seed"] = config.seed
         meta["redraw"] = {"attempt": attempt, "seed": seed}
-    return ClipResult(key=key, members=encode_sample(meta, scene, rendered), num_frames=scene.num_frames)
+    arrays = ground_truth_arrays(scene, rendered)
+    results = None
+    if entry is not None:
+        results = verify(entry, meta, rendered, arrays)
+        if not all(r["passed"] for r in results.values()) and not final:
+            raise PropertiesFailed(results, entry.name)
+    members = encode_sample(meta, scene, rendered, arrays)
+    return ClipResult(key, members, scene.num_frames, entry.name if entry else None, results)
 
 
 def shard_ranges(config: GenerateConfig) -> list[range]:
@@ -198,23 +228,38 @@ def render_shard(
         hooks.shard_started(shard_index)
     samples: list[tuple[str, dict[str, bytes]]] = []
     failures: list[ClipFailure] = []
+    checks: dict = {}  # scenario clips: property tallies (shards.acceptance)
+    frames = 0
     for clip_index in shard_indices(config)[shard_index]:
         for attempt in range(config.max_redraws + 1):
+            seed = draw_seed(config.seed, clip_index, attempt)
             try:
                 if hooks is not None:
                     hooks.before_draw(clip_index, attempt)
-                result = make_sample(config, clip_index, body, renderer, versions, attempt=attempt)
-                break
+                result = make_sample(config, clip_index, body, renderer, versions, attempt=attempt, final=attempt == config.max_redraws)
             except MemoryError:
                 raise
+            except PropertiesFailed as failed:  # rendered, but not the case the scenario asks for
+                acceptance.count_draw(checks, failed.scenario, attempt, failed.results)
+                failures.append(ClipFailure(clip_index, attempt, seed, _one_line(failed), failed.results))
+                continue
             except Exception as error:  # a scene that cannot be built or rendered
-                failures.append(ClipFailure(clip_index, attempt, draw_seed(config.seed, clip_index, attempt), _one_line(error)))
+                failures.append(ClipFailure(clip_index, attempt, seed, _one_line(error)))
+                continue
+            if result.scenario is not None:
+                acceptance.count_draw(checks, result.scenario, attempt, result.properties)
+                acceptance.count_clip(checks, result.scenario, attempt, result.verified)
+                if not result.verified:
+                    error = f"properties not met in any of {attempt + 1} draws; the last draw is kept, marked verified: false"
+                    failures.append(ClipFailure(clip_index, attempt, seed, error, result.properties, kept=True))
+            break
         else:
             raise ClipsFailed(
                 f"clip {clip_index}: all {config.max_redraws + 1} draws failed (max_redraws {config.max_redraws}); "
                 f"last error: {failures[-1].error}"
             )
         samples.append((result.key, result.members))
+        frames += result.num_frames
         if hooks is not None:
             hooks.after_clip()
     name = shard_name(shard_index)
@@ -227,7 +272,7 @@ def render_shard(
     outcome = ShardOutcome(
         index=shard_index, record=record, failures=tuple(failures), worker=worker_name(),
         device=str(getattr(renderer, "description", config.backend)), seconds=time.perf_counter() - started,
-        cpu_s=time.process_time() - cpu_started,
+        cpu_s=time.process_time() - cpu_started, frames=frames, checks=checks,
     )  # fmt: skip
     storage.write_bytes(record_name(name), record_bytes(outcome, output_fingerprint(config, versions)))
     return outcome
@@ -241,9 +286,12 @@ def manifest(
     wall_s: float,
     failures: list[dict] | None = None,
     run_summary: dict | None = None,
+    frames: int | None = None,
+    shard_extras: list[dict] | None = None,
 ) -> dict:
-    """The manifest: per shard its record, per run the config, versions, failures and a summary."""
-    frames = config.clips * config.frames
+    """The manifest: per shard its record (plus ``shard_extras``), per run the config, versions,
+    failures and a summary. ``frames``: of all clips (default: clips x the run's frames)."""
+    frames = config.clips * config.frames if frames is None else frames
     summary = {
         "clips": config.clips,
         "frames": frames,
@@ -264,7 +312,7 @@ def manifest(
         },
         "summary": summary,
         "failures": list(failures or []),
-        "shards": [record_entry(r) for r in records],
+        "shards": [{**record_entry(r), **(extra or {})} for r, extra in zip(records, shard_extras or [None] * len(records))],
     }
 
 
@@ -276,7 +324,12 @@ class _Tally:
         self.outcomes: dict[int, ShardOutcome] = {}
         self.arrived: dict[int, float] = {}  # driver clock when each shard's completion arrived
         self.generated_clips = 0
+        self.generated_frames = 0
         self.failures = 0
+
+    def frames_of(self, outcome: ShardOutcome) -> int:
+        """Frames of a shard's clips (recorded, or clips x the run's frames for older records)."""
+        return outcome.frames or outcome.record.samples * (self.config.frames or 0)
 
     def add(self, outcome: ShardOutcome) -> None:
         self.outcomes[outcome.index] = outcome
@@ -285,10 +338,11 @@ class _Tally:
         self.failures += len(outcome.failures)
         if not outcome.reused:
             self.generated_clips += clips
+            self.generated_frames += self.frames_of(outcome)
         self.bar.update(clips)
         elapsed = max(time.perf_counter() - self.started, 1e-9)
         self.bar.set_postfix(
-            frames_per_s=f"{self.generated_clips * self.config.frames / elapsed:.1f}",
+            frames_per_s=f"{self.generated_frames / elapsed:.1f}",
             failures=self.failures, shards=len(self.outcomes),
         )  # fmt: skip
 
@@ -302,7 +356,7 @@ class _Tally:
             )
             row["shards"] += 1
             row["clips"] += outcome.record.samples
-            row["frames"] += outcome.record.samples * self.config.frames
+            row["frames"] += self.frames_of(outcome)
             row["busy_s"] = round(row["busy_s"] + outcome.seconds, 3)
             row["cpu_s"] = round(row["cpu_s"] + outcome.cpu_s, 3)
         for worker, row in workers.items():
@@ -410,7 +464,7 @@ def _run(
         if missing:
             raise RuntimeError(f"generate: shards {missing[:5]} were not written")
         generated = [o for o in outcomes if not o.reused]
-        frames = tally.generated_clips * config.frames
+        frames = tally.generated_frames
         devices = sorted({o.device for o in generated})
         summary = {
             **run_info,
@@ -422,9 +476,18 @@ def _run(
             "per_worker": tally.per_worker(),
         }
         failures = [{"shard": o.index, **f.to_dict()} for o in outcomes for f in o.failures]
+        extras = None
+        if config.resolved_scenario is not None:
+            total: dict = {}
+            for outcome in outcomes:
+                total = acceptance.merge(total, outcome.checks)
+            summary["scenarios"] = acceptance.summary(total)
+            summary["unverified_clips"] = [sample_key(config.run, f["clip_index"]) for f in failures if f.get("kept")]
+            extras = [{"frames": tally.frames_of(o), "checks": o.checks} for o in outcomes]
         renderer_info = devices[0] if len(devices) == 1 else ("; ".join(devices) if devices else config.backend)
         storage.write_bytes(CONFIG_NAME, config_yaml(config).encode())
-        document = manifest(config, [o.record for o in outcomes], versions, renderer_info, wall, failures, summary)
+        all_frames = sum(tally.frames_of(o) for o in outcomes)
+        document = manifest(config, [o.record for o in outcomes], versions, renderer_info, wall, failures, summary, all_frames, extras)
         storage.write_bytes(MANIFEST_NAME, (json.dumps(document, indent=1, sort_keys=True) + "\n").encode())
         for outcome in outcomes:  # the manifest now holds what the completion records said
             storage.remove(record_name(outcome.record.name))

@@ -35,19 +35,29 @@ class ResumeError(ValueError):
 
 @dataclass(frozen=True)
 class ClipFailure:
-    """One draw of a clip that could not be built or rendered (it was replaced by a re-draw)."""
+    """One draw of a clip that could not be built or rendered, or did not have its scenario's
+    properties (then ``properties`` holds what was measured); it was replaced by a re-draw, except
+    the last draw of a clip that never passed, which is kept (``kept``) and marked unverified."""
 
     clip_index: int
     attempt: int
     seed: int  # the seed of the failed draw (the run seed for attempt 0)
     error: str
+    properties: dict | None = None
+    kept: bool = False
 
     def to_dict(self) -> dict:
-        return {"clip_index": self.clip_index, "attempt": self.attempt, "seed": self.seed, "error": self.error}
+        row = {"clip_index": self.clip_index, "attempt": self.attempt, "seed": self.seed, "error": self.error}
+        if self.properties is not None:
+            row["properties"] = self.properties
+        if self.kept:
+            row["kept"] = True
+        return row
 
     @classmethod
     def from_dict(cls, data: dict) -> "ClipFailure":
-        return cls(int(data["clip_index"]), int(data["attempt"]), int(data["seed"]), str(data["error"]))
+        return cls(int(data["clip_index"]), int(data["attempt"]), int(data["seed"]), str(data["error"]), data.get("properties"),
+                   bool(data.get("kept", False)))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,8 @@ class ShardOutcome:
     seconds: float = 0.0  # wall time spent inside the task
     cpu_s: float = 0.0  # CPU time of the worker process meanwhile (all its threads)
     reused: bool = False  # kept from an earlier run by --resume
+    frames: int = 0  # frames of its clips (0: unknown, clips x the run's frames)
+    checks: dict = field(default_factory=dict)  # scenario -> property tallies (shards.acceptance)
 
 
 def _shard_number(name: str) -> int:
@@ -101,7 +113,10 @@ def record_bytes(outcome: ShardOutcome, fingerprint: str) -> bytes:
         "fingerprint": fingerprint,
         "shard": record_entry(outcome.record),
         "failures": [f.to_dict() for f in outcome.failures],
+        "frames": outcome.frames,
     }
+    if outcome.checks:
+        document["checks"] = outcome.checks
     return (json.dumps(document, sort_keys=True) + "\n").encode()
 
 
@@ -160,7 +175,8 @@ def _manifest_candidates(storage: Storage, config: GenerateConfig, fingerprint: 
         for entry in entries:
             record = _shard_record(entry)
             index = _shard_number(record.name)
-            found[record.name] = ShardOutcome(index, record, tuple(failures.get(index, ())), reused=True)
+            found[record.name] = ShardOutcome(index, record, tuple(failures.get(index, ())), reused=True, frames=int(entry.get("frames", 0)),
+                                              checks=dict(entry.get("checks", {})))  # fmt: skip
         return found
     except (KeyError, TypeError, ValueError, AttributeError, ConfigError) as error:
         if isinstance(error, ResumeError):
@@ -202,7 +218,9 @@ def plan_resume(storage: Storage, config: GenerateConfig, versions: dict, names:
         except (KeyError, TypeError, ValueError):
             continue
         index = int(match.group(1))
-        candidates.setdefault(index, []).append(ShardOutcome(index, record, failures, reused=True))
+        candidates.setdefault(index, []).append(
+            ShardOutcome(index, record, failures, reused=True, frames=int(document.get("frames", 0)), checks=dict(document.get("checks", {})))
+        )
     plan = ResumePlan()
     for index in range(count):
         name = shard_name(index)

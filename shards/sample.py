@@ -77,9 +77,16 @@ def scenario_params(spec: ClipSpec) -> dict:
     return params
 
 
-def build_meta(key: str, run: str, spec: ClipSpec, scene: Scene, body_model: str, renderer: str, versions: dict) -> dict:
+def build_meta(
+    key: str, run: str, spec: ClipSpec, scene: Scene, body_model: str, renderer: str, versions: dict, scenario: dict | None = None
+) -> dict:
+    """meta.json of a clip; ``scenario``: what a scenario drew (scenes.scenarios.sampler), kept
+    under ``scenario_params.scenario``."""
     ids = instance_ids(spec)
     assert all(ids[row["name"]] == row["id"] for row in scene.instances())
+    params = scenario_params(spec)
+    if scenario is not None:
+        params["scenario"] = scenario
     return {
         "schema_version": SCHEMA_VERSION,
         "clip_id": key,
@@ -91,7 +98,7 @@ def build_meta(key: str, run: str, spec: ClipSpec, scene: Scene, body_model: str
         "width": spec.width,
         "height": spec.height,
         "scenario": spec.scenario,
-        "scenario_params": scenario_params(spec),
+        "scenario_params": params,
         "spec": to_jsonable(spec),
         "instances": scene.instances(),
         "body_model": body_model,
@@ -101,15 +108,24 @@ def build_meta(key: str, run: str, spec: ClipSpec, scene: Scene, body_model: str
     }
 
 
-def encode_sample(meta: dict, scene: Scene, rendered: RenderedClip) -> dict[str, bytes]:
-    """All members of one sample, keyed by member name (without the sample key)."""
+def ground_truth_arrays(scene: Scene, rendered: RenderedClip) -> dict[str, dict[str, np.ndarray]]:
+    """The arrays of the .npz members, by member name."""
+    return {
+        "camera.npz": ground_truth.camera_arrays(scene),
+        "pose.npz": ground_truth.pose_arrays(scene, rendered),
+        "objects.npz": ground_truth.objects_arrays(scene),
+        "contacts.npz": ground_truth.contacts_arrays(scene),
+    }
+
+
+def encode_sample(meta: dict, scene: Scene, rendered: RenderedClip, arrays: dict | None = None) -> dict[str, bytes]:
+    """All members of one sample, keyed by member name (without the sample key); ``arrays``: the
+    .npz members' arrays if already computed (``ground_truth_arrays``)."""
+    arrays = ground_truth_arrays(scene, rendered) if arrays is None else arrays
     return {
         META_MEMBER: json.dumps(meta, sort_keys=True, indent=1).encode(),
         VIDEO_MEMBER: encode_mp4(rendered.rgb, scene.fps),
         "depth.npy": npy_bytes(rendered.depth.astype(np.float32)),
         "seg.npy": npy_bytes(rendered.segmentation.astype(np.uint16)),
-        "camera.npz": npz_bytes(ground_truth.camera_arrays(scene)),
-        "pose.npz": npz_bytes(ground_truth.pose_arrays(scene, rendered)),
-        "objects.npz": npz_bytes(ground_truth.objects_arrays(scene)),
-        "contacts.npz": npz_bytes(ground_truth.contacts_arrays(scene)),
+        **{member: npz_bytes(values) for member, values in arrays.items()},
     }

@@ -5,8 +5,10 @@ no unlisted or temporary files), then every sample: members, dtypes, shapes, fin
 instance ids, depth/segmentation agreement, rigid camera and object transforms, zero velocities
 of static objects, contact events (frames in the clip, known ids, unit normals), joints2d
 against the projection of joints3d, visibility against the rendered segmentation, and that the
-video decodes to the right number and size of frames. Samples of schema v1, v2 and v3 are
-accepted, each against its own member list. Reading never unpickles anything.
+video decodes to the right number and size of frames; a scenario clip's properties are measured
+again and must match what its meta.json records (shards.properties); clips kept with
+``verified: false`` after their last re-draw are listed as warnings, not errors. Samples of schema
+v1, v2 and v3 are accepted, each against its own member list. Reading never unpickles anything.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class ValidationReport:
     """Errors found (one line each) and what was checked."""
 
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     shards: int = 0
     samples: int = 0
 
@@ -163,6 +166,12 @@ def check_sample(key: str, members: dict[str, bytes], decode_video: bool = True)
     _check_joints(pose, K, camera["cam_from_world"], seg)
     if "foot_contact" in pose:
         _check_foot_contact(pose["foot_contact"], pose["joints3d"])
+    if "properties" in meta:  # a scenario clip: its properties, re-measured, must hold
+        from shards.properties import recheck
+
+        problem = recheck(members)
+        if problem is not None:
+            raise SampleError(problem)
     if decode_video:
         try:
             video = decode_mp4(members[VIDEO_MEMBER])
@@ -283,6 +292,8 @@ def validate_dataset(directory: str | Path, decode_video: bool = True) -> Valida
             try:
                 check_sample(key, members, decode_video=decode_video)
                 report.samples += 1
+                if json.loads(members[META_MEMBER]).get("verified") is False:
+                    report.warnings.append(f"{name}: {key}: verified: false, a scenario clip without its properties (kept after its last re-draw)")
             except (SampleError, ValueError) as error:
                 report.errors.append(f"{name}: {key}: {error}")
     return report

@@ -35,6 +35,7 @@ class DataConfig:
     resampled: bool = False  # shards drawn with replacement per worker (multi-node), else split
     max_persons: int = 2  # persons kept per clip (padded with person_mask false)
     seed: int = 0
+    unverified: bool = False  # also train on scenario clips kept with verified: false (docs/scenarios.md)
 
 
 @dataclass(frozen=True)

@@ -135,6 +135,8 @@ def decode_example(raw: dict, config: DataConfig, rng: np.random.Generator, skel
     if missing:
         raise ValueError(f"missing member {missing[0]}")
     meta = json.loads(raw[META_MEMBER])
+    if meta.get("verified") is False and not config.unverified:
+        raise ValueError("a scenario clip without its verified properties (meta.json verified: false; data.unverified: true keeps it)")
     depth = _npy_view(raw["depth.npy"], "depth.npy")
     camera = _npz(raw["camera.npz"], "camera.npz", ("K", "cam_from_world"))
     pose = _npz(raw["pose.npz"], "pose.npz", POSE_ARRAYS)

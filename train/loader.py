@@ -10,8 +10,9 @@ generator seeded by (seed, stream, epoch, index), so the data are a pure functio
 
 Every batch says which worker made it and the (epoch, index) of its last sample; the trainer keeps
 the position of each worker and a resumed run skips what was consumed, before any decoding.
-Corrupt samples (unreadable tar entries, missing or malformed members, short clips) are skipped
-and counted per worker (``skipped`` in each batch).
+Corrupt samples (unreadable tar entries, missing or malformed members, short clips) and scenario
+clips kept with ``verified: false`` (unless ``DataConfig.unverified``) are skipped and counted
+per worker (``skipped`` in each batch).
 
 Batches: every array of train.decode stacked on a new batch axis, strings (``key``, ``caption``)
 as lists, plus
@@ -80,7 +81,7 @@ class ShardStream(IterableDataset):
         def on_error(error: Exception) -> bool:
             skipped[0] += 1
             if skipped[0] <= WARN_LIMIT:
-                print(f"loader: worker {worker}: skipped a corrupt sample ({str(error)[:200]})", file=sys.stderr)
+                print(f"loader: worker {worker}: skipped a sample ({str(error)[:200]})", file=sys.stderr)
             return True
 
         wanted = set(MEMBERS)

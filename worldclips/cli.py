@@ -1,4 +1,4 @@
-"""Command line: ``worldclips generate | preview | validate | motions check | train | sample``. Wiring only, no logic of its own."""
+"""Command line: ``worldclips generate | scenarios | preview | validate | motions check | train | sample``. Wiring only, no logic of its own."""
 
 from __future__ import annotations
 
@@ -20,11 +20,43 @@ def _generate(args: argparse.Namespace) -> int:
         "smplx_model_dir": args.smplx_model_dir, "motion_dir": args.motion_dir, "run_name": args.run_name,
         "workers": args.workers, "address": args.address, "ray": args.ray, "gpus_per_task": args.gpus_per_task,
         "task_timeout_s": args.task_timeout_s, "task_retries": args.task_retries,
-        "max_in_flight": args.max_in_flight, "max_redraws": args.max_redraws,
+        "max_in_flight": args.max_in_flight, "max_redraws": args.max_redraws, "scenario": args.scenario, "split": args.split,
     }  # fmt: skip
     config = resolve_config(file_values, flags, source=str(args.config or "config"))
     out = generate(config, progress=not args.quiet, overwrite=args.overwrite, resume=args.resume)
     print(f"wrote {config.clips} clips to {out}")
+    if config.resolved_scenario is not None:
+        _report_scenarios(out)
+    return 0
+
+
+def _report_scenarios(out) -> None:
+    import json
+
+    from shards.acceptance import report_lines
+    from shards.storage import open_storage
+
+    summary = json.loads(open_storage(str(out)).read_bytes("manifest.json"))["summary"]
+    for line in report_lines(summary.get("scenarios", {})):
+        print(line)
+    unverified = summary.get("unverified_clips", [])
+    if unverified:
+        print(f"warning: {len(unverified)} clip(s) lack their scenario's properties after every re-draw and are kept marked "
+              f"verified: false: {', '.join(unverified[:5])}{' ...' if len(unverified) > 5 else ''} (manifest.json: failures)", file=sys.stderr)
+
+
+def _scenarios(args: argparse.Namespace) -> int:
+    from scenes.scenarios.loader import describe, preset_names, resolved_yaml
+
+    if args.scenarios_command == "list":
+        names = preset_names()
+        width = max(len(n) for n in names)
+        for name in names:
+            print(f"{name:<{width}}  {describe(name)}")
+        return 0
+    text = resolved_yaml(args.name)
+    print(f"# {args.name}: every field, with its extends chain merged and defaults filled in (docs/scenarios.md)")
+    print(text, end="")
     return 0
 
 
@@ -52,6 +84,8 @@ def _validate(args: argparse.Namespace) -> int:
     report = validate_dataset(args.dataset, decode_video=not args.no_video)
     for line in report.errors:
         print(f"FAIL {line}")
+    for line in report.warnings:
+        print(f"WARN {line}")
     problems = len(report.errors)
     if args.cross_check and report.shards:
         from shards.validate import cross_check_dataset
@@ -61,7 +95,7 @@ def _validate(args: argparse.Namespace) -> int:
             figures = result.error or result.check.summary()
             print(f"cross-check {result.key} ({result.stored} vs {result.reference}): {verdict}: {figures}")
             problems += 0 if result.ok else 1
-    status = "OK" if problems == 0 else f"{problems} problem(s)"
+    status = ("OK" if problems == 0 else f"{problems} problem(s)") + (f", {len(report.warnings)} warning(s)" if report.warnings else "")
     print(f"{status}: {report.shards} shards, {report.samples} samples checked in {args.dataset}")
     return 0 if problems == 0 else 1
 
@@ -121,9 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--out", help="output directory (must not already hold a dataset)")
     gen.add_argument("--clips", type=_integer, help="number of clips (default 8)")
     gen.add_argument("--seed", type=_integer, help="run seed (default 0)")
-    gen.add_argument("--frames", type=_integer, help="frames per clip (default 48)")
-    gen.add_argument("--fps", type=float, help="frames per second (default 24)")
-    gen.add_argument("--size", help="WIDTHxHEIGHT in pixels (default 256x256)")
+    gen.add_argument("--frames", type=_integer, help="frames per clip (default 48, or the scenario's duration)")
+    gen.add_argument("--fps", type=float, help="frames per second (default 24, or the scenario's)")
+    gen.add_argument("--size", help="WIDTHxHEIGHT in pixels (default 256x256, or the scenario's resolution)")
     gen.add_argument("--clips-per-shard", type=_integer, help="clips per shard file (default 4)")
     gen.add_argument("--backend", help="renderer: raster (default) or cycles (after `worldclips setup cycles`)")
     gen.add_argument("--smplx-model-dir", help="directory holding SMPLX_NEUTRAL.npz (licensed body model)")
@@ -139,9 +173,18 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--task-timeout-s", type=float, help="cancel and retry a shard task running longer (default 3600)")
     gen.add_argument("--task-retries", type=_integer, help="retries of a failed, killed or timed-out shard task (default 3)")
     gen.add_argument("--max-in-flight", type=_integer, help="shard tasks submitted at once (default: 2 per worker)")
-    gen.add_argument("--max-redraws", type=_integer, help="re-draws of a clip whose scene fails to build or render (default 3)")
+    gen.add_argument("--max-redraws", type=_integer, help="re-draws of a clip whose scene fails to build, render or verify (default 3)")
+    gen.add_argument("--scenario", help="a scenario (preset name or .yaml file) or a mixture NAME:WEIGHT,... or mixture file (docs/scenarios.md)")
+    gen.add_argument("--split", choices=["id", "ood"], help="in- or out-of-distribution ranges of the physics scenarios (default: the scenario's)")
     gen.add_argument("--quiet", action="store_true", help="no progress bar")
     gen.set_defaults(handler=_generate)
+
+    sce = commands.add_parser("scenarios", help="targeted scenarios: `scenarios list`, `scenarios show NAME_OR_FILE`")
+    scenario_commands = sce.add_subparsers(dest="scenarios_command", required=True, parser_class=OneLineParser)
+    scenario_commands.add_parser("list", help="the scenarios shipped with worldclips, one line each").set_defaults(handler=_scenarios)
+    show = scenario_commands.add_parser("show", help="a scenario with every field resolved (extends merged, defaults filled in)")
+    show.add_argument("name", help="a preset name or a scenario .yaml file")
+    show.set_defaults(handler=_scenarios)
 
     mot = commands.add_parser("motions", help="user motion files: `motions check FILE_OR_DIR` measures their quality")
     motion_commands = mot.add_subparsers(dest="motions_command", required=True, parser_class=OneLineParser)

@@ -1,0 +1,39 @@
+"""Scenario clips in the generate job: which scenario a clip index gets, its spec, its verification.
+
+The scenario comes from the run's mixture (scenes.scenarios.mixture: a function of the run seed
+and the clip index, so a re-draw keeps it); the spec from scenes.scenarios.sampler with the
+draw's seed; frames, fps and size given on the command line override the scenario's. The
+properties are measured on the arrays the sample stores (shards.properties).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from render.frames import RenderedClip
+from scenes.scenarios.mixture import MixtureEntry
+from scenes.scenarios.sampler import sample_scenario_clip
+from scenes.spec import ClipSpec
+from shards.config import GenerateConfig
+from shards.properties import ClipData, measure
+
+
+def scenario_spec(config: GenerateConfig, clip_index: int, seed: int) -> tuple[MixtureEntry, ClipSpec, dict]:
+    """(the clip's scenario, its spec drawn with ``seed``, meta.json's scenario_params.scenario)."""
+    mixture = config.resolved_scenario
+    entry = mixture.choose(config.seed, clip_index)
+    spec, info = sample_scenario_clip(
+        entry.name, entry.scenario, mixture.split_of(entry.scenario), config.seed, clip_index, seed,
+        fps=config.fps, frames=config.frames, size=config.fixed_size,
+    )  # fmt: skip
+    if len(mixture.entries) > 1:
+        info["mixture"] = {e.name: e.weight for e in mixture.entries}
+    return entry, spec, info
+
+
+def verify(entry: MixtureEntry, meta: dict, rendered: RenderedClip, arrays: dict[str, dict[str, np.ndarray]]) -> dict:
+    """Measure the scenario's properties; records them (and ``verified``) in ``meta``."""
+    results = measure(entry.scenario.properties, ClipData.from_arrays(meta, rendered.segmentation, arrays))
+    meta["properties"] = results
+    meta["verified"] = all(r["passed"] for r in results.values())
+    return results

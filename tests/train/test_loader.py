@@ -155,3 +155,21 @@ def test_crop_and_resize_helpers():
     assert np.array_equal(resize_frames(frames, (0, 1, 8, 8), (8, 8)), frames[:, :, 1:9].transpose(0, 3, 1, 2))
     flat = np.full((1, 8, 8, 3), 77, np.uint8)
     assert np.all(resize_frames(flat, (0, 0, 8, 8), (4, 4)) == 77)
+
+
+def test_unverified_scenario_clips_are_skipped_unless_asked_for(dataset, tmp_path):
+    import json
+
+    members = dict(next(iter(read_shard(shard_urls(dataset)[0]).values())))
+    meta = json.loads(members["meta.json"])
+    shard = tmp_path / "shard-000000.tar"
+    with tarfile.open(shard, "w") as archive:
+        for key, verified in [("ok-00000000", True), ("no-00000001", False), ("ok-00000002", True)]:
+            changed = {**members, "meta.json": json.dumps({**meta, "scenario": "occlusion_pass", "verified": verified}).encode()}
+            for member, data in changed.items():
+                _add(archive, f"{key}.{member}", data)
+    batch = next(iter(ShardStream([str(shard)], config(shuffle_buffer=1))))
+    assert sorted(batch["key"]) == ["ok-00000000", "ok-00000002"] and batch["skipped"] == 1
+    batch = next(iter(ShardStream([str(shard)], config(shuffle_buffer=1, unverified=True))))
+    assert batch["key"][0] == "ok-00000000" and batch["skipped"] == 0
+    assert "no-00000001" in next(iter(ShardStream([str(shard)], config(shuffle_buffer=1, batch_size=3, unverified=True))))["key"]

@@ -37,6 +37,9 @@ SPLIT_RANGES: dict[str, dict[str, dict[str, Ranges]]] = {
         "radius": {"id": ((0.08, 0.15),), "ood": ((0.04, 0.06), (0.18, 0.25))},
     },
 }
+# What a scenario's own split ranges may span (the simulation's and the camera framing's limits).
+SPLIT_BOUNDS: dict[str, tuple[float, float]] = {"speed": (0.05, 20.0), "radius": (0.02, 0.5), "mass_ratio": (0.05, 20.0),
+                                                "angle": (0.0, 1.5)}  # fmt: skip
 # Ranges shared by both splits of the single-object cases (nuisance parameters).
 COMMON_RANGES: dict[str, dict[str, Ranges]] = {
     "uniform": {"density": ((300.0, 1200.0),)},

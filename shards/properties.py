@@ -132,7 +132,7 @@ def results_agree(stored: dict, measured: dict, tolerance: float = 1e-6) -> str 
             return f"{name}: recorded passed={old.get('passed')}, re-measured passed={result['passed']}"
         for key, value in result["values"].items():
             before = old.get("values", {}).get(key)
-            if isinstance(value, float) and isinstance(before, (int, float)) and abs(value - before) > tolerance * max(1.0, abs(value)):
+            if isinstance(value, (int, float)) and not (isinstance(before, (int, float)) and abs(value - before) <= tolerance * max(1.0, abs(value))):
                 return f"{name}.{key}: recorded {before}, re-measured {value}"
     return None
 

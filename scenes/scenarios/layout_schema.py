@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from motions.catalog import PROCEDURAL_KINDS
-from scenes.physics_config import SPLIT_RANGES
+from scenes.physics_config import SPLIT_BOUNDS, SPLIT_RANGES
 from scenes.scenarios.dists import Count, Number, Weights, check_count, check_number, check_weights
 from scenes.spec import PHYSICS_SETUPS
 
@@ -194,6 +194,9 @@ class PhysicsLayout:
                     raise ValueError(f"splits.{split}.{name}: not a split value of {self.setup} (expected one of {list(SPLIT_RANGES[self.setup])})")
                 if not ranges or any(not lo < hi for lo, hi in ranges):
                     raise ValueError(f"splits.{split}.{name}: expected [low, high] intervals with low < high, got {[list(r) for r in ranges]}")
+                low, high = SPLIT_BOUNDS[name]
+                if any(not (low <= lo and hi <= high) for lo, hi in ranges):
+                    raise ValueError(f"splits.{split}.{name}: expected intervals within [{low:g}, {high:g}], got {[list(r) for r in ranges]}")
         for name in SPLIT_RANGES.get(self.setup, {}):
             inside, outside = self.ranges(name, "id"), self.ranges(name, "ood")
             for lo, hi in inside:

@@ -21,6 +21,7 @@ from render.cycles.options import CyclesConfig
 from scenes.sampling import SceneConfig
 from scenes.scenarios.mixture import ScenarioMixture
 from scenes.serialization import SpecError, from_jsonable, to_jsonable
+from scenes.yaml_files import read_yaml_mapping
 from shards.schema import RUN_NAME_PATTERN
 
 BACKENDS = ("raster", "cycles")
@@ -189,22 +190,7 @@ def output_fields(config: GenerateConfig) -> dict[str, Any]:
 
 def load_yaml_config(path: str | Path) -> dict[str, Any]:
     """Read a YAML mapping with yaml.safe_load; errors name the file."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: cannot read config file ({getattr(error, 'strerror', None) or error})") from error
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}: not valid YAML{where}") from error
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of config fields at the top level, got {type(data).__name__}")
-    return data
+    return read_yaml_mapping(Path(path), "config", ConfigError)
 
 
 def resolve_config(file_values: dict[str, Any], flag_values: dict[str, Any], source: str = "config") -> GenerateConfig:

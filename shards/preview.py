@@ -49,6 +49,26 @@ def instance_colors(segmentation: np.ndarray) -> np.ndarray:
     return palette[segmentation]
 
 
+def outlined_frames_sheet(rgb: np.ndarray, segmentation: np.ndarray, frames: np.ndarray, outlined: list[int], caption: str) -> Image.Image:
+    """A sheet: a caption line, then the chosen frames (rgb (T, H, W, 3) uint8) side by side with
+    the instances ``outlined`` (ids) edged in yellow, and the same frames' segmentation below."""
+    height, width = segmentation.shape[1:]
+    caption_height = 16
+    sheet = Image.new("RGB", (width * len(frames), caption_height + 2 * height), (20, 20, 20))
+    ImageDraw.Draw(sheet).text((4, 2), caption, fill=(235, 235, 235))
+    colors = instance_colors(segmentation[frames])
+    for column, t in enumerate(frames):
+        tile_rgb = rgb[t].copy()
+        mask = np.isin(segmentation[t], outlined)
+        edge = mask & ~(np.roll(mask, 1, 0) & np.roll(mask, -1, 0) & np.roll(mask, 1, 1) & np.roll(mask, -1, 1))
+        tile_rgb[edge] = (255, 230, 40)
+        tile = Image.fromarray(tile_rgb)
+        ImageDraw.Draw(tile).text((3, 2), f"t={t}", fill=(255, 255, 255))
+        sheet.paste(tile, (column * width, caption_height))
+        sheet.paste(Image.fromarray(colors[column]), (column * width, caption_height + height))
+    return sheet
+
+
 def skeleton_overlay(rgb: np.ndarray, pose: dict[str, np.ndarray]) -> np.ndarray:
     """(T, H, W, 3) frames with every person's joints2d drawn on them."""
     frames = []

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -26,7 +26,7 @@ from scenes.build import build_scene  # noqa: E402
 from scenes.physics_config import PhysicsConfig  # noqa: E402
 from scenes.sampling import SceneConfig, sample_clip_spec  # noqa: E402
 from scenes.spec import PHYSICS_SETUPS  # noqa: E402
-from shards.preview import instance_colors  # noqa: E402
+from shards.preview import outlined_frames_sheet  # noqa: E402
 
 FPS, FRAMES, SIZE = 24.0, 48, (256, 192)
 COUNT = 6
@@ -48,21 +48,7 @@ def physics_sheet(setup: str, seed: int, renderer: RasterRenderer, body) -> Imag
     clip = renderer.render(scene)
     frames = np.unique(np.linspace(0, FRAMES - 1, COUNT).round().astype(int))
     dynamic = [o.instance_id for o in scene.objects if o.dynamic]
-    width, height = SIZE
-    caption_height = 16
-    sheet = Image.new("RGB", (width * len(frames), caption_height + 2 * height), (20, 20, 20))
-    ImageDraw.Draw(sheet).text((4, 2), _caption(spec), fill=(235, 235, 235))
-    colors = instance_colors(clip.segmentation[frames])
-    for column, t in enumerate(frames):
-        rgb = clip.rgb[t].copy()
-        mask = np.isin(clip.segmentation[t], dynamic)
-        edge = mask & ~(np.roll(mask, 1, 0) & np.roll(mask, -1, 0) & np.roll(mask, 1, 1) & np.roll(mask, -1, 1))
-        rgb[edge] = (255, 230, 40)  # outline the dynamic props
-        tile = Image.fromarray(rgb)
-        ImageDraw.Draw(tile).text((3, 2), f"t={t}", fill=(255, 255, 255))
-        sheet.paste(tile, (column * width, caption_height))
-        sheet.paste(Image.fromarray(colors[column]), (column * width, caption_height + height))
-    return sheet
+    return outlined_frames_sheet(clip.rgb, clip.segmentation, frames, dynamic, _caption(spec))  # dynamic props outlined
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -27,7 +27,7 @@ from scenes.build import build_scene  # noqa: E402
 from scenes.scenarios.loader import load_scenario, preset_names  # noqa: E402
 from scenes.scenarios.sampler import sample_scenario_clip  # noqa: E402
 from shards.generate import draw_seed  # noqa: E402
-from shards.preview import instance_colors  # noqa: E402
+from shards.preview import outlined_frames_sheet  # noqa: E402
 from shards.properties import ClipData, measure  # noqa: E402
 from shards.sample import build_meta, ground_truth_arrays  # noqa: E402
 
@@ -64,21 +64,8 @@ def scenario_sheet(name: str, size, renderer: RasterRenderer, body, split: str |
     frames = np.unique(frames)
     named = {info["roles"].get(check_value, check_value) for r in results.values() for check_value in r["params"].values() if isinstance(check_value, str)}
     outlined = [row["id"] for row in scene.instances() if row["name"] in named and row["kind"] == "object"]
-    width, height = spec.width, spec.height
-    caption_height = 16
-    sheet = Image.new("RGB", (width * len(frames), caption_height + 2 * height), (20, 20, 20))
-    ImageDraw.Draw(sheet).text((4, 2), _caption(stem, results, attempt)[: 6 * len(frames) * width // 36], fill=(235, 235, 235))
-    colors = instance_colors(clip.segmentation[frames])
-    for column, t in enumerate(frames):
-        rgb = clip.rgb[t].copy()
-        mask = np.isin(clip.segmentation[t], outlined)
-        edge = mask & ~(np.roll(mask, 1, 0) & np.roll(mask, -1, 0) & np.roll(mask, 1, 1) & np.roll(mask, -1, 1))
-        rgb[edge] = (255, 230, 40)
-        tile = Image.fromarray(rgb)
-        ImageDraw.Draw(tile).text((3, 2), f"t={t}", fill=(255, 255, 255))
-        sheet.paste(tile, (column * width, caption_height))
-        sheet.paste(Image.fromarray(colors[column]), (column * width, caption_height + height))
-    return sheet
+    caption = _caption(stem, results, attempt)[: 6 * len(frames) * spec.width // 36]
+    return outlined_frames_sheet(clip.rgb, clip.segmentation, frames, outlined, caption)
 
 
 def main() -> None:

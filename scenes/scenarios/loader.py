@@ -17,6 +17,7 @@ import yaml
 
 from scenes.scenarios.schema import Scenario
 from scenes.serialization import SpecError, from_jsonable
+from scenes.yaml_files import read_yaml_mapping
 
 PRESET_DIR = Path(__file__).resolve().parent / "presets"
 SUFFIXES = (".yaml", ".yml")
@@ -50,21 +51,7 @@ def locate(name: str, base: Path | None = None) -> Path:
 
 def read_yaml(path: Path) -> dict[str, Any]:
     """The file's top-level mapping (yaml.safe_load)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ScenarioError(f"{path}: cannot read scenario file ({getattr(error, 'strerror', None) or error})") from error
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ScenarioError(f"{path}: not valid YAML{where}") from error
-    if data is None:
-        return {}
-    if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
-        raise ScenarioError(f"{path}: expected a mapping of scenario fields at the top level, got {type(data).__name__}")
-    return data
+    return read_yaml_mapping(path, "scenario", ScenarioError)
 
 
 def merge(parent: dict, child: dict) -> dict:

@@ -1,16 +1,15 @@
 """Verified properties: a scenario's checks measured on a clip's ground truth after rendering.
 
 ``ClipData`` holds the arrays a sample stores (segmentation, camera, pose, objects, contacts)
-plus the instance table, the spec and the scenario's roles, built either from a freshly rendered
-clip (``from_arrays``) or from a sample read back from a shard (``from_members``), so the same
-measurement runs in ``generate`` (before a clip is accepted) and in ``validate`` (re-checked).
+plus the instance table, the spec and the scenario's roles, built (``from_arrays``) from the
+arrays of a freshly rendered clip or of a sample validate has read back, so the same measurement
+runs in ``generate`` (before a clip is accepted) and in ``validate`` (``recheck``).
 ``measure`` gives, per property, its measured values and whether it passed; the measurement
 functions are in shards.property_checks.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,15 +71,6 @@ class ClipData:
             roles=dict(meta.get("scenario_params", {}).get("scenario", {}).get("roles", {})),
         )  # fmt: skip
 
-    @classmethod
-    def from_members(cls, members: dict[str, bytes]) -> "ClipData":
-        """From a sample's members as read from a shard."""
-        from shards.sample import load_npy, load_npz
-
-        meta = json.loads(members["meta.json"])
-        arrays = {name: load_npz(members[name], name) for name in ("camera.npz", "pose.npz", "objects.npz", "contacts.npz") if name in members}
-        return cls.from_arrays(meta, load_npy(members["seg.npy"], "seg.npy"), arrays)
-
     def instance(self, role: str) -> dict:
         """The instance-table row of a role (or a name)."""
         name = self.roles.get(role, role)
@@ -137,14 +127,13 @@ def results_agree(stored: dict, measured: dict, tolerance: float = 1e-6) -> str 
     return None
 
 
-def recheck(members: dict[str, bytes]) -> str | None:
-    """Re-measure the properties a sample's meta.json records (a sample read from a shard); None
-    when they agree with the record and ``verified`` says whether all passed (a clip kept after
-    its last re-draw is ``verified: false``), else one line saying what differs."""
+def recheck(meta: dict, data: ClipData) -> str | None:
+    """Re-measure the properties a sample's meta.json records (``meta``, with the sample's arrays in
+    ``data``); None when they agree with the record and ``verified`` says whether all passed (a clip
+    kept after its last re-draw is ``verified: false``), else one line saying what differs."""
     from scenes.scenarios.checks import CHECK_CLASSES
     from scenes.serialization import SpecError, from_jsonable
 
-    meta = json.loads(members["meta.json"])
     recorded = meta.get("properties")
     if not recorded:
         return None
@@ -153,7 +142,7 @@ def recheck(members: dict[str, bytes]) -> str | None:
                        for name, row in recorded.items())  # fmt: skip
     except (SpecError, KeyError, TypeError) as error:
         return f"meta.json: properties: cannot be read ({error})"
-    measured = measure(checks, ClipData.from_members(members))
+    measured = measure(checks, data)
     difference = results_agree(recorded, measured, tolerance=1e-5)
     if difference is not None:
         return f"meta.json: properties: {difference}"

@@ -114,8 +114,8 @@ def _check_meta(key: str, raw: bytes) -> dict:
     return meta
 
 
-def check_sample(key: str, members: dict[str, bytes], decode_video: bool = True) -> None:
-    """Raise SampleError on the first problem found in one sample."""
+def check_sample(key: str, members: dict[str, bytes], decode_video: bool = True) -> dict:
+    """Raise SampleError on the first problem found in one sample; its meta.json (parsed) when none."""
     if not KEY_PATTERN.match(key):
         raise SampleError(f"key {key!r} does not match <run>-<8 digits>")
     if META_MEMBER not in members:
@@ -166,10 +166,10 @@ def check_sample(key: str, members: dict[str, bytes], decode_video: bool = True)
     _check_joints(pose, K, camera["cam_from_world"], seg)
     if "foot_contact" in pose:
         _check_foot_contact(pose["foot_contact"], pose["joints3d"])
-    if "properties" in meta:  # a scenario clip: its properties, re-measured, must hold
-        from shards.properties import recheck
+    if "properties" in meta:  # a scenario clip: its properties, re-measured, must match its record
+        from shards.properties import ClipData, recheck
 
-        problem = recheck(members)
+        problem = recheck(meta, ClipData.from_arrays(meta, seg, npz))
         if problem is not None:
             raise SampleError(problem)
     if decode_video:
@@ -180,6 +180,7 @@ def check_sample(key: str, members: dict[str, bytes], decode_video: bool = True)
         expected = (sizes["T"], sizes["H"], sizes["W"], 3)
         if video.shape != expected:
             raise SampleError(f"{VIDEO_MEMBER}: decodes to {video.shape}, expected {expected}")
+    return meta
 
 
 UNIT_TOLERANCE = 1e-6
@@ -290,9 +291,9 @@ def validate_dataset(directory: str | Path, decode_video: bool = True) -> Valida
                 report.errors.append(f"{name}: {key}: duplicate sample key")
             seen_keys.add(key)
             try:
-                check_sample(key, members, decode_video=decode_video)
+                meta = check_sample(key, members, decode_video=decode_video)
                 report.samples += 1
-                if json.loads(members[META_MEMBER]).get("verified") is False:
+                if meta.get("verified") is False:
                     report.warnings.append(f"{name}: {key}: verified: false, a scenario clip without its properties (kept after its last re-draw)")
             except (SampleError, ValueError) as error:
                 report.errors.append(f"{name}: {key}: {error}")

@@ -34,15 +34,16 @@ from pathlib import Path
 
 import numpy as np
 
-from render.cycles import CyclesConfig, CyclesRenderer
-from render.cycles.crosscheck import cross_check_clips
-from render.cycles.renderer import WORKER_SCRIPT
-from render.cycles.scene_format import write_scene
-from scenes.build import build_scene
-from scenes.sampling import SceneConfig, sample_clip_spec
-from shards.config import parse_size
-from shards.generate import make_body_model
-from shards.config import resolve_config
+from worldclips.render.cycles import CyclesConfig, CyclesRenderer
+from worldclips.render.cycles.crosscheck import cross_check_clips
+from worldclips.render.cycles.renderer import WORKER_SCRIPT
+from worldclips.render.cycles.scene_format import write_scene
+from worldclips.scenes.build import build_scene
+from worldclips.scenes.sampling import sample_clip_spec
+from worldclips.scenes.scene_config import SceneConfig
+from worldclips.shards.job.config import parse_size
+from worldclips.motions.bodies import make_body_model
+from worldclips.shards.job.config import resolve_config
 
 BENCH_SCENE = SceneConfig(characters=(1, 1), props=(5, 5))
 
@@ -50,7 +51,7 @@ BENCH_SCENE = SceneConfig(characters=(1, 1), props=(5, 5))
 def bench_scene(width: int, height: int, frames: int, clip_index: int = 0, scene_config: SceneConfig = BENCH_SCENE):
     config = resolve_config({}, {"out": "unused"})
     spec = sample_clip_spec(scene_config, 0, clip_index, 24.0, frames, width, height)
-    return build_scene(spec, make_body_model(config))
+    return build_scene(spec, make_body_model(config.smplx_model_dir))
 
 
 def bare_seconds(renderer: CyclesRenderer, scene) -> tuple[float, float]:
@@ -105,8 +106,8 @@ def bench_samples(samples: int, scene, repeats: int) -> dict:
 def write_preview(path: Path, width: int, height: int, clips: int, samples: int) -> None:
     from PIL import Image
 
-    from render.raster import RasterRenderer
-    from shards.preview import depth_colors, instance_colors
+    from worldclips.render.raster import RasterRenderer
+    from worldclips.shards.format.preview import depth_colors, instance_colors
 
     renderer = CyclesRenderer(config=CyclesConfig(samples=samples))
     raster = RasterRenderer(width, height)

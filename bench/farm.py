@@ -34,8 +34,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from shards.config import resolve_config
-from shards.generate import generate
+from worldclips.shards.job.config import resolve_config
+from worldclips.shards.job.generate import generate
 
 SCENE = {"characters": [1, 1], "props": [5, 5]}
 
@@ -85,7 +85,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved repetitions; the fastest of each is kept")
     args = parser.parse_args()
     short, long = args.shards
-    # A Ray worker renders with one llvmpipe thread per CPU of its task (shards.farm); "no-ray"
+    # A Ray worker renders with one llvmpipe thread per CPU of its task (shards.job.farm); "no-ray"
     # does the same, so that ray-1 against no-ray shows what Ray adds, not a thread count.
     modes = {
         "no-ray": ({"ray": False}, {"LP_NUM_THREADS": "1"}),

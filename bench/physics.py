@@ -21,14 +21,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from motions.mannequin_body import MannequinBody  # noqa: E402
-from render.raster import RasterRenderer  # noqa: E402
-from scenes.build import GROUND_ID, build_scene, instance_ids  # noqa: E402
-from scenes.physics_config import PhysicsConfig  # noqa: E402
-from scenes.physics_scene import contacts_without_props, simulate_clip  # noqa: E402
-from scenes.sampling import SceneConfig, sample_clip_spec  # noqa: E402
-from scenes.spec import PHYSICS_SETUPS  # noqa: E402
-from shards.sample import build_meta, encode_sample  # noqa: E402
+from worldclips.motions.mannequin_body import MannequinBody  # noqa: E402
+from worldclips.render.raster import RasterRenderer  # noqa: E402
+from worldclips.scenes.build import GROUND_ID, build_scene, instance_ids  # noqa: E402
+from worldclips.scenes.physics_config import PhysicsConfig  # noqa: E402
+from worldclips.scenes.physics_scene import contacts_without_props, simulate_clip  # noqa: E402
+from worldclips.scenes.sampling import sample_clip_spec
+from worldclips.scenes.scene_config import SceneConfig  # noqa: E402
+from worldclips.scenes.spec import PHYSICS_SETUPS  # noqa: E402
+from worldclips.shards.format.sample import build_meta, encode_sample  # noqa: E402
 
 
 def _best(function, repeats: int) -> float:

@@ -16,12 +16,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from scenes.build import build_scene
-from scenes.sampling import SceneConfig, sample_clip_spec
-from shards.config import resolve_config
-from shards.generate import generate, make_body_model, make_renderer, package_versions
-from shards.sample import build_meta, encode_sample
-from shards.schema import sample_key
+from worldclips.scenes.build import build_scene
+from worldclips.scenes.sampling import sample_clip_spec
+from worldclips.shards.job.config import resolve_config
+from worldclips.shards.job.generate import generate, package_versions
+from worldclips.shards.job.shard_task import job_tools
+from worldclips.shards.format.sample import build_meta, encode_sample
+from worldclips.shards.format.schema import sample_key
 
 
 def bench_size(size: str, clips: int, frames: int) -> dict:
@@ -31,7 +32,7 @@ def bench_size(size: str, clips: int, frames: int) -> dict:
             {"out": str(Path(tmp) / "out"), "clips": clips, "frames": frames, "size": size, "clips_per_shard": 2,
              "ray": False},  # one process, as the bare loop (bench/farm.py measures the Ray farm)
         )  # fmt: skip
-        body, renderer = make_body_model(config), make_renderer(config)
+        body, renderer = job_tools(config)
         specs = [sample_clip_spec(config.scene, config.seed, i, config.fps, frames, config.width, config.height) for i in range(clips)]
         scenes = [build_scene(spec, body) for spec in specs]
         renderer.render(scenes[0])  # warm-up: shader compilation

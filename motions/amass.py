@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from motions.conventions import WORLD_FROM_NATIVE, axis_angle_to_matrix, matrix_to_axis_angle
-from motions.motion import MotionClip
+from worldclips.motions.conventions import WORLD_FROM_NATIVE, axis_angle_to_matrix, matrix_to_axis_angle
+from worldclips.motions.motion import MotionClip
 
 SMPLX_WIDTH, SMPLH_WIDTH = 165, 156
 UP_AXES = ("auto", "z", "y")

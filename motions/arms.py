@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from motions.conventions import joint_index
-from motions.kinematics import blend_rotations, forward_kinematics, frame_from_vectors, normalize, transpose
+from worldclips.motions.conventions import joint_index
+from worldclips.motions.kinematics import blend_rotations, forward_kinematics, frame_from_vectors, normalize, transpose
 
 ARM_JOINTS = tuple(
     tuple(joint_index(f"{side}_{name}") for name in ("collar", "shoulder", "elbow", "wrist")) for side in ("left", "right")

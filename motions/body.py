@@ -13,7 +13,7 @@ from typing import Protocol
 
 import numpy as np
 
-from motions.motion import MotionClip
+from worldclips.motions.motion import MotionClip
 
 
 @dataclass(frozen=True, eq=False)

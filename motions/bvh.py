@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from motions.amass import LoadedMotion, MotionFileError
-from motions.conventions import SMPLX_JOINT_NAMES, SMPLX_PARENTS, WORLD_FROM_NATIVE, matrix_to_axis_angle
-from motions.kinematics import rot_x, transpose
-from motions.motion import MotionClip
-from motions.retarget import REQUIRED, match_names, rest_corrections, smplx_world_rotations
+from worldclips.motions.amass import LoadedMotion, MotionFileError
+from worldclips.motions.conventions import SMPLX_JOINT_NAMES, SMPLX_PARENTS, WORLD_FROM_NATIVE, matrix_to_axis_angle
+from worldclips.motions.kinematics import rot_x, transpose
+from worldclips.motions.motion import MotionClip
+from worldclips.motions.retarget import REQUIRED, match_names, rest_corrections, smplx_world_rotations
 
 UP_AXES = ("auto", "y", "z")
 MAX_BYTES = 512 << 20

@@ -15,18 +15,18 @@ from typing import Literal
 
 import numpy as np
 
-from motions.body import Skeleton
-from motions.conventions import make_transform, rotation_z
-from motions.generated import GeneratedMotion, contact_labels
-from motions.idle import STANCE_WIDTH_RANGE, stance_feet
-from motions.kinematics import keyframes
-from motions.plan import Grasp, MotionPlan, realize
-from motions.reach import bend_towards, look_at, required_bend
-from motions.rig import SIDE_SIGN, SIDES, Rig
-from motions.standing import standing_targets, with_fields
-from motions.steps import Step, plan_steps
-from motions.validation import betas as check_betas
-from motions.validation import check_family, choice, duration, frames, real, reals
+from worldclips.motions.body import Skeleton
+from worldclips.motions.conventions import make_transform, rotation_z
+from worldclips.motions.generated import GeneratedMotion, contact_labels
+from worldclips.motions.idle import STANCE_WIDTH_RANGE, stance_feet
+from worldclips.motions.kinematics import keyframes
+from worldclips.motions.plan import Grasp, MotionPlan, realize
+from worldclips.motions.reach import bend_towards, look_at, required_bend
+from worldclips.motions.rig import SIDE_SIGN, SIDES, Rig
+from worldclips.motions.standing import standing_targets, with_fields
+from worldclips.motions.steps import Step, plan_steps
+from worldclips.motions.validation import betas as check_betas
+from worldclips.motions.validation import check_family, choice, duration, frames, real, reals
 
 CARRY_POSE = np.array([0.24, -0.02, 0.3])  # native (out, up, forward) of the carrying wrist from the pelvis, leg-scaled m
 GRIP_ABOVE = 0.045  # m from the box top up to the wrist joint

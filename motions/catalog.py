@@ -10,22 +10,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from motions.body import Skeleton
-from motions.carry import CarryParams, carry
-from motions.dance import DanceParams, dance
-from motions.files import FileMotion
-from motions.gait import GaitTiming
-from motions.generated import GeneratedMotion
-from motions.idle import IdleParams, idle
-from motions.jump import JumpParams, jump
-from motions.path import SmoothPath
-from motions.reach import ReachParams, reach
-from motions.run import RunParams, run
-from motions.sequence import SequenceParams, exit_state, sequence
-from motions.sit import SitParams, seated_pelvis, sit
-from motions.turn import TurnParams, turn
-from motions.walk import WalkParams, walk
-from motions.wave import WaveParams, wave
+from worldclips.motions.body import Skeleton
+from worldclips.motions.carry import CarryParams, carry
+from worldclips.motions.dance import DanceParams, dance
+from worldclips.motions.files import FileMotion
+from worldclips.motions.gait import GaitTiming
+from worldclips.motions.generated import GeneratedMotion
+from worldclips.motions.idle import IdleParams, idle
+from worldclips.motions.jump import JumpParams, jump
+from worldclips.motions.path import SmoothPath
+from worldclips.motions.reach import ReachParams, reach
+from worldclips.motions.run import RunParams, run
+from worldclips.motions.sequence import SequenceParams, exit_state, sequence
+from worldclips.motions.sit import SitParams, seated_pelvis, sit
+from worldclips.motions.turn import TurnParams, turn
+from worldclips.motions.walk import WalkParams, walk
+from worldclips.motions.wave import WaveParams, wave
 
 MotionSpec = (
     WalkParams | RunParams | IdleParams | JumpParams | SitParams | ReachParams | CarryParams | WaveParams

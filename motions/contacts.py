@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from motions.generated import local_rotations
-from motions.kinematics import forward_kinematics
-from motions.motion import MotionClip
-from motions.rig import LEG_JOINTS, SIDES, Rig
+from worldclips.motions.generated import local_rotations
+from worldclips.motions.kinematics import forward_kinematics
+from worldclips.motions.motion import MotionClip
+from worldclips.motions.rig import LEG_JOINTS, SIDES, Rig
 
 CONTACT_HEIGHT = 0.03  # m above the ground
 CONTACT_SPEED = 0.25  # m/s (3D), below which a point on the ground counts as not sliding

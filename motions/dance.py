@@ -14,17 +14,17 @@ from typing import Literal
 
 import numpy as np
 
-from motions.body import Skeleton
-from motions.conventions import body_orientation_for_heading
-from motions.generated import GeneratedMotion, contact_labels
-from motions.idle import STANCE_WIDTH_RANGE, stance_feet
-from motions.kinematics import rot_x
-from motions.plan import MotionPlan, realize
-from motions.rig import Rig
-from motions.standing import standing_targets, with_fields
-from motions.steps import Step, plan_steps
-from motions.validation import betas as check_betas
-from motions.validation import check_family, duration, frames, real, reals
+from worldclips.motions.body import Skeleton
+from worldclips.motions.conventions import body_orientation_for_heading
+from worldclips.motions.generated import GeneratedMotion, contact_labels
+from worldclips.motions.idle import STANCE_WIDTH_RANGE, stance_feet
+from worldclips.motions.kinematics import rot_x
+from worldclips.motions.plan import MotionPlan, realize
+from worldclips.motions.rig import Rig
+from worldclips.motions.standing import standing_targets, with_fields
+from worldclips.motions.steps import Step, plan_steps
+from worldclips.motions.validation import betas as check_betas
+from worldclips.motions.validation import check_family, duration, frames, real, reals
 
 STEP_SHARE = 0.55  # share of a beat a stepping foot is in the air
 # (side, sideways shift of that foot in step lengths, to the body's right) per beat of a bar

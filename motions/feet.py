@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from motions.conventions import body_orientation_for_heading
-from motions.kinematics import rot_x
-from motions.rig import Rig
+from worldclips.motions.conventions import body_orientation_for_heading
+from worldclips.motions.kinematics import rot_x
+from worldclips.motions.rig import Rig
 
 
 def foot_rotation(yaw: np.ndarray, pitch: np.ndarray) -> np.ndarray:

@@ -18,16 +18,16 @@ from typing import Literal
 
 import numpy as np
 
-from motions.amass import LoadedMotion, MotionFileError, load_amass
-from motions.body import BodyModel, PosedBody, Skeleton
-from motions.contacts import detect_contacts, foot_points
-from motions.conventions import axis_angle_to_matrix, matrix_to_axis_angle, rotation_z
-from motions.generated import GeneratedMotion
-from motions.ground import lowest_foot_heights, shift_motion, shift_posed
-from motions.kinematics import blend_rotations
-from motions.motion import FRAME_PARAMETERS, MotionClip
-from motions.rig import Rig
-from motions.validation import check_family, duration, real, reals
+from worldclips.motions.amass import LoadedMotion, MotionFileError, load_amass
+from worldclips.motions.body import BodyModel, PosedBody, Skeleton
+from worldclips.motions.contacts import detect_contacts, foot_points
+from worldclips.motions.conventions import axis_angle_to_matrix, matrix_to_axis_angle, rotation_z
+from worldclips.motions.generated import GeneratedMotion
+from worldclips.motions.ground import lowest_foot_heights, shift_motion, shift_posed
+from worldclips.motions.kinematics import blend_rotations
+from worldclips.motions.motion import FRAME_PARAMETERS, MotionClip
+from worldclips.motions.rig import Rig
+from worldclips.motions.validation import check_family, duration, real, reals
 
 SUFFIXES = (".npz", ".bvh")
 ROTATIONS = ("global_orient", "body_pose", "left_hand_pose", "right_hand_pose", "jaw_pose", "leye_pose", "reye_pose")
@@ -85,7 +85,7 @@ def scan_motion_dir(root: str) -> tuple[str, ...]:
 def _load_cached(path: str, rest_key: bytes, betas_key: bytes) -> LoadedMotion:
     if path.lower().endswith(".npz"):
         return load_amass(path)
-    from motions.bvh import load_bvh
+    from worldclips.motions.bvh import load_bvh
 
     rest = np.frombuffer(rest_key, dtype=np.float64).reshape(55, 3)
     return load_bvh(path, rest, np.frombuffer(betas_key, dtype=np.float64))

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from motions.feet import ball_pivot, clearance_height, heel_pivot, pivot_ankle
-from motions.kinematics import minimum_jerk, smoothstep
-from motions.path import SmoothPath
-from motions.rig import SIDE_SIGN, Rig
+from worldclips.motions.feet import ball_pivot, clearance_height, heel_pivot, pivot_ankle
+from worldclips.motions.kinematics import minimum_jerk, smoothstep
+from worldclips.motions.path import SmoothPath
+from worldclips.motions.rig import SIDE_SIGN, Rig
 
 HEEL_STRIKE = 0.06  # a: share of the cycle rolling down about the heel (walking)
 HEEL_RISE = 0.2  # c: share of the cycle with the heel rising before toe-off (walking)

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from motions.conventions import NUM_BODY_JOINTS, NUM_HAND_JOINTS, NUM_JOINTS, axis_angle_to_matrix, matrix_to_axis_angle
-from motions.motion import FRAME_PARAMETERS, MotionClip
+from worldclips.motions.conventions import NUM_BODY_JOINTS, NUM_HAND_JOINTS, NUM_JOINTS, axis_angle_to_matrix, matrix_to_axis_angle
+from worldclips.motions.motion import FRAME_PARAMETERS, MotionClip
 
 _BODY = slice(1, 1 + NUM_BODY_JOINTS)
 _LEFT_HAND = slice(25, 25 + NUM_HAND_JOINTS)

@@ -12,8 +12,8 @@ import dataclasses
 
 import numpy as np
 
-from motions.body import PosedBody, SkinnedMesh, VertexAnimatedMesh
-from motions.motion import MotionClip
+from worldclips.motions.body import PosedBody, SkinnedMesh, VertexAnimatedMesh
+from worldclips.motions.motion import MotionClip
 
 FOOT_HEIGHT = 0.12  # m above the sole in the bind pose
 

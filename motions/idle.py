@@ -14,15 +14,15 @@ from typing import Literal
 
 import numpy as np
 
-from motions.body import Skeleton
-from motions.conventions import body_orientation_for_heading
-from motions.generated import GeneratedMotion
-from motions.kinematics import rot_x, rot_y, rot_z
-from motions.plan import MotionPlan, realize
-from motions.rig import SIDE_SIGN, Rig
-from motions.synthesis import BodyTargets
-from motions.validation import betas as check_betas
-from motions.validation import check_family, frames, real, reals
+from worldclips.motions.body import Skeleton
+from worldclips.motions.conventions import body_orientation_for_heading
+from worldclips.motions.generated import GeneratedMotion
+from worldclips.motions.kinematics import rot_x, rot_y, rot_z
+from worldclips.motions.plan import MotionPlan, realize
+from worldclips.motions.rig import SIDE_SIGN, Rig
+from worldclips.motions.synthesis import BodyTargets
+from worldclips.motions.validation import betas as check_betas
+from worldclips.motions.validation import check_family, frames, real, reals
 
 SWAY_RANGE = (0.0, 3.0)
 STANCE_WIDTH_RANGE = (0.08, 0.5)  # m between the ankles

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
-from motions.kinematics import frame_from_vectors, normalize, transpose
+from worldclips.motions.kinematics import frame_from_vectors, normalize, transpose
 
 NATIVE_LEFT = np.array([1.0, 0.0, 0.0])
 REACH_FRACTION = 0.997  # the leg never straightens beyond this share of thigh + shin (knee bent >= ~9 deg)

@@ -15,19 +15,19 @@ from typing import Literal
 
 import numpy as np
 
-from motions.body import Skeleton
-from motions.conventions import body_orientation_for_heading
-from motions.feet import ball_pivot, pivot_ankle
-from motions.gait import FootTracks
-from motions.generated import GeneratedMotion, contact_labels
-from motions.idle import STANCE_WIDTH_RANGE, stance_feet
-from motions.ik import REACH_FRACTION
-from motions.kinematics import keyframes, minimum_jerk, rot_x
-from motions.plan import MotionPlan, realize
-from motions.rig import Rig
-from motions.standing import STANDING_HEIGHT, standing_targets, with_fields
-from motions.validation import betas as check_betas
-from motions.validation import check_family, duration, frames, real, reals
+from worldclips.motions.body import Skeleton
+from worldclips.motions.conventions import body_orientation_for_heading
+from worldclips.motions.feet import ball_pivot, pivot_ankle
+from worldclips.motions.gait import FootTracks
+from worldclips.motions.generated import GeneratedMotion, contact_labels
+from worldclips.motions.idle import STANCE_WIDTH_RANGE, stance_feet
+from worldclips.motions.ik import REACH_FRACTION
+from worldclips.motions.kinematics import keyframes, minimum_jerk, rot_x
+from worldclips.motions.plan import MotionPlan, realize
+from worldclips.motions.rig import Rig
+from worldclips.motions.standing import STANDING_HEIGHT, standing_targets, with_fields
+from worldclips.motions.validation import betas as check_betas
+from worldclips.motions.validation import check_family, duration, frames, real, reals
 
 G = 9.81
 TAKEOFF_PITCH = 0.55  # rad the heels are up at take-off

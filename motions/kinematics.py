@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from motions.conventions import NUM_JOINTS, SMPLX_PARENTS, matrix_to_axis_angle
+from worldclips.motions.conventions import NUM_JOINTS, SMPLX_PARENTS, matrix_to_axis_angle
 
 
 def axis_rotation(axis: np.ndarray, angle: np.ndarray | float) -> np.ndarray:

@@ -15,9 +15,9 @@ from __future__ import annotations
 import numpy as np
 from mannequin import Mannequin
 
-from motions.body import PosedBody, Skeleton, SkinnedMesh, measure_heel_lift
-from motions.conventions import NUM_BETAS, NUM_JOINTS, SMPLX_JOINT_NAMES, joint_index
-from motions.motion import MotionClip
+from worldclips.motions.body import PosedBody, Skeleton, SkinnedMesh, measure_heel_lift
+from worldclips.motions.conventions import NUM_BETAS, NUM_JOINTS, SMPLX_JOINT_NAMES, joint_index
+from worldclips.motions.motion import MotionClip
 
 MISSING_JOINTS = ("jaw", "left_eye_smplhf", "right_eye_smplhf")
 MODEL_CACHE_SIZE = 8

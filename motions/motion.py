@@ -6,7 +6,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from motions.conventions import NUM_BETAS, NUM_BODY_JOINTS, NUM_EXPRESSION, NUM_HAND_JOINTS
+from worldclips.motions.conventions import NUM_BETAS, NUM_BODY_JOINTS, NUM_EXPRESSION, NUM_HAND_JOINTS
 
 # Per-frame parameter name -> shape after the frame axis.
 FRAME_PARAMETERS: dict[str, tuple[int, ...]] = {

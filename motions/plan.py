@@ -12,12 +12,12 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from motions.conventions import invert_rigid, make_transform
-from motions.generated import GeneratedMotion, local_rotations
-from motions.kinematics import blend_rotations, forward_kinematics
-from motions.arms import ARM_JOINTS
-from motions.rig import Rig
-from motions.synthesis import BodyTargets, default_elbow_pole, synthesize
+from worldclips.motions.conventions import invert_rigid, make_transform
+from worldclips.motions.generated import GeneratedMotion, local_rotations
+from worldclips.motions.kinematics import blend_rotations, forward_kinematics
+from worldclips.motions.arms import ARM_JOINTS
+from worldclips.motions.rig import Rig
+from worldclips.motions.synthesis import BodyTargets, default_elbow_pole, synthesize
 
 ROTATION_TARGETS = ("pelvis_rotation", "head")
 

@@ -25,13 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
-from motions.amass import MotionFileError
-from motions.body import BodyModel
-from motions.contacts import foot_points, point_speed
-from motions.files import SUFFIXES, load_motion_file, resample
-from motions.ground import lowest_foot_heights, shift_motion
-from motions.motion import MotionClip
-from motions.rig import Rig
+from worldclips.motions.amass import MotionFileError
+from worldclips.motions.body import BodyModel
+from worldclips.motions.contacts import foot_points, point_speed
+from worldclips.motions.files import SUFFIXES, load_motion_file, resample
+from worldclips.motions.ground import lowest_foot_heights, shift_motion
+from worldclips.motions.motion import MotionClip
+from worldclips.motions.rig import Rig
 
 ANALYSIS_FPS = 30.0
 CONTACT_HEIGHT = 0.03  # m
@@ -160,12 +160,6 @@ def check(target: str | Path, body: BodyModel, out=print) -> int:
 
 def check_command(target: str | Path, smplx_model_dir: str | None = None) -> int:
     """``worldclips motions check``: 0 when every file is fine, 1 when any is flagged or unreadable."""
-    if smplx_model_dir:
-        from motions.smplx_body import SmplxBody
+    from worldclips.motions.bodies import make_body_model
 
-        body = SmplxBody(smplx_model_dir)
-    else:
-        from motions.mannequin_body import MannequinBody
-
-        body = MannequinBody()
-    return 1 if check(target, body) else 0
+    return 1 if check(target, make_body_model(smplx_model_dir)) else 0

@@ -14,19 +14,19 @@ from typing import Literal
 
 import numpy as np
 
-from motions.arms import ARM_JOINTS, arm_lengths
-from motions.body import Skeleton
-from motions.conventions import NUM_JOINTS, body_orientation_for_heading
-from motions.generated import GeneratedMotion
-from motions.idle import STANCE_WIDTH_RANGE, IdleParams, idle_plan
-from motions.kinematics import blend_rotations, forward_kinematics, keyframes, rot_x, rot_y
-from motions.plan import MotionPlan, realize
-from motions.rig import SIDES, Rig
-from motions.standing import with_fields
-from motions.synthesis import BodyTargets
-from motions.upper_body import set_spine
-from motions.validation import betas as check_betas
-from motions.validation import check_family, choice, duration, frames, real, reals
+from worldclips.motions.arms import ARM_JOINTS, arm_lengths
+from worldclips.motions.body import Skeleton
+from worldclips.motions.conventions import NUM_JOINTS, body_orientation_for_heading
+from worldclips.motions.generated import GeneratedMotion
+from worldclips.motions.idle import STANCE_WIDTH_RANGE, IdleParams, idle_plan
+from worldclips.motions.kinematics import blend_rotations, forward_kinematics, keyframes, rot_x, rot_y
+from worldclips.motions.plan import MotionPlan, realize
+from worldclips.motions.rig import SIDES, Rig
+from worldclips.motions.standing import with_fields
+from worldclips.motions.synthesis import BodyTargets
+from worldclips.motions.upper_body import set_spine
+from worldclips.motions.validation import betas as check_betas
+from worldclips.motions.validation import check_family, choice, duration, frames, real, reals
 
 TIME_RANGE = (0.3, 3.0)  # s to reach or to return
 REACH_SHARE = 0.97  # the shoulder is brought within this share of the arm's length

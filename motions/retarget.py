@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from motions.conventions import SMPLX_JOINT_NAMES, SMPLX_PARENTS
-from motions.kinematics import frame_from_vectors, normalize
+from worldclips.motions.conventions import SMPLX_JOINT_NAMES, SMPLX_PARENTS
+from worldclips.motions.kinematics import frame_from_vectors, normalize
 
 _SIDES = (("left", "Left"), ("right", "Right"))
 _FINGERS = (("index", "Index"), ("middle", "Middle"), ("pinky", "Pinky"), ("ring", "Ring"), ("thumb", "Thumb"))

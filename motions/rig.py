@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from motions.body import Skeleton
-from motions.conventions import joint_index
-from motions.kinematics import rot_x
+from worldclips.motions.body import Skeleton
+from worldclips.motions.conventions import joint_index
+from worldclips.motions.kinematics import rot_x
 
 # Side order used throughout the generators: 0 = left, 1 = right; +1 / -1 is the side's sign
 # along the body's left axis.

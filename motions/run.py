@@ -13,14 +13,14 @@ from typing import Literal
 
 import numpy as np
 
-from motions.body import Skeleton
-from motions.gait import RUN_STYLE
-from motions.generated import GeneratedMotion
-from motions.plan import realize
-from motions.rig import Rig
-from motions.validation import betas as check_betas
-from motions.validation import check_family, frames
-from motions.walk import LocomotionBody, check_route, locomotion_plan
+from worldclips.motions.body import Skeleton
+from worldclips.motions.gait import RUN_STYLE
+from worldclips.motions.generated import GeneratedMotion
+from worldclips.motions.plan import realize
+from worldclips.motions.rig import Rig
+from worldclips.motions.validation import betas as check_betas
+from worldclips.motions.validation import check_family, frames
+from worldclips.motions.walk import LocomotionBody, check_route, locomotion_plan
 
 SPEED_RANGE = (2.0, 3.5)  # m/s (faster runs need longer strides than the leg IK keeps smooth)
 RUN_BODY = LocomotionBody(

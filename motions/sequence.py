@@ -15,19 +15,19 @@ from typing import Literal
 
 import numpy as np
 
-from motions.body import Skeleton
-from motions.dance import DanceParams, dance_plan
-from motions.generated import GeneratedMotion
-from motions.idle import IdleParams, idle_plan
-from motions.jump import JumpParams, jump_plan
-from motions.kinematics import smoothstep
-from motions.plan import MotionPlan, blend_plans, realize
-from motions.reach import ReachParams, reach_plan
-from motions.rig import Rig
-from motions.turn import TurnParams, turn_plan
-from motions.validation import betas as check_betas
-from motions.validation import check_family, frames, real
-from motions.wave import WaveParams, wave_plan
+from worldclips.motions.body import Skeleton
+from worldclips.motions.dance import DanceParams, dance_plan
+from worldclips.motions.generated import GeneratedMotion
+from worldclips.motions.idle import IdleParams, idle_plan
+from worldclips.motions.jump import JumpParams, jump_plan
+from worldclips.motions.kinematics import smoothstep
+from worldclips.motions.plan import MotionPlan, blend_plans, realize
+from worldclips.motions.reach import ReachParams, reach_plan
+from worldclips.motions.rig import Rig
+from worldclips.motions.turn import TurnParams, turn_plan
+from worldclips.motions.validation import betas as check_betas
+from worldclips.motions.validation import check_family, frames, real
+from worldclips.motions.wave import WaveParams, wave_plan
 
 SegmentMotion = IdleParams | WaveParams | ReachParams | TurnParams | DanceParams | JumpParams
 PLANNERS = {

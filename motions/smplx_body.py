@@ -10,13 +10,14 @@ pose-corrective blend shapes of SMPL-X are not a plain linear blend.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import numpy as np
 
-from motions.body import PosedBody, Skeleton, VertexAnimatedMesh, measure_heel_lift
-from motions.conventions import NUM_BETAS, NUM_JOINTS
-from motions.motion import FRAME_PARAMETERS, MotionClip
+from worldclips.motions.body import PosedBody, Skeleton, VertexAnimatedMesh, measure_heel_lift
+from worldclips.motions.conventions import NUM_BETAS, NUM_JOINTS
+from worldclips.motions.motion import FRAME_PARAMETERS, MotionClip
 
 MODEL_FILENAME = "SMPLX_NEUTRAL.npz"
 DOWNLOAD_HINT = "download the SMPL-X model (npz) from https://smpl-x.is.tue.mpg.de"
@@ -39,6 +40,14 @@ def resolve_model_file(model_dir: str | Path) -> Path:
     )
 
 
+def _importable(name: str) -> bool:
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        return False
+    return True
+
+
 class SmplxBody:
     """Body model backed by the licensed SMPL-X neutral model (use_pca=False, flat_hand_mean=True)."""
 
@@ -46,6 +55,9 @@ class SmplxBody:
 
     def __init__(self, model_dir: str | Path) -> None:
         self.model_file = resolve_model_file(model_dir)
+        missing = [name for name in ("torch", "smplx") if not _importable(name)]
+        if missing:
+            raise ValueError(f"smplx_model_dir: the SMPL-X body needs {' and '.join(missing)}: pip install 'worldclips[smplx]'")
         self._layers: dict[int, object] = {}
 
     def _layer(self, batch_size: int):

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from motions.conventions import body_orientation_for_heading
-from motions.gait import FootTracks
-from motions.kinematics import rot_x, rot_z
-from motions.rig import Rig
-from motions.steps import support_centre
-from motions.synthesis import BodyTargets
+from worldclips.motions.conventions import body_orientation_for_heading
+from worldclips.motions.gait import FootTracks
+from worldclips.motions.kinematics import rot_x, rot_z
+from worldclips.motions.rig import Rig
+from worldclips.motions.steps import support_centre
+from worldclips.motions.synthesis import BodyTargets
 
 STANDING_HEIGHT = 0.99  # pelvis height in rest pelvis heights above the sole
 BREATH_PERIOD = 4.2  # s

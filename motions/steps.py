@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
-from motions.gait import FootTracks
-from motions.kinematics import minimum_jerk
-from motions.rig import Rig
+from worldclips.motions.gait import FootTracks
+from worldclips.motions.kinematics import minimum_jerk
+from worldclips.motions.rig import Rig
 
 STEP_HEIGHT = 0.06  # m the ankle rises in the middle of a step (scaled with the leg)
 SWING_WEIGHT = 0.08  # share of the body weight left on a stepping foot (the pelvis moves over the other)

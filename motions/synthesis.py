@@ -13,15 +13,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
-from motions.conventions import NUM_JOINTS
-from motions.feet import foot_rotation
-from motions.arms import apply_hand_targets
-from motions.generated import assemble_motion
-from motions.ik import REACH_FRACTION, leg_rotations, max_pelvis_height, smooth_ceiling, two_bone_ik
-from motions.kinematics import normalize, rot_x
-from motions.motion import MotionClip
-from motions.rig import LEG_JOINTS, SIDES, Rig
-from motions.upper_body import set_arms, set_hands, set_head, set_spine
+from worldclips.motions.conventions import NUM_JOINTS
+from worldclips.motions.feet import foot_rotation
+from worldclips.motions.arms import apply_hand_targets
+from worldclips.motions.generated import assemble_motion
+from worldclips.motions.ik import REACH_FRACTION, leg_rotations, max_pelvis_height, smooth_ceiling, two_bone_ik
+from worldclips.motions.kinematics import normalize, rot_x
+from worldclips.motions.motion import MotionClip
+from worldclips.motions.rig import LEG_JOINTS, SIDES, Rig
+from worldclips.motions.upper_body import set_arms, set_hands, set_head, set_spine
 
 
 SWING_REACH = 0.95  # a leg in the air extends to at most this share of thigh + shin

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from motions.conventions import joint_index, matrix_to_axis_angle
-from motions.kinematics import chain_rotation, rot_x, rot_y, rot_z, rotvec_to_matrix, transpose
+from worldclips.motions.conventions import joint_index, matrix_to_axis_angle
+from worldclips.motions.kinematics import chain_rotation, rot_x, rot_y, rot_z, rotvec_to_matrix, transpose
 
 SPINE = tuple(joint_index(n) for n in ("spine1", "spine2", "spine3"))
 NECK, HEAD = joint_index("neck"), joint_index("head")

@@ -13,17 +13,17 @@ from typing import Literal
 
 import numpy as np
 
-from motions.body import Skeleton
-from motions.conventions import body_orientation_for_heading
-from motions.gait import WALK_STYLE, GaitStyle, GaitTiming, plan_feet, speed_at
-from motions.generated import GeneratedMotion, contact_labels
-from motions.kinematics import rot_x, rot_y, rot_z
-from motions.path import SmoothPath
-from motions.plan import MotionPlan, realize
-from motions.rig import Rig
-from motions.synthesis import BodyTargets
-from motions.validation import betas as check_betas
-from motions.validation import check_family, frames, real, reals
+from worldclips.motions.body import Skeleton
+from worldclips.motions.conventions import body_orientation_for_heading
+from worldclips.motions.gait import WALK_STYLE, GaitStyle, GaitTiming, plan_feet, speed_at
+from worldclips.motions.generated import GeneratedMotion, contact_labels
+from worldclips.motions.kinematics import rot_x, rot_y, rot_z
+from worldclips.motions.path import SmoothPath
+from worldclips.motions.plan import MotionPlan, realize
+from worldclips.motions.rig import Rig
+from worldclips.motions.synthesis import BodyTargets
+from worldclips.motions.validation import betas as check_betas
+from worldclips.motions.validation import check_family, frames, real, reals
 
 SPEED_RANGE = (0.5, 2.0)  # m/s
 STEP_WIDTH_RANGE = (0.05, 0.4)  # m

@@ -12,16 +12,16 @@ from typing import Literal
 
 import numpy as np
 
-from motions.body import Skeleton
-from motions.generated import GeneratedMotion
-from motions.idle import STANCE_WIDTH_RANGE, IdleParams, idle_plan
-from motions.kinematics import keyframes
-from motions.plan import MotionPlan, realize
-from motions.rig import SIDE_SIGN, SIDES, Rig
-from motions.standing import with_fields
-from motions.upper_body import SHOULDERS
-from motions.validation import betas as check_betas
-from motions.validation import check_family, choice, duration, frames, real, reals
+from worldclips.motions.body import Skeleton
+from worldclips.motions.generated import GeneratedMotion
+from worldclips.motions.idle import STANCE_WIDTH_RANGE, IdleParams, idle_plan
+from worldclips.motions.kinematics import keyframes
+from worldclips.motions.plan import MotionPlan, realize
+from worldclips.motions.rig import SIDE_SIGN, SIDES, Rig
+from worldclips.motions.standing import with_fields
+from worldclips.motions.upper_body import SHOULDERS
+from worldclips.motions.validation import betas as check_betas
+from worldclips.motions.validation import check_family, choice, duration, frames, real, reals
 
 TIME_RANGE = (0.2, 2.0)  # s to raise or lower the hand
 HAND_OFFSET = np.array([0.12, 0.33, 0.1])  # native (out, up, forward) from the shoulder, leg-scaled m

@@ -16,9 +16,9 @@ from __future__ import annotations
 import moderngl
 import numpy as np
 
-from motions.body import SkinnedMesh, VertexAnimatedMesh
-from render import glsl, mesh_data, uniforms
-from render.programs import Programs
+from worldclips.motions.body import SkinnedMesh, VertexAnimatedMesh
+from worldclips.render import glsl, mesh_data, uniforms
+from worldclips.render.programs import Programs
 
 VERTEX_FORMAT = "3f 3f"  # position, normal
 POSITION_ONLY_FORMAT = "3f 12x"

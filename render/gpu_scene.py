@@ -12,11 +12,11 @@ from dataclasses import dataclass
 import moderngl
 import numpy as np
 
-from motions.body import SkinnedMesh, VertexAnimatedMesh
-from render import glsl, mesh_data, shadow, uniforms
-from render.body_vertices import SHADOW_PROXY_CELL_M, VERTEX_FORMAT, AnimatedVertices, SkinnedVertices
-from render.programs import Programs
-from scenes.scene import Character, Scene, SceneObject
+from worldclips.motions.body import SkinnedMesh, VertexAnimatedMesh
+from worldclips.render import glsl, mesh_data, shadow, uniforms
+from worldclips.render.body_vertices import SHADOW_PROXY_CELL_M, VERTEX_FORMAT, AnimatedVertices, SkinnedVertices
+from worldclips.render.programs import Programs
+from worldclips.scenes.scene import Character, Scene, SceneObject
 
 GROUND_CATEGORY = "ground"  # receives shadows but casts none (it lies under everything else)
 

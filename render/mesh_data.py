@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse
 
-from motions.body import SkinnedMesh, VertexAnimatedMesh
-from scenes.scene import Character, SceneObject
+from worldclips.motions.body import SkinnedMesh, VertexAnimatedMesh
+from worldclips.scenes.scene import Character, SceneObject
 
 
 class VertexNormals:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import moderngl
 
-from render import glsl
+from worldclips.render import glsl
 
 
 class Programs:

@@ -20,13 +20,13 @@ from __future__ import annotations
 import moderngl
 import numpy as np
 
-from render import glsl, uniforms
-from render.frames import RenderedClip
-from render.gl_context import create_egl_context, describe_context
-from render.gpu_scene import GpuScene, RasterSettings
-from render.programs import Programs
-from render.targets import ImageTargets, ShadowTarget
-from scenes.scene import Scene
+from worldclips.render import glsl, uniforms
+from worldclips.render.frames import RenderedClip
+from worldclips.render.gl_context import create_egl_context, describe_context
+from worldclips.render.gpu_scene import GpuScene, RasterSettings
+from worldclips.render.programs import Programs
+from worldclips.render.targets import ImageTargets, ShadowTarget
+from worldclips.scenes.scene import Scene
 
 DEFAULT_SHADOW_MAP_SIZE = 1024
 # gl_clip_from_cam keeps image rows in GL's y order, which mirrors the image: faces that are

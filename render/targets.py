@@ -11,7 +11,7 @@ from __future__ import annotations
 import moderngl
 import numpy as np
 
-from render.programs import Programs
+from worldclips.render.programs import Programs
 
 
 def _nearest(texture: moderngl.Texture) -> moderngl.Texture:

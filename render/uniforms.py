@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from motions.conventions import gl_clip_from_cam, invert_rigid
-from render.glsl import PATTERN_INDEX
-from scenes.scene import Lighting, Material
+from worldclips.motions.conventions import gl_clip_from_cam, invert_rigid
+from worldclips.render.glsl import PATTERN_INDEX
+from worldclips.scenes.scene import Lighting, Material
 
 # Per-frame strides of the blocks: multiples of 256 bytes, the largest uniform-buffer offset
 # alignment drivers ask for (16 on llvmpipe, 256 on NVIDIA).

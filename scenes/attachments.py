@@ -14,10 +14,10 @@ import dataclasses
 
 import numpy as np
 
-from motions.kinematics import smoothstep
-from motions.motion import MotionClip
-from scenes.hands import world_from_hand
-from scenes.interaction_spec import AttachmentSpec
+from worldclips.motions.kinematics import smoothstep
+from worldclips.motions.motion import MotionClip
+from worldclips.scenes.hands import world_from_hand
+from worldclips.scenes.interaction_spec import AttachmentSpec
 
 LIFTED_M = 0.01  # a body raised more than this has no foot on the ground
 

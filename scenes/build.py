@@ -16,18 +16,18 @@ import numpy as np
 
 import dataclasses
 
-from motions.body import BodyModel
-from motions.catalog import generate_motion
-from motions.files import FileMotion, file_motion
-from scenes import meshes
-from scenes.attachments import attach_motion, attachment_offset
-from scenes.camera_paths import camera_track
-from scenes.passes import pass_contact_rows, pass_trajectory
-from scenes.physics_spec import ContactEvents
-from scenes.physics_scene import contacts_without_props, simulate_clip
-from scenes.scene import Character, Scene, SceneObject
-from scenes.spec import ClipSpec, PropSpec
-from motions.conventions import make_transform, rotation_z
+from worldclips.motions.body import BodyModel
+from worldclips.motions.catalog import generate_motion
+from worldclips.motions.files import FileMotion, file_motion
+from worldclips.scenes import meshes
+from worldclips.scenes.attachments import attach_motion, attachment_offset
+from worldclips.scenes.camera_paths import camera_track
+from worldclips.scenes.passes import pass_contact_rows, pass_trajectory
+from worldclips.scenes.physics_spec import ContactEvents
+from worldclips.scenes.physics_scene import contacts_without_props, simulate_clip
+from worldclips.scenes.scene import Character, Scene, SceneObject
+from worldclips.scenes.spec import ClipSpec, PropSpec
+from worldclips.motions.conventions import make_transform, rotation_z
 
 GROUND_EXTENT_M = 50.0
 GROUND_ID = 1

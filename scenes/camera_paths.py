@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
-from motions.conventions import intrinsics, look_at_cam_from_world
-from scenes.scene import CameraTrack
-from scenes.spec import CameraSpec, DollyCamera, FollowOrbitCamera, OrbitCamera, PanTiltCamera, StaticCamera, TrackingCamera
+from worldclips.motions.conventions import intrinsics, look_at_cam_from_world
+from worldclips.scenes.scene import CameraTrack
+from worldclips.scenes.spec import CameraSpec, DollyCamera, FollowOrbitCamera, OrbitCamera, PanTiltCamera, StaticCamera, TrackingCamera
 
 NEAR_M = 0.05
 FAR_M = 200.0

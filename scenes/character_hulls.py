@@ -12,9 +12,9 @@ from functools import lru_cache
 import numpy as np
 from mannequin import Mannequin
 
-from motions.mannequin_body import MannequinBody
-from motions.motion import MotionClip
-from scenes.physics_spec import KinematicHulls
+from worldclips.motions.mannequin_body import MannequinBody
+from worldclips.motions.motion import MotionClip
+from worldclips.scenes.physics_spec import KinematicHulls
 
 HULL_LOD = 2
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from motions.conventions import joint_index
+from worldclips.motions.conventions import joint_index
 
 SIDES = ("left", "right")
 

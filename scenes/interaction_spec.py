@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scenes.scene import Material
+from worldclips.scenes.scene import Material
 
 HAND_SIDES = ("left", "right")
 ATTACH_SIDES = ("left", "right", "both")

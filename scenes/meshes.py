@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scenes.scene import TriangleMesh
+from worldclips.scenes.scene import TriangleMesh
 
 # Each box face: outward normal, then the two in-plane axes (u, v) with u x v = normal.
 _BOX_FACES = (

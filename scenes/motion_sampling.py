@@ -12,19 +12,20 @@ from functools import lru_cache
 
 import numpy as np
 
-from motions.carry import CarryParams
-from motions.catalog import BODY_RADIUS, KINDS, MotionSpec, motion_track
-from motions.dance import DanceParams
-from motions.files import FileMotion, load_motion_file, scan_motion_dir, window_motion
-from motions.idle import IdleParams
-from motions.jump import JumpParams
-from motions.reach import ReachParams
-from motions.run import RunParams
-from motions.sequence import Segment, SequenceParams, exit_state
-from motions.sit import SitParams, seat_height_for
-from motions.turn import TurnParams
-from motions.walk import WalkParams, walk_path_length
-from motions.wave import WaveParams
+from worldclips.motions.carry import CarryParams
+from worldclips.motions.catalog import BODY_RADIUS, KINDS, MotionSpec, motion_track
+from worldclips.motions.dance import DanceParams
+from worldclips.motions.files import FileMotion, load_motion_file, scan_motion_dir, window_motion
+from worldclips.motions.idle import IdleParams
+from worldclips.motions.jump import JumpParams
+from worldclips.motions.reach import ReachParams
+from worldclips.motions.run import RunParams
+from worldclips.motions.sequence import Segment, SequenceParams, exit_state
+from worldclips.motions.sit import SitParams, seat_height_for
+from worldclips.motions.turn import TurnParams
+from worldclips.motions.walk import WalkParams, walk_path_length
+from worldclips.motions.wave import WaveParams
+from worldclips.scenes.draws import cycle_phase
 
 FILE_RADIUS = BODY_RADIUS + 0.15  # mocap arms can reach further out than the procedural poses
 SEQUENCE_WIDTH = 0.22  # stance width shared by the segments of a sequence
@@ -105,17 +106,17 @@ def _route(rng, length: float, arena: float) -> tuple[tuple[float, float], ...]:
 
 def _locomotion(rng, kind: str, speeds: tuple[float, float], arena: float, fps: float, frames: int) -> MotionSpec:
     keys = tuple(_r(v, 3) for v in rng.uniform(*speeds, size=3))
-    phase = _r(rng.uniform(), 3)
+    phase = cycle_phase(rng)
     cls = WalkParams if kind == "walk" else RunParams
     length = walk_path_length(WalkParams(((0.0, 0.0), (1.0, 0.0)), (1.0,)), fps, frames) * float(np.mean(keys)) + 0.5
     width = _r(rng.uniform(0.12, 0.2) if kind == "walk" else rng.uniform(0.08, 0.14), 3)
     return cls(waypoints=_route(rng, length, arena), speed_keys=keys, phase=phase, step_width=width)
 
 
-def _standing(rng, kind: str, position, heading: float, duration: float, betas, width: float = 0.22, start=None):
+def standing_motion(rng, kind: str, position, heading: float, duration: float, betas, width: float = 0.22, start=None):
     """Params of the in-place kinds at ``position`` / ``heading`` (start drawn unless given)."""
     begin = _r(rng.uniform(0.0, 0.2 * duration) if start is None else start, 3)
-    common = dict(position=position, heading=_r(heading), stance_width=width, phase=_r(rng.uniform(), 3))
+    common = dict(position=position, heading=_r(heading), stance_width=width, phase=cycle_phase(rng))
     side = str(rng.choice(["left", "right"]))
     if kind == "idle":
         return IdleParams(sway=_r(rng.uniform(0.5, 1.5), 3), **common)
@@ -145,7 +146,7 @@ def _sequence(rng, position, heading: float, betas) -> SequenceParams:
     for i in range(int(rng.integers(2, 4))):
         last = i > 0 and rng.uniform() < 0.4
         kinds = ["idle", "wave", "turn", "jump", "reach"] + (["dance"] if last else [])
-        motion = _standing(rng, str(rng.choice(kinds)), position, heading, 2.0, betas, SEQUENCE_WIDTH, start=0.1)
+        motion = standing_motion(rng, str(rng.choice(kinds)), position, heading, 2.0, betas, SEQUENCE_WIDTH, start=0.1)
         if isinstance(motion, (IdleParams, DanceParams)):
             length = rng.uniform(0.8, 1.5)
         else:
@@ -159,7 +160,7 @@ def _sequence(rng, position, heading: float, betas) -> SequenceParams:
 
 @lru_cache(maxsize=1)
 def _default_skeleton():
-    from motions.mannequin_body import MannequinBody
+    from worldclips.motions.mannequin_body import MannequinBody
 
     return MannequinBody().skeleton(np.zeros(10))
 
@@ -197,7 +198,7 @@ def sample_motion(rng, kind: str, name: str, arena: float, walk_speed, fps: floa
         motion = SitParams(
             chair_position=position, chair_yaw=_r(heading), seat_height=seat, seat_depth=depth,
             start=_r(rng.uniform(0.0, 0.15 * duration), 3), down_time=_r(rng.uniform(0.9, 1.4), 3),
-            hold=_r(rng.uniform(0.2, 1.0), 3), up_time=_r(rng.uniform(0.9, 1.4), 3), phase=_r(rng.uniform(), 3),
+            hold=_r(rng.uniform(0.2, 1.0), 3), up_time=_r(rng.uniform(0.9, 1.4), 3), phase=cycle_phase(rng),
             chair=f"{name}_chair",
         )  # fmt: skip
         size = (_r(rng.uniform(0.42, 0.5), 3), depth, seat, _r(rng.uniform(0.35, 0.5), 3))
@@ -208,14 +209,14 @@ def sample_motion(rng, kind: str, name: str, arena: float, walk_speed, fps: floa
             object_size=tuple(_r(c, 3) for c in rng.uniform(0.15, 0.3, size=3)), object_distance=_r(rng.uniform(0.3, 0.5), 3),
             side=str(rng.choice(["left", "right"])), start=_r(rng.uniform(0.0, 0.15 * duration), 3),
             reach_time=_r(rng.uniform(0.7, 1.1), 3), lift_time=_r(rng.uniform(0.6, 0.9), 3), steps=int(rng.integers(2, 7)),
-            step_length=_r(rng.uniform(0.25, 0.4), 3), step_time=_r(rng.uniform(0.45, 0.6), 3), phase=_r(rng.uniform(), 3),
+            step_length=_r(rng.uniform(0.25, 0.4), 3), step_time=_r(rng.uniform(0.45, 0.6), 3), phase=cycle_phase(rng),
         )  # fmt: skip
         box = dict(name=motion.object_name, category="box", size=motion.object_size, position=tuple(_r(c) for c in motion.object_position), yaw=_r(motion.object_yaw))
         props = (box,)
     elif kind == "sequence":
         motion = _sequence(rng, position, heading, betas)
     else:
-        motion = _standing(rng, kind, position, heading, duration, betas)
+        motion = standing_motion(rng, kind, position, heading, duration, betas)
     centres, radius = motion_track(motion, fps, frames)
     return SampledMotion(motion, props, centres, radius)
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.transform import Rotation, Slerp
 
-from scenes.hands import grip_offset, world_from_hand
-from scenes.interaction_spec import PassedPropSpec
-from scenes.scene import Character
+from worldclips.scenes.hands import grip_offset, world_from_hand
+from worldclips.scenes.interaction_spec import PassedPropSpec
+from worldclips.scenes.scene import Character
 
 GRAVITY = np.array([0.0, 0.0, -9.81])
 

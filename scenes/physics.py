@@ -20,8 +20,8 @@ import mujoco
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from scenes.physics_contacts import foot_ground_rows
-from scenes.physics_spec import (
+from worldclips.scenes.physics_contacts import foot_ground_rows
+from worldclips.scenes.physics_spec import (
     ContactEvents,
     DynamicProp,
     KinematicHulls,

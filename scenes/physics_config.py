@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from scenes.spec import PHYSICS_SETUPS
+from worldclips.scenes.spec import PHYSICS_SETUPS
 
 Ranges = tuple[tuple[float, float], ...]
 

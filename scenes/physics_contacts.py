@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scenes.physics_spec import ContactEvents, KinematicHulls
+from worldclips.scenes.physics_spec import ContactEvents, KinematicHulls
 
 FOOT_CONTACT_M = 0.01
 FOOT_LINKS = ("Ankle", "Toe", "Foot")

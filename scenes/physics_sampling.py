@@ -26,20 +26,21 @@ import dataclasses
 
 import numpy as np
 
-from motions.catalog import motion_track
-from motions.reach import ReachParams
-from motions.walk import WalkParams, walk_path_length
-from scenes.camera_paths import eye_and_target
-from scenes.hands import grip_offset
-from scenes.physics_config import COMMON_RANGES, SPLIT_RANGES, draw
-from scenes.physics_scene import FURNITURE_FRICTION
-from scenes.physics_spec import Kick, PhysicsSettings
-from scenes.sampling import SceneConfig, _camera_clear, _color, _material, sample_look
-from scenes.scene import Material
-from scenes.spec import (
+from worldclips.motions.catalog import motion_track
+from worldclips.motions.reach import ReachParams
+from worldclips.motions.walk import WalkParams, walk_path_length
+from worldclips.scenes.camera_paths import eye_and_target
+from worldclips.scenes.hands import grip_offset
+from worldclips.scenes.physics_config import COMMON_RANGES, SPLIT_RANGES, draw
+from worldclips.scenes.physics_scene import FURNITURE_FRICTION
+from worldclips.scenes.physics_spec import Kick, PhysicsSettings
+from worldclips.scenes.draws import PATTERNS, cycle_phase, material, person, r4, sample_look, v4
+from worldclips.scenes.placement import camera_clear
+from worldclips.scenes.scene_config import SceneConfig
+from worldclips.scenes.scene import Material
+from worldclips.scenes.spec import (
     CameraSpec,
     CatchSpec,
-    CharacterSpec,
     ClipSpec,
     DollyCamera,
     DynamicPropSpec,
@@ -53,16 +54,7 @@ from scenes.spec import (
 
 G = 9.81
 ATTEMPTS = 60
-PATTERNS = ("plain", "checker", "stripes", "noise")
 SINGLE_OBJECT = ("uniform", "collision", "parabola")
-
-
-def _r(value, digits: int = 4) -> float:
-    return round(float(value), digits)
-
-
-def _v(values, digits: int = 4) -> tuple[float, ...]:
-    return tuple(_r(v, digits) for v in values)
 
 
 def _planar(angle: float) -> np.ndarray:
@@ -82,7 +74,7 @@ class Draws:
         return self.ranged(name, ((low, high),))
 
     def ranged(self, name: str, ranges) -> float:
-        ranges = tuple((_r(lo), _r(hi)) for lo, hi in ranges)
+        ranges = tuple((r4(lo), r4(hi)) for lo, hi in ranges)
         value = draw(self.rng, ranges)
         self.values[name], self.ranges[name] = value, ranges
         return value
@@ -101,28 +93,19 @@ class Draws:
 
     def note(self, name: str, value: float) -> float:
         """A derived value worth recording (no range)."""
-        self.values[name] = _r(value)
+        self.values[name] = r4(value)
         return self.values[name]
 
     def scenario(self) -> PhysicsScenario:
         return PhysicsScenario(self.setup, self.split, dict(self.values), dict(self.ranges), dict(self.choices))
 
 
-def _betas(rng) -> tuple[float, ...]:
-    return tuple(_r(b) for b in np.clip(rng.normal(0.0, 1.0, size=10), -2.5, 2.5))
-
-
-def _person(rng, name: str, motion) -> CharacterSpec:
-    material = Material(base_color=_color(rng, (0.1, 0.5), (0.4, 0.9)), roughness=_r(rng.uniform(0.4, 0.8), 3))
-    return CharacterSpec(name=name, betas=_betas(rng), material=material, motion=motion)
-
-
 def _prop_material(rng, category: str) -> Material:
     if category == "glass":  # no transparency in the raster backend: a pale, glossy tint
         tint = np.array([0.75, 0.85, 0.9]) * rng.uniform(0.8, 1.0)
-        return Material(base_color=_v(tint), roughness=_r(rng.uniform(0.05, 0.2), 3))
+        return Material(base_color=v4(tint), roughness=r4(rng.uniform(0.05, 0.2), 3))
     patterns = ("checker", "stripes") if category == "ball" else PATTERNS
-    return _material(rng, patterns)
+    return material(rng, patterns)
 
 
 def _half_height(prop_shape: str, size) -> float:
@@ -133,7 +116,7 @@ def _half_height(prop_shape: str, size) -> float:
 
 
 def _ball_mass(radius: float, density: float) -> float:
-    return _r(max(density * 4.0 / 3.0 * np.pi * radius**3, 0.002), 5)
+    return r4(max(density * 4.0 / 3.0 * np.pi * radius**3, 0.002), 5)
 
 
 def _duration(fps: float, frames: int) -> float:
@@ -153,19 +136,19 @@ def _camera(rng, focus, azimuth: float, spread: float, distance, height, frames:
         d, h = rng.uniform(*distance), rng.uniform(*height)
         eye = np.array([*(focus[:2] + d * _planar(angle)), h])
         if family == "static":
-            path = StaticCamera(eye=_v(eye), target=_v(focus))
+            path = StaticCamera(eye=v4(eye), target=v4(focus))
         elif family == "orbit":
             sweep = rng.uniform(np.radians(10), np.radians(35)) * rng.choice([-1, 1])
-            path = OrbitCamera(center=_v(focus), radius=_r(d), height=_r(h), start=_r(angle - sweep / 2), sweep=_r(sweep))
+            path = OrbitCamera(center=v4(focus), radius=r4(d), height=r4(h), start=r4(angle - sweep / 2), sweep=r4(sweep))
         else:
             side = np.array([-np.sin(angle), np.cos(angle), 0.0])
             move = rng.uniform(-0.6, 0.6) * side + rng.uniform(-0.4, 0.2) * np.array([*_planar(angle), 0.0])
-            path = DollyCamera(eye_start=_v(eye - move / 2), eye_end=_v(eye + move / 2), target=_v(focus))
+            path = DollyCamera(eye_start=v4(eye - move / 2), eye_end=v4(eye + move / 2), target=v4(focus))
         eyes = eye_and_target(CameraSpec(path=path, fov_deg=60.0), frames, 1.0, [])[0]
-        if _camera_clear(eyes, occupied, placed):
+        if camera_clear(eyes, occupied, placed):
             return path
     eye = np.array([*(focus[:2] + 1.5 * distance[1] * _planar(azimuth)), 1.5 * height[1]])
-    return StaticCamera(eye=_v(eye), target=_v(focus))
+    return StaticCamera(eye=v4(eye), target=v4(focus))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -197,7 +180,7 @@ def _glass_off_table(rng, draws: Draws, config: SceneConfig, fps: float, frames:
     yaw = rng.uniform(-np.pi, np.pi)
     width, depth = draws.uniform("table_width", 0.8, 1.3), draws.uniform("table_depth", 0.6, 0.9)
     height = draws.uniform("table_height", 0.7, 0.8)
-    table = PropSpec("table", "table", (width, depth, height), _v(center), _r(yaw), _material(rng, PATTERNS))
+    table = PropSpec("table", "table", (width, depth, height), v4(center), r4(yaw), material(rng, PATTERNS))
     category = draws.choice("category", ("glass", "cup", "bottle"), p=[0.6, 0.2, 0.2])
     radius = {"glass": (0.03, 0.045), "cup": (0.04, 0.05), "bottle": (0.03, 0.045)}[category]
     half = {"glass": (0.05, 0.075), "cup": (0.04, 0.055), "bottle": (0.1, 0.14)}[category]
@@ -216,29 +199,29 @@ def _glass_off_table(rng, draws: Draws, config: SceneConfig, fps: float, frames:
     heading = yaw + np.pi / 2 + rng.uniform(-0.2, 0.2)
     glass_z = height + half
     target = np.array([*(glass_xy - push * (radius + 0.13)), glass_z])
-    start, reach_time = _r(rng.uniform(0.05, 0.2) * min(1.0, duration / 2.0), 3), _r(rng.uniform(0.5, 0.8), 3)
+    start, reach_time = r4(rng.uniform(0.05, 0.2) * min(1.0, duration / 2.0), 3), r4(rng.uniform(0.5, 0.8), 3)
     reach = ReachParams(
-        position=_v(person_xy), heading=_r(heading), target=_v(target), side="right", start=start, reach_time=reach_time,
-        hold=_r(rng.uniform(0.2, 0.5), 3), return_time=_r(rng.uniform(0.5, 0.8), 3), phase=_r(rng.uniform(), 3),
+        position=v4(person_xy), heading=r4(heading), target=v4(target), side="right", start=start, reach_time=reach_time,
+        hold=r4(rng.uniform(0.2, 0.5), 3), return_time=r4(rng.uniform(0.5, 0.8), 3), phase=cycle_phase(rng),
     )  # fmt: skip
     kick_frame = _frame(start + reach_time, fps)
     friction_combined = max(friction, FURNITURE_FRICTION)
     if mode == "push":
         minimum = np.sqrt(2 * friction_combined * G * (gap + radius))
         speed = draws.note("speed", minimum * draws.uniform("speed_factor", 1.15, 1.5))
-        kick = Kick(kick_frame, _v([*(push * speed), 0.0]))
+        kick = Kick(kick_frame, v4([*(push * speed), 0.0]))
     else:
         spin = draws.uniform("spin", 6.0, 10.0)
         axis = np.array([*np.cross([0.0, 0.0, 1.0], [*push, 0.0])[:2], 0.0])  # tips the top towards the edge
         pivot = np.array([*(push * radius), -half])  # bottom rim at the edge, from the centre
         linear = np.cross(axis * spin, -pivot) + np.array([*push, 0.0]) * draws.uniform("slide", 0.2, 0.5)
-        kick = Kick(kick_frame, _v(linear), _v(axis * spin))
+        kick = Kick(kick_frame, v4(linear), v4(axis * spin))
     glass = DynamicPropSpec(
         name=category, category=category, shape="cylinder", size=(radius, half), mass=mass,
-        position=(*_v(glass_xy), _r(glass_z)), material=_prop_material(rng, category), friction=friction,
+        position=(*v4(glass_xy), r4(glass_z)), material=_prop_material(rng, category), friction=friction,
         rolling_friction=0.003, restitution=restitution, kicks=(kick,),
     )  # fmt: skip
-    person = _person(rng, "person0", reach)
+    reacher = person(rng, "person0", reach)
     occupied = [_track(reach, fps, frames)]
     placed = [(center, float(np.hypot(width, depth) / 2))]
     # Seen from across the table (+y), a little from the edge's side: the fall crosses the image.
@@ -246,7 +229,7 @@ def _glass_off_table(rng, draws: Draws, config: SceneConfig, fps: float, frames:
     near = max(view.distance(2.2, 1.5), depth + 0.5)
     camera_azimuth = yaw + rng.uniform(np.radians(55), np.radians(85))
     path = _camera(rng, focus, camera_azimuth, 0.0, (near, 1.2 * near), (1.0, 1.5), frames, occupied, placed)
-    return [person], [table], [glass], path, PhysicsSettings(settle_s=0.3)
+    return [reacher], [table], [glass], path, PhysicsSettings(settle_s=0.3)
 
 
 def _ball_throw(rng, draws: Draws, config: SceneConfig, fps: float, frames: int, view: View):
@@ -267,35 +250,35 @@ def _ball_throw(rng, draws: Draws, config: SceneConfig, fps: float, frames: int,
         right = np.array([np.sin(heading), -np.cos(heading)])
         lateral = right if side == "right" else -right
         point = xy + ahead * rng.uniform(0.35, 0.45) + lateral * rng.uniform(0.1, 0.2)
-        return (*_v(point), _r(rng.uniform(low, high)))
+        return (*v4(point), r4(rng.uniform(low, high)))
 
-    t_start = _r(rng.uniform(0.05, 0.15) * scale, 3)
-    t_reach = _r(max(0.3, rng.uniform(0.45, 0.6) * scale), 3)
+    t_start = r4(rng.uniform(0.05, 0.15) * scale, 3)
+    t_reach = r4(max(0.3, rng.uniform(0.45, 0.6) * scale), 3)
     thrower = ReachParams(
-        position=_v(thrower_xy), heading=_r(direction), target=hand_target(thrower_xy, direction, sides[0], 1.2, 1.45),
-        side=sides[0], start=t_start, reach_time=t_reach, hold=_r(rng.uniform(0.3, 0.5), 3),
-        return_time=_r(rng.uniform(0.5, 0.8), 3), phase=_r(rng.uniform(), 3),
+        position=v4(thrower_xy), heading=r4(direction), target=hand_target(thrower_xy, direction, sides[0], 1.2, 1.45),
+        side=sides[0], start=t_start, reach_time=t_reach, hold=r4(rng.uniform(0.3, 0.5), 3),
+        return_time=r4(rng.uniform(0.5, 0.8), 3), phase=cycle_phase(rng),
     )  # fmt: skip
     release_t = t_start + t_reach + rng.uniform(0.0, 0.1) * scale
     release = max(_frame(release_t, fps), 1)
     arrival = release / fps + flight
-    c_reach = _r(max(0.3, rng.uniform(0.45, 0.6) * scale), 3)
-    c_start = _r(max(0.02, arrival - c_reach - rng.uniform(0.1, 0.3) * scale), 3)
+    c_reach = r4(max(0.3, rng.uniform(0.45, 0.6) * scale), 3)
+    c_start = r4(max(0.02, arrival - c_reach - rng.uniform(0.1, 0.3) * scale), 3)
     catcher = ReachParams(
-        position=_v(catcher_xy), heading=_r(direction + np.pi), target=hand_target(catcher_xy, direction + np.pi, sides[1], 1.0, 1.35),
-        side=sides[1], start=c_start, reach_time=c_reach, hold=_r(max(duration, 1.0), 3), return_time=0.6, phase=_r(rng.uniform(), 3),
+        position=v4(catcher_xy), heading=r4(direction + np.pi), target=hand_target(catcher_xy, direction + np.pi, sides[1], 1.0, 1.35),
+        side=sides[1], start=c_start, reach_time=c_reach, hold=r4(max(duration, 1.0), 3), return_time=0.6, phase=cycle_phase(rng),
     )  # fmt: skip
     draws.note("release_time", release / fps)
     draws.note("arrival_time", arrival)
     grip = grip_offset(radius)  # in the thrower's palm; the catch point is where the ball meets the catcher's hand
     ball = DynamicPropSpec(
         name="ball", category="ball", shape="sphere", size=(radius,), mass=mass,
-        position=(*_v(thrower_xy + forward * 0.3), 1.0), material=_prop_material(rng, "ball"), friction=0.6,
+        position=(*v4(thrower_xy + forward * 0.3), 1.0), material=_prop_material(rng, "ball"), friction=0.6,
         rolling_friction=0.003, restitution=draws.uniform("restitution", 0.5, 0.8),
-        hold=HoldSpec("thrower", sides[0], release, grip, ThrowSpec("catcher", sides[1], _r(flight, 4))),
+        hold=HoldSpec("thrower", sides[0], release, grip, ThrowSpec("catcher", sides[1], r4(flight, 4))),
         catch=CatchSpec("catcher", sides[1], after=release + 1, reach=0.05),
     )  # fmt: skip
-    people = [_person(rng, "thrower", thrower), _person(rng, "catcher", catcher)]
+    people = [person(rng, "thrower", thrower), person(rng, "catcher", catcher)]
     occupied = [_track(thrower, fps, frames), _track(catcher, fps, frames)]
     focus = (*center, 1.1)
     azimuth = direction + np.pi / 2 * rng.choice([-1, 1])
@@ -306,7 +289,7 @@ def _ball_throw(rng, draws: Draws, config: SceneConfig, fps: float, frames: int,
 
 def _light_prop(rng, draws: Draws, index: int, xy) -> DynamicPropSpec:
     category = draws.choice(f"prop{index}_category", ("box", "ball", "cylinder", "bottle"))
-    u = lambda lo, hi: _r(rng.uniform(lo, hi))  # noqa: E731
+    u = lambda lo, hi: r4(rng.uniform(lo, hi))  # noqa: E731
     if category == "box":
         shape, size, mass = "box", (u(0.06, 0.14), u(0.06, 0.14), u(0.06, 0.18)), u(0.2, 1.0)
     elif category == "ball":
@@ -318,7 +301,7 @@ def _light_prop(rng, draws: Draws, index: int, xy) -> DynamicPropSpec:
     yaw = rng.uniform(-np.pi, np.pi)
     return DynamicPropSpec(
         name=f"{category}{index}", category=category, shape=shape, size=size, mass=mass,
-        position=(*_v(xy), _r(_half_height(shape, size))), rotation=(0.0, 0.0, _r(yaw) if shape == "box" else 0.0),
+        position=(*v4(xy), r4(_half_height(shape, size))), rotation=(0.0, 0.0, r4(yaw) if shape == "box" else 0.0),
         material=_prop_material(rng, category), friction=u(0.4, 0.7), rolling_friction=0.003, restitution=u(0.1, 0.5),
     )  # fmt: skip
 
@@ -327,11 +310,11 @@ def _knock_over(rng, draws: Draws, config: SceneConfig, fps: float, frames: int,
     duration = _duration(fps, frames)
     direction = rng.uniform(-np.pi, np.pi)
     forward = _planar(direction)
-    keys = tuple(_r(v, 3) for v in rng.uniform(*config.walk_speed, size=3))
+    keys = tuple(r4(v, 3) for v in rng.uniform(*config.walk_speed, size=3))
     longest = max(config.walk_speed) * duration + 2.0
     start = rng.uniform(-0.5, 0.5, size=2) - forward * longest / 3
-    walk = WalkParams(waypoints=(_v(start), _v(start + forward * longest)), speed_keys=keys, phase=_r(rng.uniform(), 3),
-                      step_width=_r(rng.uniform(0.12, 0.2), 3))  # fmt: skip
+    walk = WalkParams(waypoints=(v4(start), v4(start + forward * longest)), speed_keys=keys, phase=cycle_phase(rng),
+                      step_width=r4(rng.uniform(0.12, 0.2), 3))  # fmt: skip
     walked = draws.note("walked_m", walk_path_length(walk, fps, frames))
     count = int(rng.integers(2, 5))
     low, high = 0.7, max(walked - 0.3, 0.75)
@@ -350,7 +333,7 @@ def _knock_over(rng, draws: Draws, config: SceneConfig, fps: float, frames: int,
         draws.note(f"prop{index}_arc_m", s)
         props.append(_light_prop(rng, draws, index, xy))
     draws.note("speed", float(np.mean(keys)))
-    walker = _person(rng, "walker", walk)
+    walker = person(rng, "walker", walk)
     occupied = [_track(walk, fps, frames)]
     middle = start + forward * (np.mean(arcs) if arcs else walked / 2)
     azimuth = direction + np.pi / 2 * rng.choice([-1, 1])
@@ -387,12 +370,12 @@ def _stack_topple(rng, draws: Draws, config: SceneConfig, fps: float, frames: in
     boxes, z = [], 0.0
     for level, half in enumerate(halves):
         xy = center + along * offsets[level]
-        mass = _r(max(density * 8 * float(np.prod(half)), 0.01), 4)
+        mass = r4(max(density * 8 * float(np.prod(half)), 0.01), 4)
         boxes.append(
             DynamicPropSpec(
-                name=f"box{level}", category="box", shape="box", size=_v(half), mass=mass,
-                position=(*_v(xy), _r(z + half[2], 5)), rotation=(0.0, 0.0, _r(yaw)), material=_prop_material(rng, "box"),
-                friction=_r(rng.uniform(0.4, 0.7)), rolling_friction=0.002, restitution=_r(rng.uniform(0.05, 0.2)),
+                name=f"box{level}", category="box", shape="box", size=v4(half), mass=mass,
+                position=(*v4(xy), r4(z + half[2], 5)), rotation=(0.0, 0.0, r4(yaw)), material=_prop_material(rng, "box"),
+                friction=r4(rng.uniform(0.4, 0.7)), rolling_friction=0.002, restitution=r4(rng.uniform(0.05, 0.2)),
                 held_until=release,
             )  # fmt: skip
         )
@@ -402,7 +385,7 @@ def _stack_topple(rng, draws: Draws, config: SceneConfig, fps: float, frames: in
         speed, spin = draws.uniform("kick_speed", 1.5, 3.0), draws.uniform("kick_spin", 2.0, 6.0)
         kick_frame = _frame(draws.uniform("kick_s", 0.15, 0.35) * min(1.0, duration / 2.0), fps)
         axis = np.array([-along[1], along[0], 0.0])  # tips the top over towards the kick
-        boxes[-1] = dataclasses.replace(boxes[-1], kicks=(Kick(kick_frame, _v([*(along * speed), 0.0]), _v(axis * spin)),))
+        boxes[-1] = dataclasses.replace(boxes[-1], kicks=(Kick(kick_frame, v4([*(along * speed), 0.0]), v4(axis * spin)),))
     draws.note("height_m", z)
     focus = (*(center + along * offset / 2), z / 2)
     azimuth = yaw + np.pi / 2 * rng.choice([-1, 1])
@@ -422,7 +405,7 @@ def _side_camera(rng, view: View, low: np.ndarray, high: np.ndarray, direction: 
     normal = np.array([-np.sin(direction), np.cos(direction)]) * side
     eye_height = max(centre[2], rng.uniform(0.3, 0.7))
     eye = np.array([*(centre[:2] + normal * distance), eye_height])
-    return StaticCamera(eye=_v(eye), target=_v(centre))
+    return StaticCamera(eye=v4(eye), target=v4(centre))
 
 
 def _ball(rng, name: str, radius: float, mass: float, position, velocity, frame: int = 0, restitution: float = 0.3,
@@ -431,9 +414,9 @@ def _ball(rng, name: str, radius: float, mass: float, position, velocity, frame:
     velocity = np.asarray(velocity, dtype=np.float64)
     spin = np.cross([0.0, 0.0, 1.0], velocity) / radius if rolling else np.zeros(3)
     return DynamicPropSpec(
-        name=name, category="ball", shape="sphere", size=(radius,), mass=mass, position=_v(position, 5),
+        name=name, category="ball", shape="sphere", size=(radius,), mass=mass, position=v4(position, 5),
         material=_prop_material(rng, "ball"), friction=0.6, rolling_friction=0.0, restitution=restitution,
-        kicks=(Kick(frame, _v(velocity, 5), _v(spin, 5)),),
+        kicks=(Kick(frame, v4(velocity, 5), v4(spin, 5)),),
     )  # fmt: skip
 
 
@@ -462,7 +445,7 @@ def _collision(rng, draws: Draws, config: SceneConfig, fps: float, frames: int, 
     forward = np.array([*_planar(direction), 0.0])
     contact = np.array([*rng.uniform(-0.5, 0.5, size=2), radius])
     mass_a = _ball_mass(radius, density)
-    mass_b = _r(max(mass_a * ratio, 0.002), 5)
+    mass_b = r4(max(mass_a * ratio, 0.002), 5)
     start_a = contact - forward * (radius + speed_a * t_contact)
     start_b = contact + forward * (radius + speed_b * t_contact)
     balls = [
@@ -517,10 +500,10 @@ def sample_physics_clip(
     physics = config.physics
     split = physics.split if setup in SINGLE_OBJECT else "id"
     draws = Draws(rng, setup, split)
-    fov = _r(rng.uniform(*config.fov_deg), 3)
+    fov = r4(rng.uniform(*config.fov_deg), 3)
     people, props, dynamic, path, settings = SETUPS[setup](rng, draws, config, fps, num_frames, View(fov, width, height))
     lighting, ground, background = sample_look(rng)
-    roll = _r(rng.normal(0.0, 0.02)) if setup not in SINGLE_OBJECT else 0.0
+    roll = r4(rng.normal(0.0, 0.02)) if setup not in SINGLE_OBJECT else 0.0
     return ClipSpec(
         run_seed=run_seed, clip_index=clip_index, scenario=setup, fps=fps, num_frames=num_frames, width=width, height=height,
         ground=ground, lighting=lighting, background_color=background, characters=tuple(people), props=tuple(props),

@@ -16,14 +16,14 @@ import dataclasses
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from motions.conventions import make_transform, rotation_z
-from scenes import meshes
-from scenes.character_hulls import character_hulls
-from scenes.hands import grip_offset, world_from_hand
-from scenes.physics_contacts import foot_ground_events
-from scenes.physics_spec import ContactEvents, Kick, KinematicHulls, PhysicsResult, StaticBox, StaticSphere
-from scenes.scene import Character
-from scenes.spec import ClipSpec, PropSpec
+from worldclips.motions.conventions import make_transform, rotation_z
+from worldclips.scenes import meshes
+from worldclips.scenes.character_hulls import character_hulls
+from worldclips.scenes.hands import grip_offset, world_from_hand
+from worldclips.scenes.physics_contacts import foot_ground_events
+from worldclips.scenes.physics_spec import ContactEvents, Kick, KinematicHulls, PhysicsResult, StaticBox, StaticSphere
+from worldclips.scenes.scene import Character
+from worldclips.scenes.spec import ClipSpec, PropSpec
 
 GRAVITY = np.array([0.0, 0.0, -9.81])
 FURNITURE_FRICTION = 0.5  # sliding friction of static props (MuJoCo uses the larger of two geoms' values)
@@ -111,7 +111,7 @@ def resolve_throw(prop, release_track: np.ndarray, target_hand: np.ndarray, targ
 
 def simulate_clip(spec: ClipSpec, characters: list[Character], ids: dict[str, int], carried: set[str], ground_id: int) -> PhysicsResult:
     """Simulate the clip's dynamic props among its static props and characters."""
-    from scenes.physics import Catch, Hold, simulate  # mujoco only where a clip has dynamic props
+    from worldclips.scenes.physics import Catch, Hold, simulate  # mujoco only where a clip has dynamic props
 
     frames, fps = spec.num_frames, spec.fps
     by_name = {c.name: c for c in characters}

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from motions.body import PosedBody
-from motions.motion import MotionClip
-from scenes.physics_spec import ContactEvents
+from worldclips.motions.body import PosedBody
+from worldclips.motions.motion import MotionClip
+from worldclips.scenes.physics_spec import ContactEvents
 
 PATTERNS = ("plain", "checker", "stripes", "tiles", "noise")
 

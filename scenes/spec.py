@@ -11,14 +11,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Literal
 
-from motions.catalog import MotionSpec
-from motions.idle import IdleParams
-from motions.walk import WalkParams
-from scenes.meshes import DYNAMIC_CATEGORIES, DYNAMIC_SHAPES
-from scenes.interaction_spec import AttachmentSpec, PassedPropSpec
-from scenes.physics_spec import DynamicProp, Kick, PhysicsSettings
-from scenes.scene import Lighting, Material
-from scenes.serialization import from_jsonable, to_jsonable
+from worldclips.motions.catalog import MotionSpec
+from worldclips.motions.idle import IdleParams
+from worldclips.motions.walk import WalkParams
+from worldclips.scenes.meshes import DYNAMIC_CATEGORIES, DYNAMIC_SHAPES
+from worldclips.scenes.interaction_spec import AttachmentSpec, PassedPropSpec
+from worldclips.scenes.physics_spec import DynamicProp, Kick, PhysicsSettings
+from worldclips.scenes.scene import Lighting, Material
+from worldclips.scenes.serialization import from_jsonable, to_jsonable
 
 # 2: CharacterSpec.motion (every motion kind); 3: dynamic_props, physics, simulation;
 # 4: passes, attachments, the orbit_follow camera, SitParams' approach steps.

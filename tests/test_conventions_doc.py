@@ -5,9 +5,9 @@ from pathlib import Path
 
 import smplx.joint_names
 
-from motions import conventions
-from scenes.physics_contacts import FOOT_CONTACT_M
-from shards.schema import CONVENTIONS, SCHEMA_VERSION, schema_table
+from worldclips.motions import conventions
+from worldclips.scenes.physics_contacts import FOOT_CONTACT_M
+from worldclips.shards.format.schema import CONVENTIONS, SCHEMA_VERSION, schema_table
 
 DOC = (Path(__file__).parents[1] / "docs" / "conventions.md").read_text()
 

@@ -18,19 +18,19 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from motions.carry import CarryParams  # noqa: E402
-from motions.catalog import generate_motion  # noqa: E402
-from motions.dance import DanceParams  # noqa: E402
-from motions.idle import IdleParams  # noqa: E402
-from motions.jump import JumpParams  # noqa: E402
-from motions.mannequin_body import MannequinBody  # noqa: E402
-from motions.reach import ReachParams  # noqa: E402
-from motions.run import RunParams  # noqa: E402
-from motions.sequence import Segment, SequenceParams  # noqa: E402
-from motions.sit import SitParams, seat_height_for  # noqa: E402
-from motions.turn import TurnParams  # noqa: E402
-from motions.walk import WalkParams  # noqa: E402
-from motions.wave import WaveParams  # noqa: E402
+from worldclips.motions.carry import CarryParams  # noqa: E402
+from worldclips.motions.catalog import generate_motion  # noqa: E402
+from worldclips.motions.dance import DanceParams  # noqa: E402
+from worldclips.motions.idle import IdleParams  # noqa: E402
+from worldclips.motions.jump import JumpParams  # noqa: E402
+from worldclips.motions.mannequin_body import MannequinBody  # noqa: E402
+from worldclips.motions.reach import ReachParams  # noqa: E402
+from worldclips.motions.run import RunParams  # noqa: E402
+from worldclips.motions.sequence import Segment, SequenceParams  # noqa: E402
+from worldclips.motions.sit import SitParams, seat_height_for  # noqa: E402
+from worldclips.motions.turn import TurnParams  # noqa: E402
+from worldclips.motions.walk import WalkParams  # noqa: E402
+from worldclips.motions.wave import WaveParams  # noqa: E402
 from tools.motion_sheet import sheet, static_prop  # noqa: E402
 
 FPS = 30.0
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "docs" / "images"))
     args = parser.parse_args(argv)
-    from render.raster import RasterRenderer
+    from worldclips.render.raster import RasterRenderer
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -10,11 +10,11 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from motions.conventions import intrinsics, look_at_cam_from_world, make_transform, rotation_z
-from motions.generated import GeneratedMotion
-from motions.mannequin_body import MannequinBody
-from scenes import meshes
-from scenes.scene import CameraTrack, Character, Lighting, Material, Scene, SceneObject
+from worldclips.motions.conventions import intrinsics, look_at_cam_from_world, make_transform, rotation_z
+from worldclips.motions.generated import GeneratedMotion
+from worldclips.motions.mannequin_body import MannequinBody
+from worldclips.scenes import meshes
+from worldclips.scenes.scene import CameraTrack, Character, Lighting, Material, Scene, SceneObject
 
 GROUND = Material(base_color=(0.45, 0.45, 0.42), pattern="checker", pattern_color=(0.3, 0.3, 0.28), pattern_scale=2.0)
 BODY = Material(base_color=(0.75, 0.55, 0.35), roughness=0.6)
@@ -33,7 +33,7 @@ def render_frames(
     renderer=None,
 ) -> np.ndarray:
     """(N, H, W, 3) uint8 frames; props: (name, category, size, (T, 4, 4) world_from_object)."""
-    from render.raster import RasterRenderer
+    from worldclips.render.raster import RasterRenderer
 
     motion = generated.motion
     posed = MannequinBody().pose(motion)

@@ -20,13 +20,14 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from motions.mannequin_body import MannequinBody  # noqa: E402
-from render.raster import RasterRenderer  # noqa: E402
-from scenes.build import build_scene  # noqa: E402
-from scenes.physics_config import PhysicsConfig  # noqa: E402
-from scenes.sampling import SceneConfig, sample_clip_spec  # noqa: E402
-from scenes.spec import PHYSICS_SETUPS  # noqa: E402
-from shards.preview import outlined_frames_sheet  # noqa: E402
+from worldclips.motions.mannequin_body import MannequinBody  # noqa: E402
+from worldclips.render.raster import RasterRenderer  # noqa: E402
+from worldclips.scenes.build import build_scene  # noqa: E402
+from worldclips.scenes.physics_config import PhysicsConfig  # noqa: E402
+from worldclips.scenes.sampling import sample_clip_spec
+from worldclips.scenes.scene_config import SceneConfig  # noqa: E402
+from worldclips.scenes.spec import PHYSICS_SETUPS  # noqa: E402
+from worldclips.shards.format.preview import outlined_frames_sheet  # noqa: E402
 
 FPS, FRAMES, SIZE = 24.0, 48, (256, 192)
 COUNT = 6

@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scenes.scenarios.checks import CHECK_CLASSES, label  # noqa: E402
-from scenes.scenarios.loader import PRESET_DIR, load_scenario, preset_names  # noqa: E402
-from scenes.serialization import to_jsonable  # noqa: E402
+from worldclips.scenes.scenarios.checks import CHECK_CLASSES, label  # noqa: E402
+from worldclips.scenes.scenarios.loader import PRESET_DIR, load_scenario, preset_names  # noqa: E402
+from worldclips.scenes.serialization import to_jsonable  # noqa: E402
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 PAGE_DIR = DOCS / "scenarios"

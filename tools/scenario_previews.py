@@ -21,15 +21,15 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from motions.mannequin_body import MannequinBody  # noqa: E402
-from render.raster import RasterRenderer  # noqa: E402
-from scenes.build import build_scene  # noqa: E402
-from scenes.scenarios.loader import load_scenario, preset_names  # noqa: E402
-from scenes.scenarios.sampler import sample_scenario_clip  # noqa: E402
-from shards.generate import draw_seed  # noqa: E402
-from shards.preview import outlined_frames_sheet  # noqa: E402
-from shards.properties import ClipData, measure  # noqa: E402
-from shards.sample import build_meta, ground_truth_arrays  # noqa: E402
+from worldclips.motions.mannequin_body import MannequinBody  # noqa: E402
+from worldclips.render.raster import RasterRenderer  # noqa: E402
+from worldclips.scenes.build import build_scene  # noqa: E402
+from worldclips.scenes.scenarios.loader import load_scenario, preset_names  # noqa: E402
+from worldclips.scenes.scenarios.sampler import sample_scenario_clip  # noqa: E402
+from worldclips.shards.job.recipe import draw_seed  # noqa: E402
+from worldclips.shards.format.preview import outlined_frames_sheet  # noqa: E402
+from worldclips.shards.format.properties import ClipData, measure  # noqa: E402
+from worldclips.shards.format.sample import build_meta, ground_truth_arrays  # noqa: E402
 
 SEED = 0
 COUNT = 6

@@ -5,5 +5,5 @@ Modules: config (run configuration), sources and loader (shards -> batches), dec
 (one sample -> arrays), cond/ (Plücker rays, depth, pose, first frame), build and model (the
 conditioned Wan), conditions (batch -> model inputs), flow, optim, checkpoint, logs, trainer
 (the loop) and sample (generate a clip beside its ground truth). It reads shards through the
-sample schema (shards.schema) only, never through how they were rendered.
+sample schema (shards.format.schema) only, never through how they were rendered.
 """

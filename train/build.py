@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from train.config import ModelConfig
+from worldclips.train.config import ModelConfig
 
 PATCH_SIZE = (1, 2, 2)
 

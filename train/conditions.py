@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import torch
 
-from train.build import LatentCodec
-from train.cond.depth import depth_video
-from train.cond.first_frame import first_frame_mask, first_frame_video
-from train.cond.plucker import pack_frames, plucker_rays
-from train.config import ModelConfig
+from worldclips.train.build import LatentCodec
+from worldclips.train.cond.depth import depth_video
+from worldclips.train.cond.first_frame import first_frame_mask, first_frame_video
+from worldclips.train.cond.plucker import pack_frames, plucker_rays
+from worldclips.train.config import ModelConfig
 
 
 @dataclass(frozen=True)

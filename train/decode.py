@@ -27,12 +27,12 @@ import json
 import numpy as np
 from PIL import Image
 
-from motions.conventions import PROJECTION_UNDEFINED
-from shards.schema import META_MEMBER, VIDEO_MEMBER
-from train.cond.pose import skeleton_maps
-from train.config import DataConfig
-from train.text import caption
-from train.video import decode_frames
+from worldclips.motions.conventions import PROJECTION_UNDEFINED
+from worldclips.shards.format.schema import META_MEMBER, VIDEO_MEMBER
+from worldclips.train.cond.pose import skeleton_maps
+from worldclips.train.config import DataConfig
+from worldclips.train.text import caption
+from worldclips.train.video import decode_frames
 
 MEMBERS = (META_MEMBER, VIDEO_MEMBER, "depth.npy", "camera.npz", "pose.npz")
 POSE_ARRAYS = ("joints3d", "joints2d", "joints_valid")

@@ -30,8 +30,8 @@ import torch
 import webdataset as wds
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
-from train.config import DataConfig
-from train.decode import MEMBERS, decode_example
+from worldclips.train.config import DataConfig
+from worldclips.train.decode import MEMBERS, decode_example
 
 WARN_LIMIT = 3  # skipped-sample warnings printed per worker
 

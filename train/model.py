@@ -21,8 +21,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from train.cond.pose import JointTokens
-from train.config import ModelConfig
+from worldclips.train.cond.pose import JointTokens
+from worldclips.train.config import ModelConfig
 
 FIRST_FRAME_MASK_CHANNELS = 4
 PLUCKER_CHANNELS = 6 * 4  # 6 per frame, 4 frames per latent frame

@@ -7,7 +7,7 @@ import math
 import torch
 from torch import nn
 
-from train.config import OptimConfig
+from worldclips.train.config import OptimConfig
 
 
 def make_optimizer(parameters: dict[str, torch.Tensor], config: OptimConfig) -> torch.optim.Optimizer:

@@ -8,14 +8,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from train.checkpoint import latest_checkpoint, load_checkpoint, load_model_weights
-from train.conditions import model_inputs
-from train.config import read_config
-from train.flow import sample
-from train.loader import collate, iter_examples
-from train.sources import shard_urls
-from train.trainer import CONFIG_NAME, build_model, make_text_encoder, to_device
-from train.video import encode_mp4
+from worldclips.train.checkpoint import latest_checkpoint, load_checkpoint, load_model_weights
+from worldclips.train.conditions import model_inputs
+from worldclips.train.config import read_config
+from worldclips.train.flow import sample
+from worldclips.train.loader import collate, iter_examples
+from worldclips.train.sources import shard_urls
+from worldclips.train.trainer import CONFIG_NAME, build_model, make_text_encoder, to_device
+from worldclips.shards.format.video import encode_mp4
 
 
 def resolve_checkpoint(path: Path) -> tuple[Path, Path]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import braceexpand
 
-from shards.schema import MANIFEST_NAME
+from worldclips.shards.format.schema import MANIFEST_NAME
 
 REMOTE_PREFIXES = ("http://", "https://", "gs://", "hf://", "s3://", "ais://", "pipe:")
 

@@ -19,16 +19,16 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from train.build import LatentCodec, build_backbone, check_base
-from train.checkpoint import latest_checkpoint, load_checkpoint, load_model_weights, save_checkpoint
-from train.conditions import ModelInputs, model_inputs
-from train.config import RunConfig, read_config, replace, save_config
-from train.flow import flow_loss
-from train.loader import make_loader
-from train.logs import TrainLog
-from train.model import ConditionedWan, apply_lora, trainable_parameters
-from train.optim import EMA, learning_rate, make_optimizer
-from train.sources import shard_urls
+from worldclips.train.build import LatentCodec, build_backbone, check_base
+from worldclips.train.checkpoint import latest_checkpoint, load_checkpoint, load_model_weights, save_checkpoint
+from worldclips.train.conditions import ModelInputs, model_inputs
+from worldclips.train.config import RunConfig, read_config, replace, save_config
+from worldclips.train.flow import flow_loss
+from worldclips.train.loader import make_loader
+from worldclips.train.logs import TrainLog
+from worldclips.train.model import ConditionedWan, apply_lora, trainable_parameters
+from worldclips.train.optim import EMA, learning_rate, make_optimizer
+from worldclips.train.sources import shard_urls
 
 CONFIG_NAME = "config.json"
 
@@ -70,7 +70,7 @@ def make_text_encoder(config: RunConfig, base: Path | None, model: ConditionedWa
         return None
     if base is None:
         raise ValueError("model.text_encoder: needs --base with text_encoder/ and tokenizer/")
-    from train.text import TextEncoder
+    from worldclips.train.text import TextEncoder
 
     encoder = TextEncoder(Path(base), config.model.text_len, device)
     if encoder.width != model.text_dim:

@@ -10,18 +10,11 @@ EXIT_USAGE = 2
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from shards.config import load_yaml_config, resolve_config
-    from shards.generate import generate
+    from worldclips.shards.job.config import load_yaml_config, resolve_config
+    from worldclips.shards.job.generate import generate
 
     file_values = load_yaml_config(args.config) if args.config else {}
-    flags = {
-        "out": args.out, "clips": args.clips, "seed": args.seed, "frames": args.frames, "fps": args.fps,
-        "size": args.size, "clips_per_shard": args.clips_per_shard, "backend": args.backend,
-        "smplx_model_dir": args.smplx_model_dir, "motion_dir": args.motion_dir, "run_name": args.run_name,
-        "workers": args.workers, "address": args.address, "ray": args.ray, "gpus_per_task": args.gpus_per_task,
-        "task_timeout_s": args.task_timeout_s, "task_retries": args.task_retries,
-        "max_in_flight": args.max_in_flight, "max_redraws": args.max_redraws, "scenario": args.scenario, "split": args.split,
-    }  # fmt: skip
+    flags = {name: getattr(args, name) for name in args.config_fields}
     config = resolve_config(file_values, flags, source=str(args.config or "config"))
     out = generate(config, progress=not args.quiet, overwrite=args.overwrite, resume=args.resume)
     print(f"wrote {config.clips} clips to {out}")
@@ -33,8 +26,8 @@ def _generate(args: argparse.Namespace) -> int:
 def _report_scenarios(out) -> None:
     import json
 
-    from shards.acceptance import report_lines
-    from shards.storage import open_storage
+    from worldclips.shards.job.acceptance import report_lines
+    from worldclips.shards.format.storage import open_storage
 
     summary = json.loads(open_storage(str(out)).read_bytes("manifest.json"))["summary"]
     for line in report_lines(summary.get("scenarios", {})):
@@ -46,7 +39,7 @@ def _report_scenarios(out) -> None:
 
 
 def _scenarios(args: argparse.Namespace) -> int:
-    from scenes.scenarios.loader import describe, preset_names, resolved_yaml
+    from worldclips.scenes.scenarios.loader import describe, preset_names, resolved_yaml
 
     if args.scenarios_command == "list":
         names = preset_names()
@@ -61,13 +54,13 @@ def _scenarios(args: argparse.Namespace) -> int:
 
 
 def _motions_check(args: argparse.Namespace) -> int:
-    from motions.quality import check_command
+    from worldclips.motions.quality import check_command
 
     return check_command(args.target, args.smplx_model_dir)
 
 
 def _preview(args: argparse.Namespace) -> int:
-    from shards.preview import write_previews
+    from worldclips.shards.format.preview import write_previews
 
     if not Path(args.dataset).is_dir():
         raise ValueError(f"preview: {args.dataset} is not a directory")
@@ -79,7 +72,7 @@ def _preview(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from shards.validate import validate_dataset
+    from worldclips.shards.format.validate import validate_dataset
 
     report = validate_dataset(args.dataset, decode_video=not args.no_video)
     for line in report.errors:
@@ -88,7 +81,7 @@ def _validate(args: argparse.Namespace) -> int:
         print(f"WARN {line}")
     problems = len(report.errors)
     if args.cross_check and report.shards:
-        from shards.validate import cross_check_dataset
+        from worldclips.shards.job.crosscheck import cross_check_dataset
 
         for result in cross_check_dataset(args.dataset):
             verdict = "ok" if result.ok else "FAIL"
@@ -101,15 +94,35 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _setup(args: argparse.Namespace) -> int:
-    from render.cycles import create_environment
+    from worldclips.render.cycles import create_environment
 
     create_environment(args.env)
     return 0
 
 
+TRAIN_EXTRA_MODULES = ("torch", "diffusers", "peft", "transformers", "safetensors")
+
+
+def _require_train_extra(command: str) -> None:
+    """One line naming the extra when the trainer's libraries are not installed."""
+    import importlib
+
+    missing = []
+    for name in TRAIN_EXTRA_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name)
+    if missing:
+        raise ModuleNotFoundError(
+            f"{command} needs the trainer's libraries ({', '.join(missing)} missing): pip install 'worldclips[train]'"
+        )
+
+
 def _train(args: argparse.Namespace) -> int:
-    from train.config import load_config
-    from train.trainer import train
+    _require_train_extra("worldclips train")
+    from worldclips.train.config import load_config
+    from worldclips.train.trainer import train
 
     if args.steps is not None and args.steps < 1:
         raise ValueError(f"--steps: expected a positive integer, got {args.steps}")
@@ -122,7 +135,8 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _sample(args: argparse.Namespace) -> int:
-    from train.sample import sample_clip
+    _require_train_extra("worldclips sample")
+    from worldclips.train.sample import sample_clip
 
     if args.steps < 1:
         raise ValueError(f"--steps: expected a positive integer, got {args.steps}")
@@ -152,32 +166,37 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
     gen = commands.add_parser("generate", help="render clips with exact 3D ground truth into WebDataset shards")
-    gen.add_argument("--out", help="output directory (must not already hold a dataset)")
-    gen.add_argument("--clips", type=_integer, help="number of clips (default 8)")
-    gen.add_argument("--seed", type=_integer, help="run seed (default 0)")
-    gen.add_argument("--frames", type=_integer, help="frames per clip (default 48, or the scenario's duration)")
-    gen.add_argument("--fps", type=float, help="frames per second (default 24, or the scenario's)")
-    gen.add_argument("--size", help="WIDTHxHEIGHT in pixels (default 256x256, or the scenario's resolution)")
-    gen.add_argument("--clips-per-shard", type=_integer, help="clips per shard file (default 4)")
-    gen.add_argument("--backend", help="renderer: raster (default) or cycles (after `worldclips setup cycles`)")
-    gen.add_argument("--smplx-model-dir", help="directory holding SMPLX_NEUTRAL.npz (licensed body model)")
-    gen.add_argument("--motion-dir", help="AMASS .npz / BVH files (searched recursively) that drive the characters")
-    gen.add_argument("--run-name", help="prefix of sample keys (default seed<seed>)")
+    fields: list[str] = []  # dests of the flags that are also config fields (shards.job.config)
+
+    def config_flag(*names, **kwargs) -> None:
+        fields.append(gen.add_argument(*names, **kwargs).dest)
+
+    config_flag("--out", help="output directory (must not already hold a dataset)")
+    config_flag("--clips", type=_integer, help="number of clips (default 8)")
+    config_flag("--seed", type=_integer, help="run seed (default 0)")
+    config_flag("--frames", type=_integer, help="frames per clip (default 48, or the scenario's duration)")
+    config_flag("--fps", type=float, help="frames per second (default 24, or the scenario's)")
+    config_flag("--size", help="WIDTHxHEIGHT in pixels (default 256x256, or the scenario's resolution)")
+    config_flag("--clips-per-shard", type=_integer, help="clips per shard file (default 4)")
+    config_flag("--backend", help="renderer: raster (default) or cycles (after `worldclips setup cycles`)")
+    config_flag("--smplx-model-dir", help="directory holding SMPLX_NEUTRAL.npz (licensed body model)")
+    config_flag("--motion-dir", help="AMASS .npz / BVH files (searched recursively) that drive the characters")
+    config_flag("--run-name", help="prefix of sample keys (default seed<seed>)")
     gen.add_argument("--config", help="YAML file of the same fields; flags override it")
     gen.add_argument("--overwrite", action="store_true", help="replace a dataset already in --out")
     gen.add_argument("--resume", action="store_true", help="keep the verified shards already in --out, make the rest")
-    gen.add_argument("--workers", type=_integer, help="Ray workers of the local instance (default: one per core or GPU)")
-    gen.add_argument("--address", help="join the Ray cluster at 'auto' or HOST:PORT (started with `ray start`)")
-    gen.add_argument("--no-ray", dest="ray", action="store_const", const=False, help="one process, no Ray (debugging)")
-    gen.add_argument("--gpus-per-task", type=float, help="GPUs per shard task, may be fractional (default: 1 if the cluster has GPUs, else 0)")
-    gen.add_argument("--task-timeout-s", type=float, help="cancel and retry a shard task running longer (default 3600)")
-    gen.add_argument("--task-retries", type=_integer, help="retries of a failed, killed or timed-out shard task (default 3)")
-    gen.add_argument("--max-in-flight", type=_integer, help="shard tasks submitted at once (default: 2 per worker)")
-    gen.add_argument("--max-redraws", type=_integer, help="re-draws of a clip whose scene fails to build, render or verify (default 3)")
-    gen.add_argument("--scenario", help="a scenario (preset name or .yaml file) or a mixture NAME:WEIGHT,... or mixture file (docs/scenarios.md)")
-    gen.add_argument("--split", choices=["id", "ood"], help="in- or out-of-distribution ranges of the physics scenarios (default: the scenario's)")
+    config_flag("--workers", type=_integer, help="Ray workers of the local instance (default: one per core or GPU)")
+    config_flag("--address", help="join the Ray cluster at 'auto' or HOST:PORT (started with `ray start`)")
+    config_flag("--no-ray", dest="ray", action="store_const", const=False, help="one process, no Ray (debugging)")
+    config_flag("--gpus-per-task", type=float, help="GPUs per shard task, may be fractional (default: 1 if the cluster has GPUs, else 0)")
+    config_flag("--task-timeout-s", type=float, help="cancel and retry a shard task running longer (default 3600)")
+    config_flag("--task-retries", type=_integer, help="retries of a failed, killed or timed-out shard task (default 3)")
+    config_flag("--max-in-flight", type=_integer, help="shard tasks submitted at once (default: 2 per worker)")
+    config_flag("--max-redraws", type=_integer, help="re-draws of a clip whose scene fails to build, render or verify (default 3)")
+    config_flag("--scenario", help="a scenario (preset name or .yaml file) or a mixture NAME:WEIGHT,... or mixture file (docs/scenarios.md)")
+    config_flag("--split", choices=["id", "ood"], help="in- or out-of-distribution ranges of the physics scenarios (default: the scenario's)")
     gen.add_argument("--quiet", action="store_true", help="no progress bar")
-    gen.set_defaults(handler=_generate)
+    gen.set_defaults(handler=_generate, config_fields=tuple(fields))
 
     sce = commands.add_parser("scenarios", help="targeted scenarios: `scenarios list`, `scenarios show NAME_OR_FILE`")
     scenario_commands = sce.add_subparsers(dest="scenarios_command", required=True, parser_class=OneLineParser)
@@ -240,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("worldclips: interrupted; finished shards were kept, partial files removed", file=sys.stderr)
         return 130
-    except (ValueError, FileNotFoundError, FileExistsError, OSError, RuntimeError) as error:
+    except (ValueError, FileNotFoundError, FileExistsError, OSError, RuntimeError, ImportError) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         print(f"worldclips: error: {message}", file=sys.stderr)
         return EXIT_USAGE if isinstance(error, ValueError) else 1

@@ -4,9 +4,9 @@ Importing this package never imports bpy (that happens only in ``worker.py``, ru
 Blender environment's Python). See docs/cycles.md.
 """
 
-from render.cycles.environment import CyclesEnvironmentError, create_environment, default_env_dir, probe_environment
-from render.cycles.options import CyclesConfig
-from render.cycles.renderer import CyclesRenderer, CyclesWorkerError
+from worldclips.render.cycles.environment import CyclesEnvironmentError, create_environment, default_env_dir, probe_environment
+from worldclips.render.cycles.options import CyclesConfig
+from worldclips.render.cycles.renderer import CyclesRenderer, CyclesWorkerError
 
 __all__ = [
     "CyclesConfig",

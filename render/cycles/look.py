@@ -22,7 +22,7 @@ import json
 
 import numpy as np
 
-from scenes.scene import Material, Scene
+from worldclips.scenes.scene import Material, Scene
 
 KINDS = ("wood", "fabric", "plastic", "metal", "ceramic", "stone")
 # Material kinds drawn for each object category (with weights); the ground follows its pattern.

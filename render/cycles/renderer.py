@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from render.cycles.environment import CyclesEnvironment, probe_environment
-from render.cycles.options import CyclesConfig
-from render.cycles.scene_format import write_scene
-from render.frames import RenderedClip
-from scenes.scene import Scene
+from worldclips.render.cycles.environment import CyclesEnvironment, probe_environment
+from worldclips.render.cycles.options import CyclesConfig
+from worldclips.render.cycles.scene_format import write_scene
+from worldclips.render.frames import RenderedClip
+from worldclips.scenes.scene import Scene
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 LOG_TAIL_LINES = 15

@@ -27,12 +27,12 @@ from pathlib import Path
 
 import numpy as np
 
-from motions.body import SkinnedMesh, VertexAnimatedMesh
-from render.cycles.camera import blender_camera_from_opencv
-from render.cycles.look import clip_look
-from render.cycles.options import CyclesConfig
-from render.mesh_data import body_uvs
-from scenes.scene import Scene
+from worldclips.motions.body import SkinnedMesh, VertexAnimatedMesh
+from worldclips.render.cycles.camera import blender_camera_from_opencv
+from worldclips.render.cycles.look import clip_look
+from worldclips.render.cycles.options import CyclesConfig
+from worldclips.render.mesh_data import body_uvs
+from worldclips.scenes.scene import Scene
 
 FORMAT_NAME = "worldclips-cycles-scene"
 FORMAT_VERSION = 1

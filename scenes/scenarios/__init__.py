@@ -5,6 +5,6 @@
 - mixture: weighted mixtures and the scenario of each clip index (scenes.scenarios.mixture);
 - sampler: a scenario + seeds -> a ClipSpec (scenes.scenarios.sampler, layouts, ball_pass, cameras).
 
-The properties are measured after rendering by shards.properties. Nothing is imported here, so
+The properties are measured after rendering by shards.format.properties. Nothing is imported here, so
 importing the package has no side effects.
 """

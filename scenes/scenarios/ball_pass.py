@@ -17,13 +17,14 @@ import dataclasses
 
 import numpy as np
 
-from motions.catalog import motion_track
-from motions.reach import ReachParams
-from motions.walk import WalkParams
-from scenes.camera_paths import eye_and_target
-from scenes.interaction_spec import PassedPropSpec, PassSpec
-from scenes.scenarios.sampler import Context, Stage, material, person, r4, v4
-from scenes.spec import CameraSpec
+from worldclips.motions.catalog import motion_track
+from worldclips.motions.reach import ReachParams
+from worldclips.motions.walk import WalkParams
+from worldclips.scenes.camera_paths import eye_and_target
+from worldclips.scenes.interaction_spec import PassedPropSpec, PassSpec
+from worldclips.scenes.draws import cycle_phase, material, person, r4, v4
+from worldclips.scenes.scenarios.stage import Context, Stage
+from worldclips.scenes.spec import CameraSpec
 
 REACH_AHEAD_M = 0.4  # how far in front of a passer the held-out hand is
 REACH_SIDE_M = 0.15  # and to the side of the hand used
@@ -83,7 +84,7 @@ def ball_pass(ctx: Context, layout) -> Stage:
     for name in ("passer_a", "passer_b"):
         reach = ReachParams(position=v4(xy[name]), heading=r4(facing[name]), target=hands[name], side=sides[name], start=start,
                             reach_time=reach_s, hold=round(max(ctx.duration, 1.0), 3), return_time=0.6,
-                            phase=round(float(ctx.rng.uniform()), 3))  # fmt: skip
+                            phase=cycle_phase(ctx.rng))  # fmt: skip
         characters.append(person(ctx.rng, name, reach))
         tracks.append(motion_track(reach, ctx.fps, ctx.frames))
     ball = PassedPropSpec("ball", radius, mass, material(ctx.rng, ("checker", "stripes")), "passer_a", sides["passer_a"], tuple(passes))
@@ -122,7 +123,7 @@ def _with_occluder(ctx: Context, layout, stage: Stage, path, catches, hands, hea
     at_hide = walked[i] + (walked[i + 1] - walked[i]) * (u - i)
     begin = crossing - at_hide
     walk = WalkParams(waypoints=(v4(begin), v4(begin + direction * length)), speed_keys=(speed,),
-                      step_width=round(float(ctx.rng.uniform(0.12, 0.18)), 3), phase=round(float(ctx.rng.uniform()), 3))  # fmt: skip
+                      step_width=round(float(ctx.rng.uniform(0.12, 0.18)), 3), phase=cycle_phase(ctx.rng))  # fmt: skip
     characters = [*stage.characters, person(ctx.rng, "occluder", walk)]
     tracks = [*stage.tracks, motion_track(walk, ctx.fps, ctx.frames)]
     return dataclasses.replace(stage, characters=characters, tracks=tracks)

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from scenes.camera_paths import eye_and_target
-from scenes.sampling import _camera_clear
-from scenes.scenarios.dists import choose, number
-from scenes.scenarios.schema import CameraDist
-from scenes.spec import (
+from worldclips.scenes.camera_paths import eye_and_target
+from worldclips.scenes.placement import camera_clear
+from worldclips.scenes.scenarios.dists import choose, number
+from worldclips.scenes.scenarios.schema import CameraDist
+from worldclips.scenes.spec import (
     CameraPath,
     CameraSpec,
     DollyCamera,
@@ -106,7 +106,7 @@ def sample_camera(rng, dist: CameraDist, stage, frames: int, clutter=()) -> tupl
     for _ in range(ATTEMPTS):
         path = draw_path(rng, dist, stage, choose(rng, dist.family))
         eyes = path_eyes(path, stage, frames)
-        if _camera_clear(eyes, stage.tracks, placed) and _sight_clear(eyes, focus, clutter):
+        if camera_clear(eyes, stage.tracks, placed) and _sight_clear(eyes, focus, clutter):
             return path, fov
     far = np.array([*(focus[:2] + 1.5 * max(number(rng, dist.distance_m), 3.0) * _planar(stage.front)), 3.0])
     return StaticCamera(eye=_v(far), target=_v(focus)), fov

@@ -1,6 +1,6 @@
 """The properties a scenario's clips must have: declarations only (what to measure, thresholds).
 
-Each class is one kind of check (``check:`` in the scenario file); ``shards.properties`` measures
+Each class is one kind of check (``check:`` in the scenario file); ``shards.format.properties`` measures
 it on a clip's ground truth after rendering. Fields naming characters or objects refer to the
 roles of the scenario's layout (``ROLE_FIELDS``: field -> "character", "object" or "any"); the
 loader checks them. ``name`` tells two checks of the same kind apart (default: the kind).

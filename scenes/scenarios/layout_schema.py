@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from motions.catalog import PROCEDURAL_KINDS
-from scenes.physics_config import SPLIT_BOUNDS, SPLIT_RANGES
-from scenes.scenarios.dists import Count, Number, Weights, check_count, check_number, check_weights
-from scenes.spec import PHYSICS_SETUPS
+from worldclips.motions.catalog import PROCEDURAL_KINDS
+from worldclips.scenes.physics_config import SPLIT_BOUNDS, SPLIT_RANGES
+from worldclips.scenes.scenarios.dists import Count, Number, Weights, check_count, check_number, check_weights
+from worldclips.scenes.spec import PHYSICS_SETUPS
 
 Ranges = tuple[tuple[float, float], ...]
 STANDING_KINDS = ("idle", "wave", "dance", "turn", "reach", "jump")

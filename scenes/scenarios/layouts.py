@@ -9,21 +9,24 @@ from __future__ import annotations
 
 import numpy as np
 
-from motions.catalog import motion_track
-from motions.jump import JumpParams
-from motions.reach import ReachParams
-from motions.run import RunParams
-from motions.sit import SitParams, seat_height_for
-from motions.walk import WalkParams
-from scenes import meshes
-from scenes.interaction_spec import AttachmentSpec
-from scenes.motion_sampling import MotionWeights, _standing
-from scenes.physics_sampling import SETUPS, Draws as PhysicsDraws, View
-from scenes.physics_spec import PhysicsSettings
-from scenes.sampling import MOVING_KINDS, SceneConfig, _sample_characters
-from scenes.scenarios.dists import options
-from scenes.scenarios.sampler import Context, Stage, body_shape, material, person, r4, v4
-from scenes.spec import PropSpec
+from worldclips.motions.catalog import motion_track
+from worldclips.motions.jump import JumpParams
+from worldclips.motions.reach import ReachParams
+from worldclips.motions.run import RunParams
+from worldclips.motions.sit import SitParams, seat_height_for
+from worldclips.motions.walk import WalkParams
+from worldclips.scenes import meshes
+from worldclips.scenes.interaction_spec import AttachmentSpec
+from worldclips.scenes.motion_sampling import MotionWeights, standing_motion
+from worldclips.scenes.physics_sampling import SETUPS, Draws as PhysicsDraws, View
+from worldclips.scenes.physics_spec import PhysicsSettings
+from worldclips.scenes.sampling import MOVING_KINDS, sample_characters
+from worldclips.scenes.scene_config import SceneConfig
+from worldclips.scenes.scenarios.dists import options
+from worldclips.scenes.draws import body_shape, cycle_phase, material, person, r4, v4
+from worldclips.scenes.scenarios.ball_pass import ball_pass
+from worldclips.scenes.scenarios.stage import Context, Stage
+from worldclips.scenes.spec import PropSpec
 
 
 def _planar(angle: float) -> np.ndarray:
@@ -40,7 +43,7 @@ def _free(ctx: Context, layout) -> Stage:
         characters=(int(low), int(high)), props=(0, 0), motions=MotionWeights(**options(layout.motions)),
         walk_speed=layout.walk_speed_mps, arena_radius=layout.arena_m,
     )  # fmt: skip
-    characters, tracks, character_props = _sample_characters(ctx.rng, config, ctx.fps, ctx.frames)
+    characters, tracks, character_props = sample_characters(ctx.rng, config, ctx.fps, ctx.frames)
     props = [PropSpec(material=material(ctx.rng), **fields) for fields in character_props]
     placed = [(np.asarray(p.position, dtype=np.float64), meshes.footprint_radius(p.category, p.size)) for p in props]
     middle = np.mean([centres[len(centres) // 2] for centres, _ in tracks], axis=0)
@@ -58,7 +61,7 @@ def _walk_line(ctx: Context, layout) -> Stage:
     start = origin - forward * speed * ctx.duration / 2
     walk = WalkParams(waypoints=(v4(start), v4(start + forward * (speed * ctx.duration + 1.0))), speed_keys=(speed,),
                       step_width=d.number("step_width_m", layout.step_width_m, 3), arm_swing=d.number("arm_swing", layout.arm_swing, 3),
-                      phase=round(float(ctx.rng.uniform()), 3))  # fmt: skip
+                      phase=cycle_phase(ctx.rng))  # fmt: skip
     front = heading + np.pi / 2 * d.sign("camera_side")
     return Stage([person(ctx.rng, "walker", walk)], [motion_track(walk, ctx.fps, ctx.frames)], np.array([*origin, 0.95]), front,
                  roles={"walker": "walker"})  # fmt: skip
@@ -71,7 +74,7 @@ def _jump_run(ctx: Context, layout) -> Stage:
     distance = d.number("jump_distance_m", layout.jump_distance_m, 3)
     jump = JumpParams(position=v4(origin - forward * distance / 2), heading=r4(heading), height=d.number("jump_height_m", layout.jump_height_m, 3),
                       distance=distance, start=d.number("start_s", layout.start_s, 3), crouch_time=d.number("crouch_s", layout.crouch_s, 3),
-                      stance_width=round(float(ctx.rng.uniform(0.16, 0.26)), 3), phase=round(float(ctx.rng.uniform()), 3))  # fmt: skip
+                      stance_width=round(float(ctx.rng.uniform(0.16, 0.26)), 3), phase=cycle_phase(ctx.rng))  # fmt: skip
     front = heading + np.pi / 2 * d.sign("camera_side")
     characters, tracks = [person(ctx.rng, "jumper", jump)], [motion_track(jump, ctx.fps, ctx.frames)]
     focus = origin.copy()
@@ -81,7 +84,7 @@ def _jump_run(ctx: Context, layout) -> Stage:
         behind = origin - _planar(front) * offset
         start = behind - direction * speed * ctx.duration / 2
         run = RunParams(waypoints=(v4(start), v4(start + direction * (speed * ctx.duration + 1.0))), speed_keys=(speed,),
-                        step_width=round(float(ctx.rng.uniform(0.08, 0.14)), 3), phase=round(float(ctx.rng.uniform()), 3))  # fmt: skip
+                        step_width=round(float(ctx.rng.uniform(0.08, 0.14)), 3), phase=cycle_phase(ctx.rng))  # fmt: skip
         characters.append(person(ctx.rng, "runner", run))
         tracks.append(motion_track(run, ctx.fps, ctx.frames))
         focus = origin - _planar(front) * offset * 0.35
@@ -102,7 +105,7 @@ def _sit(ctx: Context, layout) -> Stage:
     motion = SitParams(
         chair_position=v4(origin), chair_yaw=r4(yaw), seat_height=seat, seat_depth=depth,
         start=round(walking + float(ctx.rng.uniform(0.1, 0.3)), 3), down_time=d.number("down_s", layout.down_s, 3),
-        hold=d.number("hold_s", layout.hold_s, 3), up_time=d.number("up_s", layout.up_s, 3), phase=round(float(ctx.rng.uniform()), 3),
+        hold=d.number("hold_s", layout.hold_s, 3), up_time=d.number("up_s", layout.up_s, 3), phase=cycle_phase(ctx.rng),
         chair="chair", approach_steps=steps, approach_step=d.number("step_length_m", layout.step_length_m, 3),
         approach_angle=round(float(angle), 4), approach_time=step_s,
     )  # fmt: skip
@@ -127,9 +130,9 @@ def _lift(ctx: Context, layout) -> Stage:
     hold_s, return_s = d.number("hold_s", layout.hold_s, 3), d.number("return_s", layout.return_s, 3)
     target = (*v4(lifter_xy + forward * 0.8 * gap), d.number("lift_height_m", layout.lift_height_m, 3))
     lift = ReachParams(position=v4(lifter_xy), heading=r4(heading), target=target, side=side, start=start, reach_time=reach_s,
-                       hold=hold_s, return_time=return_s, phase=round(float(ctx.rng.uniform()), 3))  # fmt: skip
+                       hold=hold_s, return_time=return_s, phase=cycle_phase(ctx.rng))  # fmt: skip
     kind = d.choice("partner", layout.partner)
-    dance = _standing(ctx.rng, kind, v4(partner_xy), heading + np.pi, ctx.duration, None)
+    dance = standing_motion(ctx.rng, kind, v4(partner_xy), heading + np.pi, ctx.duration, None)
     end = start + reach_s + hold_s + return_s
     attachment = AttachmentSpec("partner", "lifter", side, round(start, 3), round(end, 3), round(min(0.25, (end - start) / 2), 3), "z")
     characters = [person(ctx.rng, "lifter", lift), person(ctx.rng, "partner", dance)]
@@ -170,7 +173,6 @@ def _physics(ctx: Context, layout) -> Stage:
 
 def run_layout(ctx: Context) -> Stage:
     """The Stage of the scenario's layout."""
-    from scenes.scenarios.ball_pass import ball_pass
 
     layout = ctx.scenario.layout
     samplers = {"free": _free, "walk_line": _walk_line, "jump_run": _jump_run, "sit": _sit, "lift": _lift, "physics": _physics,

@@ -15,9 +15,9 @@ from typing import Any
 
 import yaml
 
-from scenes.scenarios.schema import Scenario
-from scenes.serialization import SpecError, from_jsonable
-from scenes.yaml_files import read_yaml_mapping
+from worldclips.scenes.scenarios.schema import Scenario
+from worldclips.scenes.serialization import SpecError, from_jsonable
+from worldclips.scenes.yaml_files import read_yaml_mapping
 
 PRESET_DIR = Path(__file__).resolve().parent / "presets"
 SUFFIXES = (".yaml", ".yml")
@@ -113,7 +113,7 @@ def load_scenario(name: str) -> tuple[str, Scenario]:
 
 def resolved_yaml(name: str) -> str:
     """The scenario with its extends chain merged and every default filled in, as YAML."""
-    from scenes.serialization import to_jsonable
+    from worldclips.scenes.serialization import to_jsonable
 
     _, scenario = load_scenario(name)
     return yaml.safe_dump(_kind_first(to_jsonable(scenario)), sort_keys=False, default_flow_style=None, width=110)

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from scenes.scenarios.loader import ScenarioError, load_scenario, locate, read_yaml
-from scenes.scenarios.schema import Scenario
+from worldclips.scenes.scenarios.loader import ScenarioError, load_scenario, locate, read_yaml
+from worldclips.scenes.scenarios.schema import Scenario
 
 GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
 MIX_TAG = 0x6D6978  # "mix": the stream of the mixture offset

@@ -11,112 +11,21 @@ Otherwise everything comes from the clip's generator, clip_rng(draw seed, clip i
 
 from __future__ import annotations
 
-import colorsys
-from dataclasses import dataclass, field
-
 import numpy as np
 
-from scenes import meshes
-from scenes.interaction_spec import AttachmentSpec, PassedPropSpec
-from scenes.physics_spec import PhysicsSettings
-from scenes.sampling import SWEPT_CLEARANCE_M, clip_rng
-from scenes.scenarios import cameras
-from scenes.scenarios.dists import Draws, choose, count, number
-from scenes.scenarios.schema import Scenario
-from scenes.scene import Lighting, Material
-from scenes.spec import CameraPath, CameraSpec, CharacterSpec, ClipSpec, DynamicPropSpec, PhysicsScenario, PropSpec
+from worldclips.scenes import meshes
+from worldclips.scenes.draws import clip_rng, color, material, person, prop_size, r4, sky_color, sun_lighting, v4
+from worldclips.scenes.motion_sampling import SampledMotion, sample_motion, swept_clear
+from worldclips.scenes.placement import SWEPT_CLEARANCE_M
+from worldclips.scenes.scenarios.dists import Draws, choose, count, number
+from worldclips.scenes.scenarios.layouts import run_layout
+from worldclips.scenes.scenarios.schema import Scenario
+from worldclips.scenes.scenarios.stage import Context, Stage
+from worldclips.scenes.scene import Lighting, Material
+from worldclips.scenes.spec import CameraSpec, ClipSpec, PropSpec
 
 PERFORMANCE_TAG = 0x706572  # "per": the stream of a multi-view group's performance
 ATTEMPTS = 60
-PATTERNS = ("plain", "checker", "stripes", "noise")
-
-
-def r4(value) -> float:
-    return round(float(value), 4)
-
-
-def v4(values) -> tuple[float, ...]:
-    return tuple(r4(v) for v in values)
-
-
-def color(rng, saturation=(0.2, 0.8), value=(0.3, 0.9)) -> tuple[float, float, float]:
-    rgb = colorsys.hsv_to_rgb(rng.uniform(0, 1), rng.uniform(*saturation), rng.uniform(*value))
-    return tuple(round(float(c) ** 2.2, 4) for c in rgb)
-
-
-def material(rng, patterns=PATTERNS) -> Material:
-    return Material(base_color=color(rng), pattern=str(rng.choice(patterns)), pattern_color=color(rng),
-                    pattern_scale=r4(rng.uniform(2.0, 8.0)), roughness=r4(rng.uniform(0.3, 0.9)))  # fmt: skip
-
-
-def body_shape(rng) -> tuple[float, ...]:
-    """Random betas (10,), clipped to +-2.5."""
-    return tuple(r4(b) for b in np.clip(rng.normal(0.0, 1.0, size=10), -2.5, 2.5))
-
-
-def person(rng, name: str, motion, betas: tuple[float, ...] | None = None) -> CharacterSpec:
-    """A character with random betas (unless given) and clothing colour."""
-    betas = body_shape(rng) if betas is None else betas
-    look = Material(base_color=color(rng, (0.1, 0.5), (0.4, 0.9)), roughness=r4(rng.uniform(0.4, 0.8)))
-    return CharacterSpec(name=name, betas=betas, material=look, motion=motion)
-
-
-@dataclass(frozen=True, eq=False)
-class Stage:
-    """What a layout placed.
-
-    tracks: per character (centres (T, 2), radius), the space its body sweeps; placed: (xy (2,),
-    radius) of static props; focus: (3,) world point the camera looks at; front: azimuth (rad)
-    of the side the camera prefers, seen from the focus; main: index of the main character (or
-    None); roles: role -> name of the characters and objects properties refer to; camera: a path
-    the layout drew itself (None: the sampler draws one); physics, simulation: of physics setups.
-    """
-
-    characters: list[CharacterSpec]
-    tracks: list[tuple[np.ndarray, float]]
-    focus: np.ndarray
-    front: float
-    props: list[PropSpec] = field(default_factory=list)
-    placed: list[tuple[np.ndarray, float]] = field(default_factory=list)
-    dynamic_props: list[DynamicPropSpec] = field(default_factory=list)
-    passes: list[PassedPropSpec] = field(default_factory=list)
-    attachments: list[AttachmentSpec] = field(default_factory=list)
-    main: int | None = 0
-    roles: dict[str, str] = field(default_factory=dict)
-    camera: CameraPath | None = None
-    fov_deg: float | None = None
-    physics: PhysicsScenario | None = None
-    simulation: PhysicsSettings = PhysicsSettings()
-
-
-@dataclass(eq=False)
-class Context:
-    """What a layout draws with: the performance's draws, the camera's generator, the clip's timing."""
-
-    scenario: Scenario
-    draws: Draws
-    camera_rng: np.random.Generator
-    fps: float
-    frames: int
-    width: int
-    height: int
-    split: str
-
-    @property
-    def rng(self) -> np.random.Generator:
-        return self.draws.rng
-
-    @property
-    def duration(self) -> float:
-        return max((self.frames - 1) / self.fps, 1.0 / self.fps)
-
-    def frame(self) -> tuple[np.ndarray, float]:
-        """The layout's frame in the world: an origin near the world origin and a heading."""
-        return self.rng.uniform(-0.5, 0.5, size=2), float(self.rng.uniform(-np.pi, np.pi))
-
-    def camera(self, stage: Stage, clutter=()) -> tuple[CameraPath, float]:
-        """(path, fov_deg) drawn from the scenario's camera distributions for ``stage``."""
-        return cameras.sample_camera(self.camera_rng, self.scenario.camera, stage, self.frames, clutter)
 
 
 def _timing(scenario: Scenario, rng, fps, frames, size) -> tuple[float, int, int, int]:
@@ -135,23 +44,15 @@ def _timing(scenario: Scenario, rng, fps, frames, size) -> tuple[float, int, int
 def _look(rng, scenario: Scenario) -> tuple[Lighting, Material, tuple[float, float, float]]:
     light = scenario.lighting
     elevation, azimuth = np.radians(number(rng, light.sun_elevation_deg)), np.radians(number(rng, light.sun_azimuth_deg))
-    sun = (np.cos(elevation) * np.cos(azimuth), np.cos(elevation) * np.sin(azimuth), np.sin(elevation))
     warmth, intensity = number(rng, light.warmth), number(rng, light.intensity)
-    lighting = Lighting(
-        sun_direction=tuple(round(float(c), 5) for c in sun),
-        sun_color=v4(np.array([1.0, 1.0 - warmth / 2, 1.0 - warmth]) * intensity),
-        sky_color=v4(np.array([0.35, 0.45, 0.6]) * number(rng, light.sky)),
-        ground_color=v4(np.array([0.25, 0.22, 0.18]) * number(rng, light.bounce)),
-    )
+    lighting = sun_lighting(elevation, azimuth, warmth, intensity, number(rng, light.sky), number(rng, light.bounce))
     ground = Material(base_color=color(rng), pattern=choose(rng, scenario.ground.patterns), pattern_color=color(rng),
                       pattern_scale=r4(number(rng, scenario.ground.scale)), roughness=r4(rng.uniform(0.5, 0.9)))  # fmt: skip
-    background = v4(np.array([0.55, 0.7, 0.9]) * number(rng, light.background))
-    return lighting, ground, background
+    return lighting, ground, sky_color(number(rng, light.background))
 
 
 def _extras(ctx: Context, stage: Stage) -> None:
     """Extra people away from the focus whose bodies keep clear of everyone else's."""
-    from scenes.motion_sampling import SampledMotion, sample_motion, swept_clear
 
     extras = ctx.scenario.extras
     for index in range(count(ctx.rng, extras.count)):
@@ -169,12 +70,11 @@ def _extras(ctx: Context, stage: Stage) -> None:
 
 def _clutter(ctx: Context, stage: Stage) -> list[tuple[np.ndarray, float]]:
     """Static props at min..max distance from the focus, clear of bodies and props; returns their footprints."""
-    from scenes.sampling import _prop_size
 
     clutter, added = ctx.scenario.clutter, []
     for index in range(count(ctx.rng, clutter.count)):
         category = choose(ctx.rng, clutter.categories)
-        size = _prop_size(ctx.rng, category)
+        size = prop_size(ctx.rng, category)
         radius = meshes.footprint_radius(category, size)
         for _ in range(ATTEMPTS):
             angle, distance = ctx.rng.uniform(-np.pi, np.pi), ctx.rng.uniform(clutter.min_distance_m, clutter.max_distance_m)
@@ -196,7 +96,6 @@ def sample_scenario_clip(
 
     fps, frames, size: fixed by the run (command line) instead of drawn from the scenario.
     """
-    from scenes.scenarios.layouts import run_layout
 
     views = scenario.views
     group, view = divmod(clip_index, views)

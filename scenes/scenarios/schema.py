@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from scenes.scene import PATTERNS
-from scenes.scenarios.checks import Check, label
-from scenes.scenarios.dists import Count, Number, Weights, check_count, check_number, check_weights, top
-from scenes.scenarios.layout_schema import Layout
-from scenes.spec import ALL_CAMERA_FAMILIES, STATIC_CATEGORIES
+from worldclips.scenes.scene import PATTERNS
+from worldclips.scenes.scenarios.checks import Check, label
+from worldclips.scenes.scenarios.dists import Count, Number, Weights, check_count, check_number, check_weights, top
+from worldclips.scenes.scenarios.layout_schema import Layout
+from worldclips.scenes.spec import ALL_CAMERA_FAMILIES, STATIC_CATEGORIES
 
 MAX_SIDE = 4096
 
@@ -144,6 +144,8 @@ class Scenario:
         for width, height in self.resolutions:
             if not (1 <= width <= MAX_SIDE and 1 <= height <= MAX_SIDE):
                 raise ValueError(f"resolution: expected [width, height] within 1..{MAX_SIDE}, got {[width, height]}")
+            if width % 2 or height % 2:
+                raise ValueError(f"resolution: expected even width and height (H.264 4:2:0), got {[width, height]}")
         if isinstance(self.views, bool) or not isinstance(self.views, int) or not 1 <= self.views <= 64:
             raise ValueError(f"views: expected an integer in 1..64, got {self.views!r}")
         if self.views > 1 and self.layout.kind in ("ball_pass", "physics"):

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 from mannequin import Mannequin
 
-from motions.mannequin_body import MannequinBody
-from motions.motion import MotionClip
+from worldclips.motions.mannequin_body import MannequinBody
+from worldclips.motions.motion import MotionClip
 
 FOOT_JOINTS = ("L_Ankle", "R_Ankle", "L_Foot", "R_Foot")
 

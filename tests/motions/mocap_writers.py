@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from motions.conventions import SMPLX_JOINT_NAMES, SMPLX_PARENTS, WORLD_FROM_NATIVE
-from motions.generated import local_rotations
-from motions.kinematics import forward_kinematics, rot_z
-from motions.motion import MotionClip
-from motions.retarget import CMU_NAMES, MIXAMO_NAMES, PRIMARY_CHILD, minimal_rotation
+from worldclips.motions.conventions import SMPLX_JOINT_NAMES, SMPLX_PARENTS, WORLD_FROM_NATIVE
+from worldclips.motions.generated import local_rotations
+from worldclips.motions.kinematics import forward_kinematics, rot_z
+from worldclips.motions.motion import MotionClip
+from worldclips.motions.retarget import CMU_NAMES, MIXAMO_NAMES, PRIMARY_CHILD, minimal_rotation
 
 
 def write_amass(path: Path, motion: MotionClip, layout: str = "poses", model: str = "smplx", **extra) -> Path:

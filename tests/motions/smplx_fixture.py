@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from motions.conventions import NUM_JOINTS, SMPLX_PARENTS
-from motions.mannequin_body import MannequinBody
+from worldclips.motions.conventions import NUM_JOINTS, SMPLX_PARENTS
+from worldclips.motions.mannequin_body import MannequinBody
 
 NUM_VERTICES = 10_000  # smplx selects extra joints from vertex ids up to 9929
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from motions import conventions as cv
+from worldclips.motions import conventions as cv
 
 
 def test_look_at_puts_target_on_the_optical_axis_and_up_is_image_up():

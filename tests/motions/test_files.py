@@ -6,16 +6,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from motions.amass import MotionFileError
-from motions.catalog import generate_motion
-from motions.contacts import detect_contacts, foot_points
-from motions.files import FileMotion, file_motion, facing, scan_motion_dir
-from motions.ground import lowest_foot_heights
-from motions.mannequin_body import MannequinBody
-from motions.motion import MotionClip
-from motions.quality import measure_motion
-from motions.rig import Rig
-from motions.walk import WalkParams
+from worldclips.motions.amass import MotionFileError
+from worldclips.motions.catalog import generate_motion
+from worldclips.motions.contacts import detect_contacts, foot_points
+from worldclips.motions.files import FileMotion, file_motion, facing, scan_motion_dir
+from worldclips.motions.ground import lowest_foot_heights
+from worldclips.motions.mannequin_body import MannequinBody
+from worldclips.motions.motion import MotionClip
+from worldclips.motions.quality import measure_motion
+from worldclips.motions.rig import Rig
+from worldclips.motions.walk import WalkParams
 from tests.motions.mocap_writers import write_amass, write_bvh
 from worldclips.cli import main
 

@@ -13,20 +13,20 @@ import numpy as np
 import pytest
 from mannequin import Mannequin
 
-from motions.carry import CarryParams
-from motions.catalog import GENERATORS, PROCEDURAL_KINDS, generate_motion
-from motions.dance import DanceParams
-from motions.idle import IdleParams
-from motions.jump import JumpParams
-from motions.mannequin_body import MannequinBody
-from motions.reach import ReachParams
-from motions.run import RunParams
-from motions.sequence import Segment, SequenceParams, exit_state
-from motions.sit import SitParams, seat_height_for
-from motions.turn import TurnParams
-from motions.walk import WalkParams
-from motions.wave import WaveParams
-from scenes.serialization import from_jsonable, to_jsonable
+from worldclips.motions.carry import CarryParams
+from worldclips.motions.catalog import GENERATORS, PROCEDURAL_KINDS, generate_motion
+from worldclips.motions.dance import DanceParams
+from worldclips.motions.idle import IdleParams
+from worldclips.motions.jump import JumpParams
+from worldclips.motions.mannequin_body import MannequinBody
+from worldclips.motions.reach import ReachParams
+from worldclips.motions.run import RunParams
+from worldclips.motions.sequence import Segment, SequenceParams, exit_state
+from worldclips.motions.sit import SitParams, seat_height_for
+from worldclips.motions.turn import TurnParams
+from worldclips.motions.walk import WalkParams
+from worldclips.motions.wave import WaveParams
+from worldclips.scenes.serialization import from_jsonable, to_jsonable
 from tests.motions.measure import labelled_slide, measure, sole_points
 
 CM = 0.01
@@ -160,7 +160,7 @@ def test_run_and_jump_have_a_flight_phase(kind):
 
 
 def test_sitting_rests_on_the_seat_without_entering_the_chair():
-    from motions.conventions import make_transform, rotation_z
+    from worldclips.motions.conventions import make_transform, rotation_z
 
     for params, generated, model, _ in runs_of("sit")[:4]:
         object_from_world = np.linalg.inv(make_transform(rotation_z(params.chair_yaw), np.array([*params.chair_position, 0.0])))

@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from motions.mannequin_body import MannequinBody
-from motions.idle import IdleParams, idle
+from worldclips.motions.mannequin_body import MannequinBody
+from worldclips.motions.idle import IdleParams, idle
 from tests.motions.measure import measure, stance_slide
 
 CM = 0.01

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from motions.conventions import NUM_JOINTS, body_orientation_for_heading
-from motions.feet import ball_pivot, clearance_height, foot_rotation, heel_pivot, pivot_ankle
-from motions.generated import assemble_motion
-from motions.ik import max_pelvis_height, smooth_ceiling, two_bone_ik
-from motions.kinematics import forward_kinematics, frame_from_vectors, rotvec_to_matrix
-from motions.mannequin_body import MannequinBody
-from motions.rig import Rig
+from worldclips.motions.conventions import NUM_JOINTS, body_orientation_for_heading
+from worldclips.motions.feet import ball_pivot, clearance_height, foot_rotation, heel_pivot, pivot_ankle
+from worldclips.motions.generated import assemble_motion
+from worldclips.motions.ik import max_pelvis_height, smooth_ceiling, two_bone_ik
+from worldclips.motions.kinematics import forward_kinematics, frame_from_vectors, rotvec_to_matrix
+from worldclips.motions.mannequin_body import MannequinBody
+from worldclips.motions.rig import Rig
 
 
 @pytest.fixture(scope="module")

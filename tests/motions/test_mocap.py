@@ -9,14 +9,14 @@ import zipfile
 import numpy as np
 import pytest
 
-from motions.amass import MotionFileError, load_amass
-from motions.bvh import load_bvh
-from motions.catalog import generate_motion
-from motions.conventions import WORLD_FROM_NATIVE, axis_angle_to_matrix, matrix_to_axis_angle
-from motions.dance import DanceParams
-from motions.files import resample
-from motions.mannequin_body import MannequinBody
-from motions.motion import MotionClip
+from worldclips.motions.amass import MotionFileError, load_amass
+from worldclips.motions.bvh import load_bvh
+from worldclips.motions.catalog import generate_motion
+from worldclips.motions.conventions import WORLD_FROM_NATIVE, axis_angle_to_matrix, matrix_to_axis_angle
+from worldclips.motions.dance import DanceParams
+from worldclips.motions.files import resample
+from worldclips.motions.mannequin_body import MannequinBody
+from worldclips.motions.motion import MotionClip
 from tests.motions.mocap_writers import write_amass, write_bvh
 
 MM = 0.001

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from motions.gait import GaitTiming, speed_at
-from motions.path import CORNER_RADIUS, SmoothPath
+from worldclips.motions.gait import GaitTiming, speed_at
+from worldclips.motions.path import CORNER_RADIUS, SmoothPath
 
 
 def random_polyline(rng: np.random.Generator) -> np.ndarray:

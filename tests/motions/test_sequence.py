@@ -6,16 +6,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from motions.idle import IdleParams
-from motions.jump import JumpParams
-from motions.mannequin_body import MannequinBody
-from motions.plan import blend_plans, realize
-from motions.quality import velocity_spikes
-from motions.reach import ReachParams, reach_plan
-from motions.rig import Rig
-from motions.sequence import Segment, SequenceParams, sequence
-from motions.turn import TurnParams
-from motions.wave import WaveParams, wave_plan
+from worldclips.motions.idle import IdleParams
+from worldclips.motions.jump import JumpParams
+from worldclips.motions.mannequin_body import MannequinBody
+from worldclips.motions.plan import blend_plans, realize
+from worldclips.motions.quality import velocity_spikes
+from worldclips.motions.reach import ReachParams, reach_plan
+from worldclips.motions.rig import Rig
+from worldclips.motions.sequence import Segment, SequenceParams, sequence
+from worldclips.motions.turn import TurnParams
+from worldclips.motions.wave import WaveParams, wave_plan
 from tests.motions.measure import labelled_slide, sole_points
 
 FPS = 30.0

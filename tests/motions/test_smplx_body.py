@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from motions.conventions import WORLD_FROM_NATIVE, axis_angle_to_matrix, matrix_to_axis_angle
-from motions.motion import MotionClip
-from motions.smplx_body import SmplxBody, SmplxModelNotFound
+from worldclips.motions.conventions import WORLD_FROM_NATIVE, axis_angle_to_matrix, matrix_to_axis_angle
+from worldclips.motions.motion import MotionClip
+from worldclips.motions.smplx_body import SmplxBody, SmplxModelNotFound
 from tests.motions.smplx_fixture import write_fake_smplx_model
 
 

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from mannequin import Mannequin
 
-from motions.mannequin_body import MannequinBody
-from motions.path import CORNER_RADIUS
-from motions.walk import WalkParams, walk, walk_path_length
+from worldclips.motions.mannequin_body import MannequinBody
+from worldclips.motions.path import CORNER_RADIUS
+from worldclips.motions.walk import WalkParams, walk, walk_path_length
 from tests.motions.measure import foot_vertex_masks, intervals, measure, skin_subset, stance_slide
 
 SEEDS = range(24)

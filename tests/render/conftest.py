@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from render.gl_context import create_egl_context
+from worldclips.render.gl_context import create_egl_context
 
 
 @pytest.fixture(scope="session")
@@ -18,7 +18,7 @@ def gl_context():
 @pytest.fixture
 def make_renderer(gl_context):
     """Factory: make_renderer(width, height, **options) -> RasterRenderer on the shared context."""
-    from render.raster import RasterRenderer
+    from worldclips.render.raster import RasterRenderer
 
     made = []
 

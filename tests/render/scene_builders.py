@@ -8,7 +8,7 @@ import dataclasses
 import numpy as np
 import trimesh
 
-from motions.conventions import (
+from worldclips.motions.conventions import (
     body_orientation_for_heading,
     intrinsics,
     invert_rigid,
@@ -18,7 +18,7 @@ from motions.conventions import (
     project_points,
     rotation_z,
 )
-from scenes.scene import CameraTrack, Character, Lighting, Material, Scene, SceneObject, TriangleMesh
+from worldclips.scenes.scene import CameraTrack, Character, Lighting, Material, Scene, SceneObject, TriangleMesh
 
 GREY = Material(base_color=(0.5, 0.5, 0.5))
 LIGHTING = Lighting(
@@ -138,8 +138,8 @@ def scene(width, height, cam: CameraTrack, objects=(), characters=(), lighting=L
 
 def mannequin_character(instance_id, frames=2, position=(0.0, 0.0), heading=0.3, material=GREY) -> Character:
     """A posed mannequin standing on the ground at `position`, arms moving between frames."""
-    from motions.mannequin_body import MannequinBody
-    from motions.motion import MotionClip
+    from worldclips.motions.mannequin_body import MannequinBody
+    from worldclips.motions.motion import MotionClip
 
     body = MannequinBody()
     skeleton = body.skeleton(np.zeros(10))

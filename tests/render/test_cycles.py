@@ -17,14 +17,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from motions.conventions import intrinsics, look_at_cam_from_world
-from render.cycles import CyclesConfig, CyclesEnvironmentError, CyclesRenderer, CyclesWorkerError, probe_environment
-from render.cycles.crosscheck import cross_check, cross_check_clips, edge_mask
-from render.cycles.environment import CyclesEnvironment, create_environment, default_env_dir
-from render.cycles.look import clip_look
-from render.cycles.renderer import WORKER_SCRIPT
-from render.cycles.scene_format import FORMAT_NAME, FORMAT_VERSION, SceneFormatError, read_scene, write_scene
-from scenes.scene import Material
+from worldclips.motions.conventions import intrinsics, look_at_cam_from_world
+from worldclips.render.cycles import CyclesConfig, CyclesEnvironmentError, CyclesRenderer, CyclesWorkerError, probe_environment
+from worldclips.render.cycles.crosscheck import cross_check, cross_check_clips, edge_mask
+from worldclips.render.cycles.environment import CyclesEnvironment, create_environment, default_env_dir
+from worldclips.render.cycles.look import clip_look
+from worldclips.render.cycles.renderer import WORKER_SCRIPT
+from worldclips.render.cycles.scene_format import FORMAT_NAME, FORMAT_VERSION, SceneFormatError, read_scene, write_scene
+from worldclips.scenes.scene import Material
 from tests.render import scene_builders as sb
 
 FAST = CyclesConfig(samples=4, denoise=False, max_bounces=2)
@@ -225,8 +225,8 @@ def test_cross_check_figures():
 
 
 def test_config_field_and_backend(tmp_path):
-    from shards.config import ConfigError, config_yaml, load_yaml_config, resolve_config
-    from shards.generate import make_renderer
+    from worldclips.shards.job.config import ConfigError, config_yaml, load_yaml_config, resolve_config
+    from worldclips.shards.job.shard_task import job_tools
 
     path = tmp_path / "c.yaml"
     path.write_text("backend: cycles\ncycles:\n  samples: 8\n  motion_blur: true\n  env: /somewhere/else\n")
@@ -235,7 +235,7 @@ def test_config_field_and_backend(tmp_path):
     (tmp_path / "r.yaml").write_text(config_yaml(config))
     assert resolve_config(load_yaml_config(tmp_path / "r.yaml"), {}) == config
     with pytest.raises(CyclesEnvironmentError, match="/somewhere/else"):
-        make_renderer(config)  # the environment is checked when the renderer is made
+        job_tools(config)  # the environment is checked when the renderer is made
     for text, message in (
         ("cycles:\n  samples: 0\n", r"cycles.samples: expected an integer in 1..65536, got 0"),
         ("cycles:\n  device: tpu\n", r"cycles.device: expected one of"),

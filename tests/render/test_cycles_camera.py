@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from motions.conventions import look_at_cam_from_world, make_transform, project_points
-from render.cycles.camera import (
+from worldclips.motions.conventions import look_at_cam_from_world, make_transform, project_points
+from worldclips.render.cycles.camera import (
     BLENDER_CAMERA_FROM_OPENCV,
     BlenderCamera,
     blender_camera_from_opencv,

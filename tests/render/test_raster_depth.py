@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from motions.conventions import intrinsics, make_transform
+from worldclips.motions.conventions import intrinsics, make_transform
 from tests.render import scene_builders as sb
 
 TOLERANCE_M = 1e-4

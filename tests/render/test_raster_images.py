@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from motions.conventions import intrinsics
-from render.frames import RenderedClip
-from scenes.scene import Lighting, Material
+from worldclips.motions.conventions import intrinsics
+from worldclips.render.frames import RenderedClip
+from worldclips.scenes.scene import Lighting, Material
 from tests.render import scene_builders as sb
 
 FACING_CAMERA = np.diag([1.0, -1.0, -1.0])  # quad normal +z (object) -> -z (camera looks along +z)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from motions.conventions import intrinsics, look_at_cam_from_world
-from render import gl_context, glsl, mesh_data, shadow, uniforms
-from scenes.scene import PATTERNS, Lighting, Material
+from worldclips.motions.conventions import intrinsics, look_at_cam_from_world
+from worldclips.render import gl_context, glsl, mesh_data, shadow, uniforms
+from worldclips.scenes.scene import PATTERNS, Lighting, Material
 from tests.render import scene_builders as sb
 
 
@@ -152,7 +152,7 @@ def test_closed_mesh_detection():
 
 
 def test_scene_meshes_are_closed_except_the_ground():
-    from scenes import meshes
+    from worldclips.scenes import meshes
 
     solids = (meshes.box((0.5, 0.6, 0.7)), meshes.sphere(0.3), meshes.table(1.0, 0.6, 0.75))
     solids += (meshes.chair(0.5, 0.5, 0.45, 0.9),)

@@ -11,8 +11,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from motions.body import VertexAnimatedMesh
-from scenes.scene import Character, Material
+from worldclips.motions.body import VertexAnimatedMesh
+from worldclips.scenes.scene import Character, Material
 from tests.render import scene_builders as sb
 
 TOLERANCE_M = 1e-4
@@ -152,9 +152,10 @@ def test_material_patterns_do_not_change_ground_truth(make_renderer, person):
 
 def test_sampled_project_scene_matches_ray_casting(make_renderer):
     """A scene from the real spec sampler and builder (tables, chairs, UV spheres, walking bodies)."""
-    from motions.mannequin_body import MannequinBody
-    from scenes.build import build_scene
-    from scenes.sampling import SceneConfig, sample_clip_spec
+    from worldclips.motions.mannequin_body import MannequinBody
+    from worldclips.scenes.build import build_scene
+    from worldclips.scenes.sampling import sample_clip_spec
+    from worldclips.scenes.scene_config import SceneConfig
 
     width, height, frames = 96, 72, 4
     spec = sample_clip_spec(SceneConfig(), 11, 3, 30.0, frames, width, height)

@@ -7,12 +7,13 @@ import json
 import numpy as np
 import pytest
 
-from motions.catalog import KINDS, PROCEDURAL_KINDS
-from motions.mannequin_body import MannequinBody
-from scenes.build import build_scene
-from scenes.motion_sampling import MotionWeights
-from scenes.sampling import SceneConfig, sample_clip_spec
-from scenes.spec import ClipSpec
+from worldclips.motions.catalog import KINDS, PROCEDURAL_KINDS
+from worldclips.motions.mannequin_body import MannequinBody
+from worldclips.scenes.build import build_scene
+from worldclips.scenes.motion_sampling import MotionWeights
+from worldclips.scenes.sampling import sample_clip_spec
+from worldclips.scenes.scene_config import SceneConfig
+from worldclips.scenes.spec import ClipSpec
 
 FPS, FRAMES, SIZE = 24.0, 48, (48, 36)
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from scenes.physics import Catch, Hold, restitution_dampratio, simulate
-from scenes.physics_spec import DynamicProp, KinematicHulls, Kick, PhysicsSettings, StaticBox
+from worldclips.scenes.physics import Catch, Hold, restitution_dampratio, simulate
+from worldclips.scenes.physics_spec import DynamicProp, KinematicHulls, Kick, PhysicsSettings, StaticBox
 
 G = 9.81
 FPS = 30.0
@@ -241,9 +241,9 @@ def test_restitution_damping_ratio_is_monotonic():
 def test_character_hulls_match_mannequin_convex_vertices():
     from mannequin import Mannequin
 
-    from motions.mannequin_body import MannequinBody
-    from motions.motion import MotionClip
-    from scenes.character_hulls import character_hulls
+    from worldclips.motions.mannequin_body import MannequinBody
+    from worldclips.motions.motion import MotionClip
+    from worldclips.scenes.character_hulls import character_hulls
 
     rng = np.random.default_rng(0)
     arrays = MotionClip.rest(3, FPS).frame_arrays()

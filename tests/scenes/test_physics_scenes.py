@@ -6,18 +6,19 @@ import json
 import numpy as np
 import pytest
 
-from motions.mannequin_body import MannequinBody
-from motions.motion import MotionClip
-from render.mesh_data import is_closed
-from scenes import meshes
-from scenes.build import build_scene
-from scenes.hands import world_from_hand
-from scenes.physics_config import SPLIT_RANGES, PhysicsConfig
-from scenes.physics_scene import static_colliders
-from scenes.physics_spec import PhysicsSettings
-from scenes.sampling import SceneConfig, sample_clip_spec
-from scenes.serialization import SpecError
-from scenes.spec import ClipSpec, DynamicPropSpec, HoldSpec, Material, PropSpec
+from worldclips.motions.mannequin_body import MannequinBody
+from worldclips.motions.motion import MotionClip
+from worldclips.render.mesh_data import is_closed
+from worldclips.scenes import meshes
+from worldclips.scenes.build import build_scene
+from worldclips.scenes.hands import world_from_hand
+from worldclips.scenes.physics_config import SPLIT_RANGES, PhysicsConfig
+from worldclips.scenes.physics_scene import static_colliders
+from worldclips.scenes.physics_spec import PhysicsSettings
+from worldclips.scenes.sampling import sample_clip_spec
+from worldclips.scenes.scene_config import SceneConfig
+from worldclips.scenes.serialization import SpecError
+from worldclips.scenes.spec import ClipSpec, DynamicPropSpec, HoldSpec, Material, PropSpec
 
 FPS, FRAMES, SIZE = 24.0, 48, (64, 48)
 G = 9.81
@@ -233,7 +234,7 @@ def test_older_specs_still_load():
 
 def _glass(**changes) -> dict:
     prop = DynamicPropSpec("glass", "glass", "cylinder", (0.04, 0.06), 0.2, (0.0, 0.0, 0.06), Material((0.8, 0.9, 0.9)))
-    data = json.loads(json.dumps(__import__("scenes.serialization", fromlist=["to_jsonable"]).to_jsonable(prop)))
+    data = json.loads(json.dumps(__import__("worldclips.scenes.serialization", fromlist=["to_jsonable"]).to_jsonable(prop)))
     data.update(changes)
     return data
 
@@ -351,7 +352,7 @@ def test_a_prop_held_by_a_character_follows_the_hand_then_falls(body):
     cup = DynamicPropSpec("cup", "cup", "cylinder", (0.045, 0.05), 0.25, (0.0, 0.0, 1.0), Material((0.9, 0.9, 0.9)),
                           hold=HoldSpec(person, "right", release=10, offset=(0.0, 0.0, 0.07)))  # fmt: skip
     spec = ClipSpec.from_json(json.dumps({**json.loads(spec.to_json()), "dynamic_props": [json.loads(json.dumps(
-        __import__("scenes.serialization", fromlist=["to_jsonable"]).to_jsonable(cup)))],
+        __import__("worldclips.scenes.serialization", fromlist=["to_jsonable"]).to_jsonable(cup)))],
         "simulation": {"substep_hz": 1000.0, "settle_s": 0.1}}))  # fmt: skip
     scene = build_scene(spec, body)
     obj = _object(scene, "cup")

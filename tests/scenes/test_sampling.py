@@ -5,12 +5,13 @@ import json
 import numpy as np
 import pytest
 
-from motions.mannequin_body import MannequinBody
-from motions.conventions import transform_points
-from scenes.build import build_scene
-from scenes.sampling import SceneConfig, sample_clip_spec
-from scenes.serialization import SpecError
-from scenes.spec import ClipSpec
+from worldclips.motions.mannequin_body import MannequinBody
+from worldclips.motions.conventions import transform_points
+from worldclips.scenes.build import build_scene
+from worldclips.scenes.sampling import sample_clip_spec
+from worldclips.scenes.scene_config import SceneConfig
+from worldclips.scenes.serialization import SpecError
+from worldclips.scenes.spec import ClipSpec
 
 FPS, FRAMES, SIZE = 24.0, 48, (64, 48)
 SEEDS = range(12)

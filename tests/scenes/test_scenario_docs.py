@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from scenes.scenarios.loader import ScenarioError, load_scenario, preset_names
-from scenes.scenarios.mixture import load_mixture
-from shards.config import resolve_config
-from shards.generate import generate
+from worldclips.scenes.scenarios.loader import ScenarioError, load_scenario, preset_names
+from worldclips.scenes.scenarios.mixture import load_mixture
+from worldclips.shards.job.config import resolve_config
+from worldclips.shards.job.generate import generate
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "scenarios.md"
@@ -50,8 +50,8 @@ def test_every_preset_has_an_up_to_date_page_with_a_preview(name):
 
 
 def test_the_doc_documents_every_check_and_layout_kind():
-    from scenes.scenarios.checks import CHECK_KINDS
-    from scenes.scenarios.layout_schema import LAYOUT_KINDS
+    from worldclips.scenes.scenarios.checks import CHECK_KINDS
+    from worldclips.scenes.scenarios.layout_schema import LAYOUT_KINDS
 
     text = DOC.read_text()
     for kind in CHECK_KINDS:

@@ -8,16 +8,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scenes.physics_config import SPLIT_RANGES
-from scenes.scenarios.checks import Visible
-from scenes.scenarios.layout_schema import BallPassLayout, PhysicsLayout, WalkLineLayout
-from scenes.scenarios.loader import ScenarioError, load_scenario, preset_names, resolved_yaml
-from scenes.scenarios.mixture import load_mixture
-from scenes.scenarios.sampler import sample_scenario_clip
-from scenes.scenarios.schema import Scenario
-from scenes.serialization import to_jsonable
-from shards.config import ConfigError, resolve_config
-from shards.generate import draw_seed
+from worldclips.scenes.physics_config import SPLIT_RANGES
+from worldclips.scenes.scenarios.checks import Visible
+from worldclips.scenes.scenarios.layout_schema import BallPassLayout, PhysicsLayout, WalkLineLayout
+from worldclips.scenes.scenarios.loader import ScenarioError, load_scenario, preset_names, resolved_yaml
+from worldclips.scenes.scenarios.mixture import load_mixture
+from worldclips.scenes.scenarios.sampler import sample_scenario_clip
+from worldclips.scenes.scenarios.schema import Scenario
+from worldclips.scenes.serialization import to_jsonable
+from worldclips.shards.job.config import ConfigError, resolve_config
+from worldclips.shards.job.recipe import draw_seed
 from worldclips.cli import main
 
 PRESETS = ("camera_decoupled", "chair_sit", "falling_glass", "ground_contact", "occlusion_pass", "orbit_walk", "pair_lift",

@@ -2,7 +2,7 @@
 
 import pytest
 
-from shards.config import ConfigError, config_yaml, load_yaml_config, resolve_config
+from worldclips.shards.job.config import ConfigError, config_yaml, load_yaml_config, resolve_config
 
 
 def test_flags_override_file_and_defaults_fill_the_rest(tmp_path):
@@ -30,6 +30,7 @@ def load_yaml_config_text(tmp_path, text):
         ("clips: [\n", {}, r"not valid YAML at line"),
         ("", {"size": "-5x3"}, r"size: expected WIDTHxHEIGHT"),
         ("", {"size": "0x64"}, r"size: width and height must be within"),
+        ("", {"size": "33x24"}, r"size: expected even width and height"),
         ("", {"frames": 0}, r"frames: expected an integer in 1..2000, got 0"),
         ("", {"clips": -2}, r"clips: expected an integer"),
         ("", {"fps": float("nan")}, r"fps: expected a number"),

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import webdataset as wds
 
-from shards.schema import NPY_MEMBERS, NPZ_MEMBERS, resolve_shape
+from worldclips.shards.format.schema import NPY_MEMBERS, NPZ_MEMBERS, resolve_shape
 from worldclips.cli import main
 
 # --no-ray: single process (the Ray farm gives the same bytes: tests/shards/test_farm.py)

@@ -11,10 +11,10 @@ import textwrap
 import numpy as np
 import pytest
 
-from shards.reader import read_shard
-from shards.sample import load_npy, load_npz, npy_bytes, npz_bytes
-from shards.validate import validate_dataset
-from shards.writer import sample_tar_bytes
+from worldclips.shards.format.reader import read_shard
+from worldclips.shards.format.sample import load_npy, load_npz, npy_bytes, npz_bytes
+from worldclips.shards.format.validate import validate_dataset
+from worldclips.shards.format.writer import sample_tar_bytes
 from worldclips.cli import main
 
 # --no-ray: single process (a file-size limit would also stop Ray itself from starting)
@@ -28,6 +28,7 @@ SMALL = ["--clips", "2", "--frames", "4", "--size", "32x24", "--clips-per-shard"
         (["--size=-5x3"], "size: expected WIDTHxHEIGHT"),
         (["--frames", "many"], "argument --frames: expected an integer, got 'many'"),
         (["--size", "64"], "size: expected WIDTHxHEIGHT"),
+        (["--size", "32x25"], "size: expected even width and height"),
         (["--clips", "-1"], "clips: expected an integer"),
         (["--clips-per-shard", "0"], "clips_per_shard: expected an integer"),
         (["--backend", "eevee"], "backend: expected one of"),

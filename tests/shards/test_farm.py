@@ -18,10 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from shards.config import resolve_config
-from shards.generate import ClipsFailed, FaultHooks, generate
-from shards.reader import read_shard
-from shards.validate import validate_dataset
+from worldclips.shards.job.config import resolve_config
+from worldclips.shards.job.generate import generate
+from worldclips.shards.job.shard_task import ClipsFailed, FaultHooks
+from worldclips.shards.format.reader import read_shard
+from worldclips.shards.format.validate import validate_dataset
 from worldclips.cli import main
 
 ARGS = ["--clips", "6", "--frames", "3", "--size", "32x24", "--clips-per-shard", "2", "--seed", "5", "--quiet"]
@@ -136,8 +137,9 @@ def test_ctrl_c_then_resume_equals_an_uninterrupted_run(reference, tmp_path):
     script = textwrap.dedent(
         f"""
         import sys
-        from shards.config import resolve_config
-        from shards.generate import FaultHooks, generate
+        from worldclips.shards.job.config import resolve_config
+        from worldclips.shards.job.generate import generate
+        from worldclips.shards.job.shard_task import FaultHooks
         config = resolve_config({{}}, {{"out": {str(out)!r}, "workers": 2, **{FIELDS!r}}})
         try:
             generate(config, progress=False, hooks=FaultHooks(clip_delay_s=1.0))
@@ -263,7 +265,7 @@ def test_bad_farm_flags_give_one_line_and_write_nothing(tmp_path, capsys, flags,
 
 def test_resources_slots_per_node_and_gpu_device_selection(monkeypatch):
     """Without a GPU cluster at hand: the planning and the device choice against stated resources."""
-    from shards import farm
+    from worldclips.shards.job import farm
 
     nodes = [{"CPU": 16.0, "GPU": 2.0}, {"CPU": 8.0}]
     monkeypatch.setattr(farm, "_alive_nodes", lambda: nodes)
@@ -282,8 +284,8 @@ def test_resources_slots_per_node_and_gpu_device_selection(monkeypatch):
 
 
 def test_farm_fields_in_yaml_round_trip_and_do_not_change_the_fingerprint(tmp_path):
-    from shards.config import config_yaml, load_yaml_config, output_fields
-    from shards.progress import output_fingerprint
+    from worldclips.shards.job.config import config_yaml, load_yaml_config, output_fields
+    from worldclips.shards.job.resume import output_fingerprint
 
     path = tmp_path / "farm.yaml"
     path.write_text("workers: 3\naddress: auto\ngpus_per_task: 0.5\ntask_timeout_s: 60\nmax_in_flight: 9\nmax_redraws: 1\n")

@@ -24,7 +24,7 @@ def test_ctrl_c_keeps_finished_shards_and_removes_partial_files(tmp_path):
     assert "interrupted" in err
     names = sorted(p.name for p in out.iterdir())
     assert names and all(n.startswith("shard-") for n in names), names  # no .tmp-*, no manifest
-    from shards.reader import read_shard
+    from worldclips.shards.format.reader import read_shard
 
     for shard in out.glob("shard-*.tar"):
         assert len(read_shard(shard)) == 2  # every kept shard is complete

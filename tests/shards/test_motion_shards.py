@@ -9,16 +9,16 @@ import shutil
 import numpy as np
 import pytest
 
-from motions.catalog import generate_motion
-from motions.dance import DanceParams
-from motions.mannequin_body import MannequinBody
-from motions.walk import WalkParams
-from shards.config import ConfigError, resolve_config
-from shards.reader import read_shard
-from shards.sample import load_npz, npz_bytes
-from shards.schema import SCHEMA_VERSION, npz_arrays
-from shards.validate import SampleError, _check_foot_contact, validate_dataset
-from shards.writer import sample_tar_bytes
+from worldclips.motions.catalog import generate_motion
+from worldclips.motions.dance import DanceParams
+from worldclips.motions.mannequin_body import MannequinBody
+from worldclips.motions.walk import WalkParams
+from worldclips.shards.job.config import ConfigError, resolve_config
+from worldclips.shards.format.reader import read_shard
+from worldclips.shards.format.sample import load_npz, npz_bytes
+from worldclips.shards.format.schema import SCHEMA_VERSION, npz_arrays
+from worldclips.shards.format.validate import SampleError, _check_foot_contact, validate_dataset
+from worldclips.shards.format.writer import sample_tar_bytes
 from tests.motions.mocap_writers import write_amass, write_bvh
 from worldclips.cli import main
 

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 import yaml
 
-from shards.config import ConfigError, resolve_config
-from shards.reader import iter_samples, read_shard
-from shards.sample import load_npz, npz_bytes
-from shards.schema import SCHEMA_VERSION, members, npz_arrays, schema_table
-from shards.validate import validate_dataset
-from shards.writer import sample_tar_bytes
+from worldclips.shards.job.config import ConfigError, resolve_config
+from worldclips.shards.format.reader import iter_samples, read_shard
+from worldclips.shards.format.sample import load_npz, npz_bytes
+from worldclips.shards.format.schema import SCHEMA_VERSION, members, npz_arrays, schema_table
+from worldclips.shards.format.validate import validate_dataset
+from worldclips.shards.format.writer import sample_tar_bytes
 from worldclips.cli import main
 
 SETUPS = ("glass_off_table", "ball_throw", "knock_over", "stack_topple", "uniform", "collision", "parabola")

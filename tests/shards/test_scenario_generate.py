@@ -1,5 +1,5 @@
 """Scenarios through ``worldclips generate``: every preset's clips have their properties (re-measured
-here from the stored arrays, independently of shards.property_checks), physics presets honour
+here from the stored arrays, independently of shards.format.property_checks), physics presets honour
 --split ood, a broken scenario is caught and reported, validate re-measures the properties and
 catches tampering, and a scenario run is byte-reproducible."""
 
@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scenes.scenarios.loader import load_scenario, preset_names
-from scenes.scenarios.mixture import load_mixture
-from shards.reader import read_shard
-from shards.sample import load_npy, load_npz
-from shards.schema import sample_key
-from shards.validate import validate_dataset
-from shards.writer import sample_tar_bytes
+from worldclips.scenes.scenarios.loader import load_scenario, preset_names
+from worldclips.scenes.scenarios.mixture import load_mixture
+from worldclips.shards.format.reader import read_shard
+from worldclips.shards.format.sample import load_npy, load_npz
+from worldclips.shards.format.schema import sample_key
+from worldclips.shards.format.validate import validate_dataset
+from worldclips.shards.format.writer import sample_tar_bytes
 from worldclips.cli import main
 
 PHYSICS_PRESETS = ("physics_collision", "physics_parabola", "physics_uniform")

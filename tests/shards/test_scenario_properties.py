@@ -1,4 +1,4 @@
-"""Scenario properties (shards.properties, shards.property_checks) measured on hand-built ground
+"""Scenario properties (shards.format.properties, shards.format.property_checks) measured on hand-built ground
 truth: segmentation, cameras, joints, foot contacts, object poses and contact events whose answer
 is known by construction. Every check kind of scenes.scenarios.checks is covered, on a clip that
 has the property and on clips that just miss it."""
@@ -6,8 +6,8 @@ has the property and on clips that just miss it."""
 import numpy as np
 import pytest
 
-from motions.conventions import joint_index
-from scenes.scenarios.checks import (
+from worldclips.motions.conventions import joint_index
+from worldclips.scenes.scenarios.checks import (
     CHECK_KINDS,
     Airborne,
     Ballistic,
@@ -22,8 +22,8 @@ from scenes.scenarios.checks import (
     StraightPath,
     Visible,
 )
-from shards.properties import ClipData, PropertiesFailed, measure, results_agree
-from shards.property_checks import MEASURES
+from worldclips.shards.format.properties import ClipData, PropertiesFailed, measure, results_agree
+from worldclips.shards.format.property_checks import MEASURES
 
 FPS = 24.0
 PELVIS = joint_index("pelvis")

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from shards.storage import FsspecStorage, LocalStorage, open_storage
+from worldclips.shards.format.storage import FsspecStorage, LocalStorage, open_storage
 from worldclips.cli import main
 
 moto_server = pytest.importorskip("moto.server")

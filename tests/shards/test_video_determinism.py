@@ -9,18 +9,17 @@ import os
 
 import pytest
 
-from scenes.build import build_scene
-from scenes.sampling import sample_clip_spec
-from shards.config import resolve_config
-from shards.generate import make_body_model, make_renderer
-from shards.video import encode_mp4
+from worldclips.scenes.build import build_scene
+from worldclips.scenes.sampling import sample_clip_spec
+from worldclips.shards.job.config import resolve_config
+from worldclips.shards.job.shard_task import job_tools
+from worldclips.shards.format.video import encode_mp4
 
 
 @pytest.fixture(scope="module")
 def clips():
     config = resolve_config({}, {"out": "unused", "frames": 12, "size": "32x24", "seed": 5})
-    body = make_body_model(config)
-    renderer = make_renderer(config)
+    body, renderer = job_tools(config)
     try:
         specs = [sample_clip_spec(config.scene, 5, i, config.fps, 12, 32, 24) for i in range(3)]
         return [renderer.render(build_scene(spec, body)).rgb for spec in specs]

@@ -6,7 +6,7 @@ import sys
 import pytest
 import torch
 
-from train.config import load_config, replace
+from worldclips.train.config import load_config, replace
 
 GENERATE = ["--clips", "6", "--frames", "12", "--size", "48x40", "--clips-per-shard", "2", "--seed", "3", "--quiet"]
 

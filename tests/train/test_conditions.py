@@ -5,10 +5,10 @@ import math
 import numpy as np
 import torch
 
-from motions.conventions import PROJECTION_UNDEFINED, SMPLX_PARENTS
-from train.cond.depth import depth_video, log_depth, normalized_depth
-from train.cond.first_frame import first_frame_mask, first_frame_video
-from train.cond.pose import BONES, JointTokens, joint_features, line_width, skeleton_maps
+from worldclips.motions.conventions import PROJECTION_UNDEFINED, SMPLX_PARENTS
+from worldclips.train.cond.depth import depth_video, log_depth, normalized_depth
+from worldclips.train.cond.first_frame import first_frame_mask, first_frame_video
+from worldclips.train.cond.pose import BONES, JointTokens, joint_features, line_width, skeleton_maps
 
 
 def test_log_depth_fixed_scale():

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from shards.reader import read_shard
-from train.config import DataConfig
-from train.loader import ShardStream, iter_examples, make_loader
-from train.sources import shard_urls
+from worldclips.shards.format.reader import read_shard
+from worldclips.train.config import DataConfig
+from worldclips.train.loader import ShardStream, iter_examples, make_loader
+from worldclips.train.sources import shard_urls
 
 SHAPES = {
     "video": ((2, 9, 3, 32, 32), torch.uint8), "depth": ((2, 9, 32, 32), torch.float32),
@@ -145,7 +145,7 @@ def test_data_sources_give_clear_errors(dataset, tmp_path):
 
 
 def test_crop_and_resize_helpers():
-    from train.decode import crop_box, resize_frames, resize_nearest
+    from worldclips.train.decode import crop_box, resize_frames, resize_nearest
 
     assert crop_box(40, 48, 32, 32) == (0, 4, 40, 40) and crop_box(48, 40, 64, 32) == (0, 8, 48, 24)
     maps = np.arange(2 * 4 * 6, dtype=np.float32).reshape(2, 4, 6)

@@ -4,10 +4,10 @@ trains only adapters and new modules, base weights load from a local diffusers f
 import pytest
 import torch
 
-from train.build import check_base, random_transformer, random_vae
-from train.config import replace
-from train.model import ConditionedWan, condition_channels
-from train.trainer import build_model
+from worldclips.train.build import check_base, random_transformer, random_vae
+from worldclips.train.config import replace
+from worldclips.train.model import ConditionedWan, condition_channels
+from worldclips.train.trainer import build_model
 
 
 def inputs(model, batch=2, frames=3, size=4, seed=0):

@@ -4,7 +4,7 @@ import numpy as np
 import torch
 from scipy.spatial.transform import Rotation
 
-from train.cond.plucker import pack_frames, plucker_rays
+from worldclips.train.cond.plucker import pack_frames, plucker_rays
 
 
 def random_cameras(rng, frames):

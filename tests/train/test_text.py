@@ -3,10 +3,10 @@
 import pytest
 import torch
 
-from train.build import random_transformer, random_vae
-from train.config import replace
-from train.text import TextEncoder, caption
-from train.trainer import train
+from worldclips.train.build import random_transformer, random_vae
+from worldclips.train.config import replace
+from worldclips.train.text import TextEncoder, caption
+from worldclips.train.trainer import train
 
 
 def test_caption_describes_the_scenario():

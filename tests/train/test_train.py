@@ -7,14 +7,14 @@ import pytest
 import torch
 import yaml
 
-from train.conditions import model_inputs
-from train.config import load_config, replace
-from train.loader import collate, iter_examples
-from train.model import trainable_parameters
-from train.optim import make_optimizer
-from train.sources import shard_urls
-from train.trainer import build_model, inputs_loss, step_generator, train
-from train.video import decode_frames
+from worldclips.train.conditions import model_inputs
+from worldclips.train.config import load_config, replace
+from worldclips.train.loader import collate, iter_examples
+from worldclips.train.model import trainable_parameters
+from worldclips.train.optim import make_optimizer
+from worldclips.train.sources import shard_urls
+from worldclips.train.trainer import build_model, inputs_loss, step_generator, train
+from worldclips.train.video import decode_frames
 from worldclips.cli import main
 
 
@@ -79,7 +79,7 @@ def test_overfitting_one_batch_halves_the_loss(dataset, tiny):
 
 
 def test_lora_run_on_a_local_base(dataset, tiny, tmp_path):
-    from train.build import random_transformer, random_vae
+    from worldclips.train.build import random_transformer, random_vae
 
     base = tmp_path / "base"
     random_transformer(tiny.model).save_pretrained(base / "transformer")
@@ -156,8 +156,8 @@ def test_torchrun_ddp_on_two_cpu_processes(dataset, tmp_path):
 
 
 def test_data_positions_restore_only_for_the_same_layout(tiny):
-    from train.logs import TrainLog
-    from train.trainer import Distributed, restore_positions
+    from worldclips.train.logs import TrainLog
+    from worldclips.train.trainer import Distributed, restore_positions
 
     state = {"data": {"world_size": 1, "num_workers": 0, "num_shards": 3, "positions": [{"0": [2, 5]}]}}
     world = Distributed(0, 1, torch.device("cpu"))

@@ -17,8 +17,8 @@ import torch
 from PIL import Image, ImageDraw
 from torch import nn
 
-from motions.conventions import NUM_JOINTS, PROJECTION_UNDEFINED, SMPLX_PARENTS, joint_index
-from train.cond.plucker import pack_frames
+from worldclips.motions.conventions import NUM_JOINTS, PROJECTION_UNDEFINED, SMPLX_PARENTS, joint_index
+from worldclips.train.cond.plucker import pack_frames
 
 SKIPPED_JOINTS = frozenset(joint_index(name) for name in ("jaw", "left_eye_smplhf", "right_eye_smplhf"))
 BONES: tuple[tuple[int, int], ...] = tuple(

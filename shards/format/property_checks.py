@@ -1,6 +1,6 @@
 """The measurement of each kind of check (scenes.scenarios.checks) on a clip's ground truth.
 
-Each function takes the check and a shards.properties.ClipData and returns (values, passed):
+Each function takes the check and a shards.format.properties.ClipData and returns (values, passed):
 the values measured (JSON numbers, rounded to 6 decimals, recorded in meta.json) and whether
 the clip has the property. Geometry comes from the stored arrays only: the segmentation, the
 camera extrinsics, joints3d and foot contacts, object poses and contact events.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from motions.conventions import joint_index
+from worldclips.motions.conventions import joint_index
 
 G = 9.81
 GROUND_NAME = "ground"

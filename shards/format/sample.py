@@ -12,14 +12,14 @@ import zipfile
 
 import numpy as np
 
-from scenes.build import instance_ids
-from scenes.scene import Scene
-from scenes.serialization import to_jsonable
-from scenes.spec import ClipSpec
-from render.frames import RenderedClip
-from shards import ground_truth
-from shards.schema import CONVENTIONS, META_MEMBER, SCHEMA_VERSION, VIDEO_MEMBER
-from shards.video import encode_mp4
+from worldclips.scenes.build import instance_ids
+from worldclips.scenes.scene import Scene
+from worldclips.scenes.serialization import to_jsonable
+from worldclips.scenes.spec import ClipSpec
+from worldclips.render.frames import RenderedClip
+from worldclips.shards.format import ground_truth
+from worldclips.shards.format.schema import CONVENTIONS, META_MEMBER, SCHEMA_VERSION, VIDEO_MEMBER
+from worldclips.shards.format.video import encode_mp4
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 

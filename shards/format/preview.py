@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from motions.conventions import SMPLX_PARENTS
-from shards.reader import DecodedSample, iter_samples
-from shards.video import encode_mp4
+from worldclips.motions.conventions import SMPLX_PARENTS
+from worldclips.shards.format.reader import DecodedSample, iter_samples
+from worldclips.shards.format.video import encode_mp4
 
 SHEET_FRAMES = 6
 BODY_JOINTS = 22  # pelvis .. wrists; face and finger joints are not drawn

@@ -5,7 +5,7 @@ plus the instance table, the spec and the scenario's roles, built (``from_arrays
 arrays of a freshly rendered clip or of a sample validate has read back, so the same measurement
 runs in ``generate`` (before a clip is accepted) and in ``validate`` (``recheck``).
 ``measure`` gives, per property, its measured values and whether it passed; the measurement
-functions are in shards.property_checks.
+functions are in shards.format.property_checks.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scenes.scenarios.checks import Check, label
-from scenes.serialization import to_jsonable
+from worldclips.scenes.scenarios.checks import Check, label
+from worldclips.scenes.serialization import to_jsonable
 
 
 class PropertiesFailed(RuntimeError):
@@ -99,7 +99,7 @@ class ClipData:
 
 def measure(checks: tuple[Check, ...], data: ClipData) -> dict[str, dict]:
     """name -> {check, params, values, passed} for every check (a check that cannot be measured fails)."""
-    from shards.property_checks import MEASURES
+    from worldclips.shards.format.property_checks import MEASURES
 
     results = {}
     for check in checks:
@@ -131,8 +131,8 @@ def recheck(meta: dict, data: ClipData) -> str | None:
     """Re-measure the properties a sample's meta.json records (``meta``, with the sample's arrays in
     ``data``); None when they agree with the record and ``verified`` says whether all passed (a clip
     kept after its last re-draw is ``verified: false``), else one line saying what differs."""
-    from scenes.scenarios.checks import CHECK_CLASSES
-    from scenes.serialization import SpecError, from_jsonable
+    from worldclips.scenes.scenarios.checks import CHECK_CLASSES
+    from worldclips.scenes.serialization import SpecError, from_jsonable
 
     recorded = meta.get("properties")
     if not recorded:

@@ -20,10 +20,10 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from shards.config import ConfigError, GenerateConfig, output_fields, resolve_config
-from shards.schema import MANIFEST_NAME, SHARD_PATTERN, sample_key, shard_name
-from shards.storage import Storage
-from shards.writer import ShardRecord
+from worldclips.shards.job.config import ConfigError, GenerateConfig, output_fields, resolve_config
+from worldclips.shards.format.schema import MANIFEST_NAME, SHARD_PATTERN, sample_key, shard_name
+from worldclips.shards.format.storage import Storage
+from worldclips.shards.format.writer import ShardRecord
 
 RECORD_PATTERN = re.compile(r"^shard-(\d{6})\.done\.json$")
 RECORD_VERSION = 1
@@ -73,7 +73,7 @@ class ShardOutcome:
     cpu_s: float = 0.0  # CPU time of the worker process meanwhile (all its threads)
     reused: bool = False  # kept from an earlier run by --resume
     frames: int = 0  # frames of its clips (0: unknown, clips x the run's frames)
-    checks: dict = field(default_factory=dict)  # scenario -> property tallies (shards.acceptance)
+    checks: dict = field(default_factory=dict)  # scenario -> property tallies (shards.job.acceptance)
 
 
 def _shard_number(name: str) -> int:

@@ -1,14 +1,14 @@
-"""Ground-truth arrays of a rendered clip, as in the sample schema (shards.schema)."""
+"""Ground-truth arrays of a rendered clip, as in the sample schema (shards.format.schema)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from motions.conventions import JOINT_VISIBILITY_TOLERANCE_M, NUM_BETAS, NUM_JOINTS, project_points
-from motions.motion import FRAME_PARAMETERS
-from render.frames import RenderedClip
-from scenes.physics_spec import ContactEvents
-from scenes.scene import Scene
+from worldclips.motions.conventions import JOINT_VISIBILITY_TOLERANCE_M, NUM_BETAS, NUM_JOINTS, project_points
+from worldclips.motions.motion import FRAME_PARAMETERS
+from worldclips.render.frames import RenderedClip
+from worldclips.scenes.physics_spec import ContactEvents
+from worldclips.scenes.scene import Scene
 
 
 def camera_arrays(scene: Scene) -> dict[str, np.ndarray]:

@@ -1,7 +1,10 @@
 """H.264 mp4 encoding and decoding in memory with PyAV, deterministic byte for byte.
 
-Even frame sizes use yuv420p (plays everywhere); odd sizes use yuv444p, which H.264 allows
-for any size. Encoding is single-threaded and bit-exact (no version strings, no timestamps),
+Frames are converted to yuv420p with the BT.709 matrix in limited ("TV", MPEG) range, and the
+stream is tagged so (colour primaries, transfer and matrix BT.709, range limited), so that players
+and decoders convert it back with the same matrix (untagged H.264 is read as BT.601 by some and
+BT.709 by others). 4:2:0 needs even sizes: an odd width or height is refused (``generate``
+refuses odd sizes up front; preview pads its panels). Encoding is single-threaded and bit-exact (no version strings, no timestamps),
 so the same frames always give the same bytes. x264's macroblock-tree rate control is off: with
 it, small frames (measured: 32x24, 48x36, 96x64) gave different bytes from one call to the next
 in the same process, depending on what was in memory before (so a shard's bytes would depend on
@@ -19,6 +22,9 @@ import numpy as np
 CRF = 18
 PRESET = "veryfast"
 X264_PARAMS = "no-mbtree=1"  # deterministic output (see the module docstring)
+PIXEL_FORMAT = "yuv420p"
+BT709 = 1  # ISO/IEC 23091-4 code of BT.709 primaries, transfer and matrix
+LIMITED_RANGE = 1  # AVCOL_RANGE_MPEG: Y in 16..235, chroma in 16..240
 
 
 def encode_mp4(frames: np.ndarray, fps: float, crf: int = CRF) -> bytes:
@@ -26,16 +32,30 @@ def encode_mp4(frames: np.ndarray, fps: float, crf: int = CRF) -> bytes:
     if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
         raise ValueError(f"encode_mp4: expected (T, H, W, 3) uint8 frames, got {frames.shape} {frames.dtype}")
     _, height, width, _ = frames.shape
+    if width % 2 or height % 2:
+        raise ValueError(f"encode_mp4: H.264 4:2:0 needs an even width and height, got {width}x{height}")
     buffer = io.BytesIO()
     with av.open(buffer, mode="w", format="mp4", options={"fflags": "+bitexact"}) as container:
         stream = container.add_stream("libx264", rate=_rate(fps), options={"crf": str(crf), "preset": PRESET, "x264-params": X264_PARAMS})
         stream.width, stream.height = width, height
-        stream.pix_fmt = "yuv420p" if width % 2 == 0 and height % 2 == 0 else "yuv444p"
-        stream.codec_context.thread_count = 1
+        stream.pix_fmt = PIXEL_FORMAT
+        context = stream.codec_context
+        context.thread_count = 1
+        context.colorspace = context.color_primaries = context.color_trc = BT709
+        context.color_range = LIMITED_RANGE
         for frame in frames:
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")))
+            rgb = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+            yuv = rgb.reformat(format=PIXEL_FORMAT, dst_colorspace="ITU709", dst_color_range="MPEG",
+                               dst_color_trc=BT709, dst_color_primaries=BT709)  # fmt: skip
+            container.mux(stream.encode(yuv))
         container.mux(stream.encode())
     return buffer.getvalue()
+
+
+def frame_to_rgb(frame: av.VideoFrame) -> np.ndarray:
+    """A decoded frame -> (H, W, 3) uint8 RGB, with the matrix and range the stream is tagged with
+    (untagged streams, such as those of datasets written before the tags, are read as BT.601)."""
+    return frame.to_ndarray(format="rgb24")
 
 
 def _rate(fps: float):
@@ -47,7 +67,7 @@ def _rate(fps: float):
 def decode_mp4(data: bytes) -> np.ndarray:
     """mp4 bytes -> (T, H, W, 3) uint8 RGB."""
     with av.open(io.BytesIO(data), mode="r") as container:
-        frames = [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+        frames = [frame_to_rgb(frame) for frame in container.decode(video=0)]
     if not frames:
         raise ValueError("rgb.mp4: no video frames")
     return np.stack(frames)

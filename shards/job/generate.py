@@ -1,59 +1,37 @@
-"""The generate job: seed -> clips -> verified shard files and a manifest written last.
+"""The generate job's driver: shards to make -> shard tasks -> config.yaml and manifest.json, last.
 
-Each clip is a pure function of (config, clip index): ``make_sample`` can run on any worker in
-any order and gives the same bytes. The unit of work is one shard: ``render_shard`` renders its
-clips and writes the shard straight to the output (atomically) plus a completion record. The
-Ray farm (``shards.farm``) and the single-process path (``--no-ray``) both call it, so every mode
-gives the same shards. The driver, ``generate``, only records completions and writes
-``config.yaml`` and then ``manifest.json`` last.
+Each clip is a pure function of (config, clip index) (shards.job.recipe). The unit of work is one
+shard (shards.job.shard_task): it renders its clips and writes the shard straight to the output
+(atomically) plus a completion record. The Ray farm (``shards.job.farm``) and the single-process
+path (``--no-ray``) both run it, so every mode gives the same shards. The driver, ``generate``,
+only records completions and writes ``config.yaml`` and then ``manifest.json`` last.
 
-With a scenario (``config.resolved_scenario``) each clip is drawn from the scenario its index
-gets and its properties are measured on the ground truth after rendering (shards.properties); a
-clip without them is drawn again like one that failed to build, and the last draw of a clip that
-never had them is kept, marked ``verified: false``. The manifest reports the acceptance rates
-per scenario and property (shards.acceptance).
+With a scenario (``config.resolved_scenario``) the manifest reports the acceptance rates per
+scenario and property (shards.job.acceptance).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import platform
-import socket
 import time
 from contextlib import ExitStack
-from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 from tqdm import tqdm
 
-from motions.body import BodyModel
-from render.frames import RenderedClip
-from scenes.build import build_scene
-from scenes.sampling import sample_clip_spec
-from shards.config import GenerateConfig, config_yaml
-from shards.progress import (
-    RECORD_PATTERN,
-    ClipFailure,
-    ShardOutcome,
-    output_fingerprint,
-    plan_resume,
-    record_bytes,
-    record_entry,
-    record_name,
-    shard_indices,
-)
-from shards import acceptance
-from shards.properties import PropertiesFailed
-from shards.sample import build_meta, encode_sample, ground_truth_arrays
-from shards.scenario_clips import scenario_spec, verify
-from shards.schema import CONFIG_NAME, MANIFEST_NAME, SCHEMA_VERSION, SHARD_PATTERN, sample_key, shard_name
-from shards.storage import Storage, open_storage
-from shards.writer import ShardRecord, sample_tar_bytes
+from worldclips.motions.bodies import make_body_model
+from worldclips.motions.body import BodyModel
+from worldclips.render.backends import make_renderer
+from worldclips.shards.format.schema import CONFIG_NAME, MANIFEST_NAME, SCHEMA_VERSION, SHARD_PATTERN, sample_key
+from worldclips.shards.format.storage import Storage, open_storage
+from worldclips.shards.format.writer import ShardRecord
+from worldclips.shards.job import acceptance
+from worldclips.shards.job.config import GenerateConfig, config_yaml
+from worldclips.shards.job.resume import RECORD_PATTERN, ShardOutcome, plan_resume, record_entry, record_name, shard_indices
+from worldclips.shards.job.shard_task import FaultHooks, render_shard
 
 VERSIONED_PACKAGES = ("worldclips", "numpy", "scipy", "moderngl", "mannequin-x", "av", "smplx")
 
@@ -72,210 +50,9 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def make_body_model(config: GenerateConfig) -> BodyModel:
-    """mannequin-x by default; the licensed SMPL-X model when smplx_model_dir is set."""
-    if config.smplx_model_dir:
-        from motions.smplx_body import SmplxBody
-
-        return SmplxBody(config.smplx_model_dir)
-    from motions.mannequin_body import MannequinBody
-
-    return MannequinBody()
-
-
-def make_renderer(config: GenerateConfig, device_index: int | None = None):
-    if config.backend == "cycles":  # Blender in its own environment and process (docs/cycles.md)
-        from render.cycles import CyclesRenderer
-
-        return CyclesRenderer(config.width, config.height, device_index=device_index, config=config.cycles)
-    from render.raster import RasterRenderer
-
-    return RasterRenderer(config.width, config.height, device_index=device_index)
-
-
-class ClipsFailed(RuntimeError):
-    """A clip failed more draws than ``max_redraws`` allows; retrying the shard gives the same."""
-
-
-@dataclass(frozen=True)
-class FaultHooks:
-    """Test-only fault injection for ``generate(..., hooks=...)``; the CLI never sets it.
-
-    failing_draws: (clip index, n): the first n draws of that clip raise, as a scene that cannot
-    be built would. pid_dir: each shard task writes ``<shard>.<pid>`` there when it starts (so a
-    test can kill that worker). clip_delay_s: sleep after each clip. hang_shard with marker_dir:
-    the first task of that shard hangs for an hour (a marker file tells later tries apart).
-    """
-
-    failing_draws: tuple[tuple[int, int], ...] = ()
-    pid_dir: str | None = None
-    clip_delay_s: float = 0.0
-    hang_shard: int | None = None
-    marker_dir: str | None = None
-
-    def shard_started(self, shard_index: int) -> None:
-        if self.pid_dir is not None:
-            Path(self.pid_dir, f"{shard_index:06d}.{os.getpid()}").write_text(str(os.getpid()))
-        if self.hang_shard == shard_index and self.marker_dir is not None:
-            marker = Path(self.marker_dir, f"hang-{shard_index:06d}")
-            if not marker.exists():
-                marker.write_text(str(os.getpid()))
-                time.sleep(3600)
-
-    def before_draw(self, clip_index: int, attempt: int) -> None:
-        for index, count in self.failing_draws:
-            if index == clip_index and attempt < count:
-                raise RuntimeError(f"injected fault: scene of clip {clip_index} draw {attempt} cannot be built")
-
-    def after_clip(self) -> None:
-        if self.clip_delay_s > 0:
-            time.sleep(self.clip_delay_s)
-
-
 def is_dataset_file(name: str) -> bool:
     """Files a run writes into its output: shards, completion records, config and manifest."""
     return name in (MANIFEST_NAME, CONFIG_NAME) or bool(SHARD_PATTERN.match(name) or RECORD_PATTERN.match(name))
-
-
-@dataclass(frozen=True)
-class ClipResult:
-    """One encoded clip; scenario clips add their scenario and measured properties."""
-
-    key: str
-    members: dict[str, bytes]
-    num_frames: int
-    scenario: str | None = None
-    properties: dict | None = None
-
-    @property
-    def verified(self) -> bool:
-        return self.properties is None or all(r["passed"] for r in self.properties.values())
-
-
-def draw_seed(run_seed: int, clip_index: int, attempt: int) -> int:
-    """The seed a clip is drawn with: the run seed first, then one derived from (run seed, clip, attempt)."""
-    if attempt == 0:
-        return int(run_seed)
-    state = np.random.SeedSequence([int(run_seed), int(clip_index), int(attempt)]).generate_state(1, np.uint64)
-    return int(state[0] >> np.uint64(1))  # 63 bits, a valid run seed
-
-
-def make_sample(
-    config: GenerateConfig, clip_index: int, body: BodyModel, renderer, versions: dict, attempt: int = 0, final: bool = True
-) -> ClipResult:
-    """Sample, build, render and encode one clip.
-
-    ``attempt`` > 0 re-draws a clip whose earlier draws failed: the spec is drawn with
-    ``draw_seed(run seed, clip index, attempt)`` (recorded as the spec's ``run_seed``) and
-    ``meta.json`` records ``redraw`` = {attempt, seed}; ``run_seed`` in ``meta.json`` stays the run's.
-    A scenario clip that lacks a property raises PropertiesFailed unless ``final`` (the last
-    draw allowed), which is kept with ``verified: false``.
-    """
-    seed = draw_seed(config.seed, clip_index, attempt)
-    entry, info = None, None
-    if config.resolved_scenario is None:
-        spec = sample_clip_spec(config.scene, seed, clip_index, config.fps, config.frames, config.width, config.height)
-    else:
-        entry, spec, info = scenario_spec(config, clip_index, seed)
-    scene = build_scene(spec, body)
-    rendered: RenderedClip = renderer.render(scene)
-    key = sample_key(config.run, clip_index)
-    meta = build_meta(key, config.run, spec, scene, body.name, config.backend, versions, info)
-    if attempt:
-        meta["run_seed"] = config.seed
-        meta["redraw"] = {"attempt": attempt, "seed": seed}
-    arrays = ground_truth_arrays(scene, rendered)
-    results = None
-    if entry is not None:
-        results = verify(entry, meta, rendered, arrays)
-        if not all(r["passed"] for r in results.values()) and not final:
-            raise PropertiesFailed(results, entry.name)
-    members = encode_sample(meta, scene, rendered, arrays)
-    return ClipResult(key, members, scene.num_frames, entry.name if entry else None, results)
-
-
-def shard_ranges(config: GenerateConfig) -> list[range]:
-    """Clip indices of each shard."""
-    return shard_indices(config)
-
-
-def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _one_line(error: BaseException, limit: int = 300) -> str:
-    text = " ".join(str(error).split()) or "no message"
-    return f"{type(error).__name__}: {text}"[:limit]
-
-
-def render_shard(
-    config: GenerateConfig,
-    shard_index: int,
-    versions: dict,
-    storage: Storage,
-    body: BodyModel,
-    renderer,
-    hooks: FaultHooks | None = None,
-) -> ShardOutcome:
-    """Render one shard's clips, write the shard atomically, then its completion record.
-
-    A clip whose scene cannot be built or rendered is drawn again (``draw_seed``) up to
-    ``config.max_redraws`` times; each failed draw is reported in the outcome. More failures
-    raise ClipsFailed (deterministic: a retry would fail the same way).
-    """
-    started, cpu_started = time.perf_counter(), time.process_time()
-    if hooks is not None:
-        hooks.shard_started(shard_index)
-    samples: list[tuple[str, dict[str, bytes]]] = []
-    failures: list[ClipFailure] = []
-    checks: dict = {}  # scenario clips: property tallies (shards.acceptance)
-    frames = 0
-    for clip_index in shard_indices(config)[shard_index]:
-        for attempt in range(config.max_redraws + 1):
-            seed = draw_seed(config.seed, clip_index, attempt)
-            try:
-                if hooks is not None:
-                    hooks.before_draw(clip_index, attempt)
-                result = make_sample(config, clip_index, body, renderer, versions, attempt=attempt, final=attempt == config.max_redraws)
-            except MemoryError:
-                raise
-            except PropertiesFailed as failed:  # rendered, but not the case the scenario asks for
-                acceptance.count_draw(checks, failed.scenario, attempt, failed.results)
-                failures.append(ClipFailure(clip_index, attempt, seed, _one_line(failed), failed.results))
-                continue
-            except Exception as error:  # a scene that cannot be built or rendered
-                failures.append(ClipFailure(clip_index, attempt, seed, _one_line(error)))
-                continue
-            if result.scenario is not None:
-                acceptance.count_draw(checks, result.scenario, attempt, result.properties)
-                acceptance.count_clip(checks, result.scenario, attempt, result.verified)
-                if not result.verified:
-                    error = f"properties not met in any of {attempt + 1} draws; the last draw is kept, marked verified: false"
-                    failures.append(ClipFailure(clip_index, attempt, seed, error, result.properties, kept=True))
-            break
-        else:
-            raise ClipsFailed(
-                f"clip {clip_index}: all {config.max_redraws + 1} draws failed (max_redraws {config.max_redraws}); "
-                f"last error: {failures[-1].error}"
-            )
-        samples.append((result.key, result.members))
-        frames += result.num_frames
-        if hooks is not None:
-            hooks.after_clip()
-    name = shard_name(shard_index)
-    data = sample_tar_bytes(samples)
-    storage.write_bytes(name, data)
-    record = ShardRecord(
-        name=name, samples=len(samples), bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
-        keys=tuple(key for key, _ in samples),
-    )  # fmt: skip
-    outcome = ShardOutcome(
-        index=shard_index, record=record, failures=tuple(failures), worker=worker_name(),
-        device=str(getattr(renderer, "description", config.backend)), seconds=time.perf_counter() - started,
-        cpu_s=time.process_time() - cpu_started, frames=frames, checks=checks,
-    )  # fmt: skip
-    storage.write_bytes(record_name(name), record_bytes(outcome, output_fingerprint(config, versions)))
-    return outcome
 
 
 def manifest(
@@ -406,7 +183,7 @@ def generate(
             "or --overwrite to replace it"
         )
     started = time.perf_counter()
-    body = make_body_model(config)
+    body = make_body_model(config.smplx_model_dir)
     versions = package_versions()
     todo = list(range(len(shard_indices(config))))
     kept: dict[int, ShardOutcome] = {}
@@ -419,11 +196,11 @@ def generate(
         renderer, farm_run = None, None
         stack.callback(_remove_temporaries_quietly, storage)  # last: after Ray has stopped every writer
         if config.ray and todo:  # start Ray and check the request before anything is written
-            from shards.farm import Farm
+            from worldclips.shards.job.farm import Farm
 
             farm_run = stack.enter_context(Farm(config))
         elif not config.ray:
-            renderer = make_renderer(config)
+            renderer = make_renderer(config.backend, config.width, config.height, cycles=config.cycles)
             stack.callback(renderer.release)
         storage.remove(MANIFEST_NAME)  # first, so a dataset being changed never looks complete
         if resume and existing:

@@ -6,7 +6,7 @@ instance ids, depth/segmentation agreement, rigid camera and object transforms, 
 of static objects, contact events (frames in the clip, known ids, unit normals), joints2d
 against the projection of joints3d, visibility against the rendered segmentation, and that the
 video decodes to the right number and size of frames; a scenario clip's properties are measured
-again and must match what its meta.json records (shards.properties); clips kept with
+again and must match what its meta.json records (shards.format.properties); clips kept with
 ``verified: false`` after their last re-draw are listed as warnings, not errors. Samples of schema
 v1, v2 and v3 are accepted, each against its own member list. Reading never unpickles anything.
 """
@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from motions.conventions import MIN_PROJECTION_DEPTH_M, PROJECTION_UNDEFINED, project_points
-from shards.reader import ShardFormatError, read_shard
-from shards.sample import load_npy, load_npz
-from shards.schema import (
+from worldclips.motions.conventions import MIN_PROJECTION_DEPTH_M, PROJECTION_UNDEFINED, project_points
+from worldclips.shards.format.reader import ShardFormatError, read_shard
+from worldclips.shards.format.sample import load_npy, load_npz
+from worldclips.shards.format.schema import (
     INSTANCE_FIELDS,
     KEY_PATTERN,
     MANIFEST_NAME,
@@ -39,8 +39,8 @@ from shards.schema import (
     npz_members,
     resolve_shape,
 )
-from shards.video import decode_mp4
-from shards.writer import TEMP_PREFIX
+from worldclips.shards.format.video import decode_mp4
+from worldclips.shards.format.writer import TEMP_PREFIX
 
 PROJECTION_TOLERANCE_PX = 1e-2
 RIGID_TOLERANCE = 1e-6
@@ -167,7 +167,7 @@ def check_sample(key: str, members: dict[str, bytes], decode_video: bool = True)
     if "foot_contact" in pose:
         _check_foot_contact(pose["foot_contact"], pose["joints3d"])
     if "properties" in meta:  # a scenario clip: its properties, re-measured, must match its record
-        from shards.properties import ClipData, recheck
+        from worldclips.shards.format.properties import ClipData, recheck
 
         problem = recheck(meta, ClipData.from_arrays(meta, seg, npz))
         if problem is not None:
@@ -298,77 +298,3 @@ def validate_dataset(directory: str | Path, decode_video: bool = True) -> Valida
             except (SampleError, ValueError) as error:
                 report.errors.append(f"{name}: {key}: {error}")
     return report
-
-
-@dataclass(frozen=True)
-class CrossCheckResult:
-    """One clip's cross-check: its ground truth against the other backend's rendering of it."""
-
-    key: str
-    stored: str  # backend that wrote the sample
-    reference: str  # backend that re-rendered it
-    check: object | None  # render.cycles.crosscheck.CrossCheck, None when it could not run
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None and self.check is not None and self.check.ok
-
-
-def cross_check_dataset(directory: str | Path, cycles_env: str | None = None):
-    """Yield a CrossCheckResult per sample: its scene is rebuilt from meta.json's spec and rendered
-    by the other backend (raster for Cycles samples, Cycles ground-truth passes for raster ones),
-    and the stored depth and segmentation are compared with that (render.cycles.crosscheck).
-
-    Uses the dataset's config.yaml (body model, Cycles options); ``cycles_env`` overrides the
-    Blender environment. Renderers are made on first need; a missing Blender environment raises
-    CyclesEnvironmentError.
-    """
-    import dataclasses
-
-    from render.cycles.crosscheck import cross_check
-    from scenes.build import build_scene
-    from scenes.spec import ClipSpec
-    from scenes.serialization import from_jsonable
-    from shards.config import load_yaml_config, resolve_config
-    from shards.generate import make_body_model
-    from shards.schema import CONFIG_NAME
-
-    directory = Path(directory)
-    config = resolve_config(load_yaml_config(directory / CONFIG_NAME), {"out": str(directory)}, str(directory / CONFIG_NAME))
-    cycles_options = dataclasses.replace(config.cycles, ground_truth_only=True)
-    if cycles_env is not None:
-        cycles_options = dataclasses.replace(cycles_options, env=str(cycles_env))
-    body = make_body_model(config)
-    renderers: dict[str, object] = {}
-
-    def renderer(backend: str):
-        if backend not in renderers:
-            if backend == "cycles":
-                from render.cycles import CyclesRenderer
-
-                renderers[backend] = CyclesRenderer(config=cycles_options)
-            else:
-                from render.raster import RasterRenderer
-
-                renderers[backend] = RasterRenderer(config.width, config.height)
-        return renderers[backend]
-
-    manifest = json.loads((directory / MANIFEST_NAME).read_text())
-    try:
-        for entry in manifest["shards"]:
-            for key, members in read_shard(directory / entry["name"]).items():
-                meta = json.loads(members[META_MEMBER])
-                stored = str(meta.get("renderer", "raster"))
-                reference = "raster" if stored == "cycles" else "cycles"
-                try:
-                    scene = build_scene(from_jsonable(ClipSpec, meta["spec"]), body)
-                    clip = renderer(reference).render(scene)
-                    depth, seg = load_npy(members["depth.npy"]), load_npy(members["seg.npy"])
-                    check = cross_check(depth, seg, clip.depth, clip.segmentation)
-                    yield CrossCheckResult(key, stored, reference, check)
-                except (ValueError, KeyError) as error:
-                    yield CrossCheckResult(key, stored, reference, None, f"cannot cross-check ({error})")
-    finally:
-        for made in renderers.values():
-            made.release()

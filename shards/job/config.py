@@ -17,12 +17,12 @@ from typing import Any
 
 import yaml
 
-from render.cycles.options import CyclesConfig
-from scenes.sampling import SceneConfig
-from scenes.scenarios.mixture import ScenarioMixture
-from scenes.serialization import SpecError, from_jsonable, to_jsonable
-from scenes.yaml_files import read_yaml_mapping
-from shards.schema import RUN_NAME_PATTERN
+from worldclips.render.cycles.options import CyclesConfig
+from worldclips.scenes.scene_config import SceneConfig
+from worldclips.scenes.scenarios.mixture import ScenarioMixture
+from worldclips.scenes.serialization import SpecError, from_jsonable, to_jsonable
+from worldclips.scenes.yaml_files import read_yaml_mapping
+from worldclips.shards.format.schema import RUN_NAME_PATTERN
 
 BACKENDS = ("raster", "cycles")
 MAX_SIDE = 4096
@@ -57,7 +57,7 @@ class GenerateConfig:
     run_name: str | None = None
     scene: SceneConfig = field(default_factory=SceneConfig)
     cycles: CyclesConfig = field(default_factory=CyclesConfig)  # options of backend "cycles" (docs/cycles.md)
-    # The render farm (shards.farm). None means "decide from the machine or the cluster".
+    # The render farm (shards.job.farm). None means "decide from the machine or the cluster".
     workers: int | None = None  # local Ray instance: one worker per core or GPU; with address: tasks at once
     address: str | None = None  # "auto" or HOST:PORT of a cluster started with `ray start`
     ray: bool = True  # false (--no-ray): a single process, for debugging
@@ -103,6 +103,8 @@ def parse_size(text: str) -> tuple[int, int]:
     width, height = int(match.group(1)), int(match.group(2))
     if not (1 <= width <= MAX_SIDE and 1 <= height <= MAX_SIDE):
         raise ConfigError(f"size: width and height must be within 1..{MAX_SIDE}, got {width}x{height}")
+    if width % 2 or height % 2:
+        raise ConfigError(f"size: expected even width and height (rgb.mp4 is H.264 4:2:0, which players need), got {width}x{height}")
     return width, height
 
 
@@ -138,7 +140,7 @@ def _check(config: GenerateConfig) -> GenerateConfig:
         raise ConfigError(f"run_name: expected 1-64 letters, digits, '_' or '-', got {config.run_name!r}")
     _check_farm(config, integer)
     if config.motion_dir is not None:
-        from motions.files import scan_motion_dir
+        from worldclips.motions.files import scan_motion_dir
 
         try:
             scan_motion_dir(config.motion_dir)
@@ -239,8 +241,8 @@ def resolve_config(file_values: dict[str, Any], flag_values: dict[str, Any], sou
 def _resolve_scenario(merged: dict[str, Any]) -> None:
     """Load the scenarios ``scenario`` names (or keep the resolved ones a saved config recorded)
     into ``resolved_scenario``; frames, fps and size not given stay open (None)."""
-    from scenes.scenarios.loader import ScenarioError
-    from scenes.scenarios.mixture import load_mixture
+    from worldclips.scenes.scenarios.loader import ScenarioError
+    from worldclips.scenes.scenarios.mixture import load_mixture
 
     source, split, recorded = merged.get("scenario"), merged.get("split"), merged.pop("resolved_scenario", None)
     if source is None:

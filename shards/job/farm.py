@@ -1,6 +1,6 @@
 """The render farm: shard tasks on Ray, on a local instance started for the run or on a cluster.
 
-Only this module imports ray. One task renders one shard (``shards.generate.render_shard``) and
+Only this module imports ray. One task renders one shard (``shards.job.shard_task.render_shard``) and
 writes it straight to the output; the driver keeps at most ``max_in_flight`` tasks submitted
 (``ray.wait``), records completions, and
 
@@ -43,11 +43,11 @@ from typing import Callable, Iterator
 
 import ray
 
-from shards.config import GenerateConfig
-from shards.generate import ClipsFailed, FaultHooks, make_body_model, make_renderer, render_shard
-from shards.progress import ShardOutcome
-from shards.schema import shard_name
-from shards.storage import open_storage
+from worldclips.shards.job.config import GenerateConfig
+from worldclips.shards.job.shard_task import ClipsFailed, FaultHooks, job_tools, render_shard
+from worldclips.shards.job.resume import ShardOutcome
+from worldclips.shards.format.schema import shard_name
+from worldclips.shards.format.storage import open_storage
 
 CPUS_PER_TASK = 1.0
 POLL_S = 0.5  # how often the driver looks at the clock while waiting for completions
@@ -91,7 +91,7 @@ def _worker_tools(config: GenerateConfig) -> tuple:
         for _, old_renderer in _TOOLS.values():
             old_renderer.release()
         _TOOLS.clear()
-        _TOOLS[key] = (make_body_model(config), make_renderer(config, device_index=device_index))
+        _TOOLS[key] = job_tools(config, device_index)
     return _TOOLS[key]
 
 

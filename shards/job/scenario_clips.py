@@ -3,19 +3,19 @@
 The scenario comes from the run's mixture (scenes.scenarios.mixture: a function of the run seed
 and the clip index, so a re-draw keeps it); the spec from scenes.scenarios.sampler with the
 draw's seed; frames, fps and size given on the command line override the scenario's. The
-properties are measured on the arrays the sample stores (shards.properties).
+properties are measured on the arrays the sample stores (shards.format.properties).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from render.frames import RenderedClip
-from scenes.scenarios.mixture import MixtureEntry
-from scenes.scenarios.sampler import sample_scenario_clip
-from scenes.spec import ClipSpec
-from shards.config import GenerateConfig
-from shards.properties import ClipData, measure
+from worldclips.render.frames import RenderedClip
+from worldclips.scenes.scenarios.mixture import MixtureEntry
+from worldclips.scenes.scenarios.sampler import sample_scenario_clip
+from worldclips.scenes.spec import ClipSpec
+from worldclips.shards.job.config import GenerateConfig
+from worldclips.shards.format.properties import ClipData, measure
 
 
 def scenario_spec(config: GenerateConfig, clip_index: int, seed: int) -> tuple[MixtureEntry, ClipSpec, dict]:

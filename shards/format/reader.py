@@ -10,9 +10,9 @@ from typing import Iterator
 
 import numpy as np
 
-from shards.sample import load_npy, load_npz
-from shards.schema import MANIFEST_NAME
-from shards.video import decode_mp4
+from worldclips.shards.format.sample import load_npy, load_npz
+from worldclips.shards.format.schema import MANIFEST_NAME
+from worldclips.shards.format.video import decode_mp4
 
 
 class ShardFormatError(ValueError):
@@ -35,7 +35,7 @@ def read_shard(path: Path) -> dict[str, dict[str, bytes]]:
 
 @dataclass(frozen=True, eq=False)
 class DecodedSample:
-    """One sample's members as arrays (see shards.schema for shapes)."""
+    """One sample's members as arrays (see shards.format.schema for shapes)."""
 
     key: str
     meta: dict

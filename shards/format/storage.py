@@ -3,7 +3,7 @@
 Every write is all-or-nothing: a reader (or a resumed run) sees a complete file or none.
 
 - Local paths: the bytes go to a temporary name beside the target (``.tmp-<name>.<pid>``),
-  are fsynced, then ``os.replace``d over it (``shards.writer.write_atomic``).
+  are fsynced, then ``os.replace``d over it (``shards.format.writer.write_atomic``).
 - Object stores with atomic uploads (S3, GCS, Azure): one upload under the final key. An object
   store has no rename (a "move" is a copy plus a delete); an upload only becomes visible when it
   completes, both for a single PUT and for a multipart upload, so writing the final key once is
@@ -25,7 +25,7 @@ import os
 import secrets
 from pathlib import Path
 
-from shards.writer import TEMP_PREFIX, write_atomic
+from worldclips.shards.format.writer import TEMP_PREFIX, write_atomic
 
 ATOMIC_UPLOAD_PROTOCOLS = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss"})
 

@@ -1,0 +1,84 @@
+"""The clip recipe: (config, clip index, draw) -> one encoded, verified sample.
+
+draw spec -> build scene -> render -> ground truth -> verify -> encode, in ``make_clip``; the
+shard task (shards.job.shard_task) calls it for the farm and for ``--no-ray`` alike. A clip is a
+pure function of the config, the clip index and the draw, so it gives the same bytes on any
+worker, in any order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from worldclips.motions.body import BodyModel
+from worldclips.scenes.build import build_scene
+from worldclips.scenes.sampling import sample_clip_spec
+from worldclips.shards.format.properties import PropertiesFailed
+from worldclips.shards.format.sample import build_meta, encode_sample, ground_truth_arrays
+from worldclips.shards.format.schema import sample_key
+from worldclips.shards.job.config import GenerateConfig
+from worldclips.shards.job.scenario_clips import scenario_spec, verify
+
+
+@dataclass(frozen=True)
+class ClipResult:
+    """One encoded clip; scenario clips add their scenario and measured properties."""
+
+    key: str
+    members: dict[str, bytes]
+    num_frames: int
+    scenario: str | None = None
+    properties: dict | None = None
+
+    @property
+    def verified(self) -> bool:
+        return self.properties is None or all(r["passed"] for r in self.properties.values())
+
+
+def draw_seed(run_seed: int, clip_index: int, attempt: int) -> int:
+    """The seed a clip is drawn with: the run seed first, then one derived from (run seed, clip, attempt)."""
+    if attempt == 0:
+        return int(run_seed)
+    state = np.random.SeedSequence([int(run_seed), int(clip_index), int(attempt)]).generate_state(1, np.uint64)
+    return int(state[0] >> np.uint64(1))  # 63 bits, a valid run seed
+
+
+def make_clip(
+    config: GenerateConfig, clip_index: int, body: BodyModel, renderer, versions: dict, attempt: int = 0, final: bool = True
+) -> ClipResult:
+    """Draw, build, render, measure, verify and encode one clip.
+
+    ``attempt`` > 0 re-draws a clip whose earlier draws failed: the spec is drawn with
+    ``draw_seed(run seed, clip index, attempt)`` (recorded as the spec's ``run_seed``) and
+    ``meta.json`` records ``redraw`` = {attempt, seed}; ``run_seed`` in ``meta.json`` stays the run's.
+    A scenario clip that lacks a property raises PropertiesFailed unless ``final`` (the last
+    draw allowed), which is kept with ``verified: false``.
+    """
+    seed = draw_seed(config.seed, clip_index, attempt)
+    # 1. draw the spec: every random choice of the clip, as JSON-able values
+    entry, info = None, None
+    if config.resolved_scenario is None:
+        spec = sample_clip_spec(config.scene, seed, clip_index, config.fps, config.frames, config.width, config.height)
+    else:
+        entry, spec, info = scenario_spec(config, clip_index, seed)
+    # 2. build the scene (every per-frame value resolved) and 3. render it
+    scene = build_scene(spec, body)
+    rendered = renderer.render(scene)
+    # 4. ground truth in the sample schema's arrays
+    key = sample_key(config.run, clip_index)
+    meta = build_meta(key, config.run, spec, scene, body.name, config.backend, versions, info)
+    if attempt:
+        meta["run_seed"] = config.seed
+        meta["redraw"] = {"attempt": attempt, "seed": seed}
+    arrays = ground_truth_arrays(scene, rendered)
+    # 5. verify a scenario clip's properties on that ground truth
+    results = None
+    if entry is not None:
+        results = verify(entry, meta, rendered, arrays)
+        if not all(r["passed"] for r in results.values()) and not final:
+            raise PropertiesFailed(results, entry.name)
+    # 6. encode the sample's members
+    members = encode_sample(meta, scene, rendered, arrays)
+    return ClipResult(key, members, scene.num_frames, entry.name if entry else None, results)

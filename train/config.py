@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+from worldclips.scenes.yaml_files import read_yaml_mapping
 
 DEPTH_MODES = ("log", "normalized", "none")
 
@@ -221,11 +221,8 @@ def load_config(spec: str | Path) -> RunConfig:
     path = Path(text)
     if not path.is_file():
         raise FileNotFoundError(f"--config: {text} is neither a preset ({', '.join(PRESETS)}) nor a file")
-    try:
-        values = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as error:
-        raise ValueError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from None
-    return config_from_dict(values or {}, where=str(path))
+    values = read_yaml_mapping(path, "train config", ValueError)
+    return config_from_dict(values, where=str(path))
 
 
 def replace(config: RunConfig, **sections: dict) -> RunConfig:

@@ -50,7 +50,7 @@ def locate(name: str, base: Path | None = None) -> Path:
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
-    """The file's top-level mapping (yaml.safe_load)."""
+    """The file's top-level mapping (the strict safe loader of scenes.yaml_files)."""
     return read_yaml_mapping(path, "scenario", ScenarioError)
 
 

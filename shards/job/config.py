@@ -191,7 +191,7 @@ def output_fields(config: GenerateConfig) -> dict[str, Any]:
 
 
 def load_yaml_config(path: str | Path) -> dict[str, Any]:
-    """Read a YAML mapping with yaml.safe_load; errors name the file."""
+    """Read a YAML mapping with the strict safe loader (scenes.yaml_files); errors name the file."""
     return read_yaml_mapping(Path(path), "config", ConfigError)
 
 

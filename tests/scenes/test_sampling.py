@@ -154,3 +154,24 @@ def test_scene_config_rejects_bad_ranges():
         SceneConfig(camera_families=("helicopter",))
     with pytest.raises(ValueError, match="scene.walk_speed"):
         SceneConfig(walk_speed=(1.5, 1.0))
+
+
+class _TopOfRange:
+    """A generator whose uniform() draws sit just below 1, where rounding used to give 1.0."""
+
+    def uniform(self, low=0.0, high=1.0, size=None):
+        return low + (high - low) * 0.99995
+
+
+def test_phase_draws_stay_inside_the_range_the_motions_accept():
+    from worldclips.motions.walk import WalkParams
+    from worldclips.scenes.draws import cycle_phase
+
+    phase = cycle_phase(_TopOfRange())
+    assert 0.0 <= phase < 1.0 and phase == 0.999
+    assert round(0.99995, 3) == 1.0  # what the draws did before: a phase every motion's check rejects
+    assert WalkParams(waypoints=((0.0, 0.0), (3.0, 0.0)), speed_keys=(1.2,), phase=phase).phase == 0.999
+    with pytest.raises(ValueError, match="phase"):
+        WalkParams(waypoints=((0.0, 0.0), (3.0, 0.0)), speed_keys=(1.2,), phase=1.0)
+    rng = np.random.default_rng(3)
+    assert all(0.0 <= cycle_phase(rng) < 1.0 for _ in range(20000))

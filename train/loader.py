@@ -32,6 +32,7 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from worldclips.train.config import DataConfig
 from worldclips.train.decode import MEMBERS, decode_example
+from worldclips.train.shard_stream import shard_samples
 
 WARN_LIMIT = 3  # skipped-sample warnings printed per worker
 
@@ -87,8 +88,7 @@ class ShardStream(IterableDataset):
         wanted = set(MEMBERS)
         for epoch in range(start_epoch, sys.maxsize):
             shards, by_sample = self._epoch_shards(epoch, stream, streams)
-            source = ({"url": url} for url in shards)
-            raw = wds.tarfile_to_samples(handler=on_error, select_files=lambda name: name.partition(".")[2] in wanted)(source)
+            raw = shard_samples(shards, handler=on_error, select=lambda member: member in wanted)
             if by_sample:
                 raw = (s for i, s in enumerate(raw) if i % streams == stream)
             rng = random.Random(int(np.random.default_rng([self.config.seed, stream, epoch, 2]).integers(2**62)))
@@ -132,8 +132,7 @@ def make_loader(urls: list[str], config: DataConfig, rank: int = 0, world_size: 
 def iter_examples(urls: list[str], config: DataConfig, skeletons: bool = True, seed: int = 0) -> Iterator[dict]:
     """Examples in dataset order, one pass, no shuffling (for sampling and inspection).
     Corrupt samples raise."""
-    source = ({"url": url} for url in urls)
-    for index, sample in enumerate(wds.tarfile_to_samples()(source)):
+    for index, sample in enumerate(shard_samples(urls)):
         example = decode_example(sample, config, np.random.default_rng([seed, index]), skeletons)
         example["key"] = sample["__key__"]
         yield example

@@ -3,9 +3,11 @@
 - a local directory written by ``worldclips generate``: its manifest's shards, or every
   ``shard-*.tar`` when the manifest is missing;
 - local tar files or brace patterns (``data/shard-{000000..000009}.tar``), ``::``-separated;
-- URLs that webdataset opens: ``http(s)://``, ``gs://``, ``hf://``, ``pipe:CMD``; ``s3://`` URLs
-  are read through ``aws s3 cp URL -``. A URL that does not end in ``.tar`` is a dataset root:
-  its ``manifest.json`` names the shards.
+- URLs that fsspec opens (``s3://`` with s3fs, ``gs://`` with gcsfs, ``https://``, ``hf://``...),
+  read as streams, never through a shell: a ``pipe:`` source is refused. A URL that does not end
+  in ``.tar`` is a dataset root: its ``manifest.json`` names the shards, and every name must be
+  a shard name of the schema (``shard-NNNNNN.tar``), so a manifest cannot point outside its
+  dataset or smuggle in a command.
 """
 
 from __future__ import annotations
@@ -15,29 +17,26 @@ from pathlib import Path
 
 import braceexpand
 
+from worldclips.shards.format.names import check_shard_name, shard_inside, shard_url_inside
 from worldclips.shards.format.schema import MANIFEST_NAME
 
-REMOTE_PREFIXES = ("http://", "https://", "gs://", "hf://", "s3://", "ais://", "pipe:")
-
-
 def is_remote(spec: str) -> bool:
-    return spec.startswith(REMOTE_PREFIXES)
+    """A URL with a scheme (``s3://``, ``https://``, ``memory://``...), not a local path."""
+    return "://" in spec.split("::")[0]
 
 
 def _expand(spec: str) -> list[str]:
     return [url for part in spec.split("::") if part for url in braceexpand.braceexpand(part)]
 
 
-def _readable_url(url: str) -> str:
-    """A URL webdataset's gopen can open (s3 goes through the aws CLI)."""
-    return f"pipe:aws s3 cp {url} -" if url.startswith("s3://") else url
-
-
 def _manifest_shards(manifest: dict, where: str) -> list[str]:
     try:
-        return [entry["name"] for entry in manifest["shards"]]
+        names = [entry["name"] for entry in manifest["shards"]]
     except (KeyError, TypeError):
         raise ValueError(f"{where}: not a worldclips manifest (no shards list)") from None
+    for name in names:
+        check_shard_name(name, where)
+    return names
 
 
 def _local_directory(directory: Path) -> list[str]:
@@ -47,10 +46,10 @@ def _local_directory(directory: Path) -> list[str]:
             names = _manifest_shards(json.loads(manifest.read_text()), str(manifest))
         except json.JSONDecodeError as error:
             raise ValueError(f"{manifest}: not valid JSON ({error})") from None
-        missing = [name for name in names if not (directory / name).is_file()]
+        paths = [shard_inside(directory, name, str(manifest)) for name in names]
+        missing = [path for path in paths if not path.is_file()]
         if missing:
-            raise FileNotFoundError(f"--data: {directory / missing[0]} is listed in the manifest but missing")
-        paths = [directory / name for name in names]
+            raise FileNotFoundError(f"--data: {missing[0]} is listed in the manifest but missing")
     else:
         paths = sorted(directory.glob("shard-*.tar")) or sorted(directory.glob("*.tar"))
     if not paths:
@@ -58,16 +57,25 @@ def _local_directory(directory: Path) -> list[str]:
     return [str(p) for p in paths]
 
 
+MAX_MANIFEST_BYTES = 64 << 20
+
+
 def _remote_root(root: str) -> list[str]:
-    from webdataset.gopen import gopen
+    import fsspec
 
     url = root.rstrip("/") + "/" + MANIFEST_NAME
     try:
-        with gopen(_readable_url(url), "rb") as stream:
-            manifest = json.loads(stream.read())
+        with fsspec.open(url, "rb") as stream:
+            data = stream.read(MAX_MANIFEST_BYTES + 1)
     except Exception as error:
         raise FileNotFoundError(f"--data: cannot read {url} ({error})") from None
-    return [_readable_url(root.rstrip("/") + "/" + name) for name in _manifest_shards(manifest, url)]
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise ValueError(f"--data: {url} is larger than the {MAX_MANIFEST_BYTES} bytes a manifest may have")
+    try:
+        manifest = json.loads(data)
+    except ValueError as error:
+        raise ValueError(f"{url}: not valid JSON ({error})") from None
+    return [shard_url_inside(root, name, url) for name in _manifest_shards(manifest, url)]
 
 
 def shard_urls(spec: str | Path) -> list[str]:
@@ -75,11 +83,13 @@ def shard_urls(spec: str | Path) -> list[str]:
     spec = str(spec).strip()
     if not spec:
         raise ValueError("--data: expected a directory, tar files or URLs, got an empty string")
+    if spec.startswith("pipe:"):
+        raise ValueError("--data: pipe: sources are refused (no shell); give a directory, tar files or an fsspec URL")
     if is_remote(spec):
         urls = _expand(spec)
-        if len(urls) == 1 and not urls[0].endswith(".tar") and not urls[0].startswith("pipe:"):
+        if len(urls) == 1 and not urls[0].endswith(".tar"):
             return _remote_root(urls[0])
-        return [_readable_url(url) for url in urls]
+        return urls
     path = Path(spec)
     if path.is_dir():
         return _local_directory(path)

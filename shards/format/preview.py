@@ -133,11 +133,11 @@ def _even(frames: np.ndarray) -> np.ndarray:
 def write_previews(dataset: str | Path, out: str | Path, max_clips: int | None = None) -> list[Path]:
     """Write ``<out>/<key>.mp4`` and ``<out>/<key>.png`` for the first ``max_clips`` clips."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     written = []
     for index, sample in enumerate(iter_samples(dataset)):
         if max_clips is not None and index >= max_clips:
             break
+        out.mkdir(parents=True, exist_ok=True)  # only once there is something to write
         strip = panels(sample)
         video = out / f"{sample.key}.mp4"
         video.write_bytes(encode_mp4(_even(strip), float(sample.meta["fps"])))

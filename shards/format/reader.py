@@ -10,26 +10,47 @@ from typing import Iterator
 
 import numpy as np
 
-from worldclips.shards.format.sample import load_npy, load_npz
-from worldclips.shards.format.schema import MANIFEST_NAME
+from worldclips.shards.format.arrays import load_npy, load_npz
+from worldclips.shards.format.names import UnsafeName, shard_inside, shown, split_member
+from worldclips.shards.format.schema import MANIFEST_NAME, SHARD_PATTERN
 from worldclips.shards.format.video import decode_mp4
+
+
+MAX_MEMBER_BYTES = 1 << 30  # one member of a shard (a 4096x4096x2000-frame clip is refused by generate)
+MAX_MEMBERS = 1 << 16
 
 
 class ShardFormatError(ValueError):
     """A shard file is not a tar of regular ``<key>.<member>`` files."""
 
 
+def check_member_header(info: tarfile.TarInfo, where: str) -> tuple[str, str]:
+    """(key, member) of a tar member, after its type, size and name are checked (nothing read yet)."""
+    if not info.isfile():
+        raise ShardFormatError(f"{where}: member {shown(info.name)} is not a regular file")
+    if info.issparse():
+        raise ShardFormatError(f"{where}: member {shown(info.name)} is a sparse file")
+    if info.size > MAX_MEMBER_BYTES:
+        raise ShardFormatError(f"{where}: member {shown(info.name)} declares {info.size} bytes, more than {MAX_MEMBER_BYTES}")
+    try:
+        return split_member(info.name, where)
+    except UnsafeName as error:
+        raise ShardFormatError(str(error)) from None
+
+
 def read_shard(path: Path) -> dict[str, dict[str, bytes]]:
-    """Samples of a tar shard in file order: key -> member name -> bytes."""
+    """Samples of a tar shard in file order: key -> member name -> bytes (names and sizes checked first)."""
     samples: dict[str, dict[str, bytes]] = {}
-    with tarfile.open(path, mode="r:") as archive:
-        for info in archive:
-            if not info.isfile():
-                raise ShardFormatError(f"{info.name}: not a regular file")
-            key, dot, member = info.name.partition(".")
-            if not dot:
-                raise ShardFormatError(f"{info.name}: member name has no extension")
-            samples.setdefault(key, {})[member] = archive.extractfile(info).read()
+    where = Path(path).name
+    try:
+        with tarfile.open(path, mode="r:") as archive:
+            for count, info in enumerate(archive):
+                if count >= MAX_MEMBERS:
+                    raise ShardFormatError(f"{where}: more than {MAX_MEMBERS} members")
+                key, member = check_member_header(info, where)
+                samples.setdefault(key, {})[member] = archive.extractfile(info).read()
+    except tarfile.TarError as error:
+        raise ShardFormatError(f"{where}: not a readable tar ({error})") from None
     return samples
 
 
@@ -48,11 +69,25 @@ class DecodedSample:
     contacts: dict[str, np.ndarray] | None = None  # schema v3 on
 
 
+REQUIRED_MEMBERS = ("meta.json", "rgb.mp4", "depth.npy", "seg.npy", "camera.npz", "pose.npz", "objects.npz")
+
+
 def decode_sample(key: str, members: dict[str, bytes]) -> DecodedSample:
-    return DecodedSample(
+    """Decode one sample's members; a missing or unreadable member raises a ValueError naming it."""
+    missing = [name for name in REQUIRED_MEMBERS if name not in members]
+    if missing:
+        raise ShardFormatError(f"{key}: missing member {missing[0]}")
+    try:
+        meta = json.loads(members["meta.json"])
+    except ValueError as error:
+        raise ShardFormatError(f"{key}.meta.json: not valid JSON ({error})") from None
+    if not isinstance(meta, dict):
+        raise ShardFormatError(f"{key}.meta.json: expected a JSON object")
+    sizes = clip_sizes(meta, f"{key}.meta.json")
+    sample = DecodedSample(
         key=key,
-        meta=json.loads(members["meta.json"]),
-        rgb=decode_mp4(members["rgb.mp4"]),
+        meta=meta,
+        rgb=decode_mp4(members["rgb.mp4"], sizes),
         depth=load_npy(members["depth.npy"], "depth.npy"),
         segmentation=load_npy(members["seg.npy"], "seg.npy"),
         camera=load_npz(members["camera.npz"], "camera.npz"),
@@ -60,15 +95,61 @@ def decode_sample(key: str, members: dict[str, bytes]) -> DecodedSample:
         objects=load_npz(members["objects.npz"], "objects.npz"),
         contacts=load_npz(members["contacts.npz"], "contacts.npz") if "contacts.npz" in members else None,
     )
+    for name, array in (("depth.npy", sample.depth), ("seg.npy", sample.segmentation)):
+        if array.shape != sizes:
+            raise ShardFormatError(f"{key}.{name}: shape {array.shape}, meta.json declares {sizes}")
+    return sample
+
+
+MAX_FRAMES, MAX_SIDE = 2000, 4096
+
+
+def clip_sizes(meta: dict, where: str) -> tuple[int, int, int]:
+    """(T, H, W) a meta.json declares, each an integer in range (the bounds generate accepts)."""
+    sizes = []
+    for name, high in (("num_frames", MAX_FRAMES), ("height", MAX_SIDE), ("width", MAX_SIDE)):
+        value = meta.get(name)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
+            raise ShardFormatError(f"{where}: {name}: expected an integer in 1..{high}, got {shown(value)}")
+        sizes.append(value)
+    return tuple(sizes)
+
+
+MAX_MANIFEST_BYTES = 64 << 20
+
+
+def read_manifest(directory: str | Path) -> dict:
+    """A dataset's manifest.json, size-checked and parsed; errors name the file."""
+    path = Path(directory) / MANIFEST_NAME
+    size = path.stat().st_size
+    if size > MAX_MANIFEST_BYTES:
+        raise ShardFormatError(f"{path}: {size} bytes, more than the {MAX_MANIFEST_BYTES} a manifest may have")
+    try:
+        manifest = json.loads(path.read_bytes())
+    except ValueError as error:
+        raise ShardFormatError(f"{path}: not valid JSON ({error})") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("shards"), list):
+        raise ShardFormatError(f"{path}: not a worldclips manifest (no shards list)")
+    if not all(isinstance(entry, dict) and "name" in entry for entry in manifest["shards"]):
+        raise ShardFormatError(f"{path}: every shards entry needs a name")
+    return manifest
 
 
 def shard_paths(directory: str | Path) -> list[Path]:
-    """Shard files of a dataset in manifest order (or sorted when the manifest is missing)."""
+    """Shard files of a dataset in manifest order (or sorted when the manifest is missing); every
+    name is checked and must resolve inside the dataset (names.shard_inside)."""
     directory = Path(directory)
-    manifest = directory / MANIFEST_NAME
-    if manifest.is_file():
-        return [directory / entry["name"] for entry in json.loads(manifest.read_text())["shards"]]
-    return sorted(directory.glob("shard-*.tar"))
+    if (directory / MANIFEST_NAME).is_file():
+        where = str(directory / MANIFEST_NAME)
+        try:
+            return [shard_inside(directory, entry["name"], where) for entry in read_manifest(directory)["shards"]]
+        except UnsafeName as error:
+            raise ShardFormatError(str(error)) from None
+    paths = sorted(p for p in directory.glob("shard-*.tar") if SHARD_PATTERN.fullmatch(p.name))
+    try:
+        return [shard_inside(directory, p.name, str(directory)) for p in paths]
+    except UnsafeName as error:
+        raise ShardFormatError(str(error)) from None
 
 
 def iter_samples(directory: str | Path) -> Iterator[DecodedSample]:

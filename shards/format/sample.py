@@ -41,21 +41,6 @@ def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     return buffer.getvalue()
 
 
-def load_npy(data: bytes, member: str = "array") -> np.ndarray:
-    try:
-        return np.load(io.BytesIO(data), allow_pickle=False)
-    except Exception as error:
-        raise ValueError(f"{member}: not a readable .npy array ({error})") from error
-
-
-def load_npz(data: bytes, member: str = "archive") -> dict[str, np.ndarray]:
-    try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
-            return {name: archive[name] for name in archive.files}
-    except Exception as error:
-        raise ValueError(f"{member}: not a readable .npz archive ({error})") from error
-
-
 def scenario_params(spec: ClipSpec) -> dict:
     """A short summary of the choices that define the scenario (the full spec is stored too).
 

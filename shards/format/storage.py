@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import secrets
 from pathlib import Path
 
-from worldclips.shards.format.writer import TEMP_PREFIX, write_atomic
+from worldclips.shards.format.writer import remove_temporaries, temporary_name, temporary_writer, write_atomic
 
 ATOMIC_UPLOAD_PROTOCOLS = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss"})
 
@@ -82,9 +81,11 @@ class Storage:
         raise NotImplementedError
 
     def remove_temporaries(self) -> None:
-        """Delete temporary files that killed writers left behind."""
+        """Delete the temporaries this project's writers left behind (writer.TEMP_PATTERN only:
+        a name of any other form is the user's and stays); on object storage writers are on
+        other machines, so every temporary of ours is removed (only between runs)."""
         for name in self.names():
-            if name.startswith(TEMP_PREFIX):
+            if temporary_writer(name) is not None:
                 self.remove(name)
 
     def where(self, name: str) -> str:
@@ -122,6 +123,22 @@ class LocalStorage(Storage):
 
     def makedirs(self) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
+
+    def remove_temporaries(self) -> None:
+        remove_temporaries(self.path)
+
+    def rename(self, name: str, new_name: str) -> None:
+        os.replace(self.path / name, self.path / new_name)
+
+    def create_exclusive(self, name: str, data: bytes) -> bool:
+        """Create ``name`` holding ``data`` unless it exists (atomic); False when it existed."""
+        try:
+            descriptor = os.open(self.path / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            return False
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        return True
 
     def where(self, name: str) -> str:
         return str(self.path / name)
@@ -178,7 +195,7 @@ class FsspecStorage(Storage):
         if self.atomic_upload:
             self.fs.pipe_file(self._path(name), data)
             return
-        temporary = self._path(f"{TEMP_PREFIX}{name}.{os.getpid()}-{secrets.token_hex(4)}")
+        temporary = self._path(temporary_name(name))
         try:
             self.fs.pipe_file(temporary, data)
             self.fs.mv(temporary, self._path(name))
@@ -197,6 +214,18 @@ class FsspecStorage(Storage):
 
     def makedirs(self) -> None:
         self.fs.makedirs(self.root, exist_ok=True)
+
+    def rename(self, name: str, new_name: str) -> None:
+        self.fs.mv(self._path(name), self._path(new_name))
+
+    def create_exclusive(self, name: str, data: bytes) -> bool:
+        """Check, then write: not atomic on an object store (two runs starting within the same
+        moment could both pass); locally ``os.O_EXCL`` makes it exact (LocalStorage)."""
+        path = self._path(name)
+        if self.fs.exists(path):
+            return False
+        self.fs.pipe_file(path, data)
+        return True
 
 
 def open_storage(location: str | Path) -> Storage:

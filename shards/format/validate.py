@@ -22,8 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from worldclips.motions.conventions import MIN_PROJECTION_DEPTH_M, PROJECTION_UNDEFINED, project_points
-from worldclips.shards.format.reader import ShardFormatError, read_shard
-from worldclips.shards.format.sample import load_npy, load_npz
+from worldclips.shards.format.names import UnsafeName, shard_inside
+from worldclips.shards.format.reader import ShardFormatError, clip_sizes, read_manifest, read_shard
+from worldclips.shards.format.arrays import load_npy, load_npz
 from worldclips.shards.format.schema import (
     INSTANCE_FIELDS,
     KEY_PATTERN,
@@ -99,9 +100,10 @@ def _check_meta(key: str, raw: bytes) -> dict:
         raise SampleError(f"{META_MEMBER}: schema_version {meta['schema_version']!r}, expected one of {list(SUPPORTED_SCHEMA_VERSIONS)}")
     if meta["clip_id"] != key:
         raise SampleError(f"{META_MEMBER}: clip_id {meta['clip_id']!r} differs from the sample key")
-    for name in ("num_frames", "width", "height"):
-        if not isinstance(meta[name], int) or meta[name] < 1:
-            raise SampleError(f"{META_MEMBER}: {name} must be a positive integer, got {meta[name]!r}")
+    try:
+        clip_sizes(meta, META_MEMBER)
+    except ShardFormatError as error:
+        raise SampleError(str(error)) from None
     ids = []
     for row in meta["instances"]:
         if not isinstance(row, dict) or any(f not in row for f in INSTANCE_FIELDS):
@@ -174,7 +176,7 @@ def check_sample(key: str, members: dict[str, bytes], decode_video: bool = True)
             raise SampleError(problem)
     if decode_video:
         try:
-            video = decode_mp4(members[VIDEO_MEMBER])
+            video = decode_mp4(members[VIDEO_MEMBER], (sizes["T"], sizes["H"], sizes["W"]))
         except Exception as error:
             raise SampleError(f"{VIDEO_MEMBER}: cannot decode ({error})") from error
         expected = (sizes["T"], sizes["H"], sizes["W"], 3)
@@ -249,16 +251,23 @@ def _check_joints(pose: dict, K: np.ndarray, cam_from_world: np.ndarray, seg: np
             raise SampleError("pose.npz/joints_visible: a visible joint's pixel belongs to another instance")
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def validate_dataset(directory: str | Path, decode_video: bool = True) -> ValidationReport:
     """Check a dataset directory; never raises on bad data, reports it instead."""
     directory = Path(directory)
     report = ValidationReport()
-    manifest_path = directory / MANIFEST_NAME
     if not directory.is_dir():
         report.errors.append(f"{directory}: not a directory")
         return report
     try:
-        manifest = json.loads(manifest_path.read_text())
+        manifest = read_manifest(directory)
         listed = {entry["name"]: entry for entry in manifest["shards"]}
     except (OSError, ValueError, KeyError, TypeError) as error:
         report.errors.append(f"{MANIFEST_NAME}: missing or unreadable ({error}); the run did not finish")
@@ -269,13 +278,16 @@ def validate_dataset(directory: str | Path, decode_video: bool = True) -> Valida
         if SHARD_PATTERN.match(path.name) and path.name not in listed:
             report.errors.append(f"{path.name}: shard not listed in the manifest")
     seen_keys: set[str] = set()
-    for name, entry in sorted(listed.items()):
-        path = directory / name
+    for name, entry in sorted(listed.items(), key=lambda item: str(item[0])):
+        try:
+            path = shard_inside(directory, name, MANIFEST_NAME)
+        except UnsafeName as error:
+            report.errors.append(str(error))
+            continue
         if not path.is_file():
             report.errors.append(f"{name}: listed in the manifest but missing")
             continue
-        data = path.read_bytes()
-        if len(data) != entry.get("bytes") or hashlib.sha256(data).hexdigest() != entry.get("sha256"):
+        if path.stat().st_size != entry.get("bytes") or _sha256(path) != entry.get("sha256"):
             report.errors.append(f"{name}: size or sha256 differs from the manifest (corrupt or truncated)")
             continue
         report.shards += 1

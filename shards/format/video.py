@@ -64,10 +64,25 @@ def _rate(fps: float):
     return Fraction(fps).limit_denominator(1001)
 
 
-def decode_mp4(data: bytes) -> np.ndarray:
-    """mp4 bytes -> (T, H, W, 3) uint8 RGB."""
+def decode_mp4(data: bytes, expected: tuple[int, int, int] | None = None) -> np.ndarray:
+    """mp4 bytes -> (T, H, W, 3) uint8 RGB.
+
+    expected: (T, H, W) the sample declares; a stream of another frame size is refused before
+    any frame is decoded, and decoding stops past T frames (a hostile file cannot make it
+    allocate more than the declared clip).
+    """
+    frames = []
     with av.open(io.BytesIO(data), mode="r") as container:
-        frames = [frame_to_rgb(frame) for frame in container.decode(video=0)]
+        if not container.streams.video:
+            raise ValueError("rgb.mp4: no video stream")
+        if expected is not None:
+            context = container.streams.video[0].codec_context
+            if (context.height, context.width) != tuple(expected[1:]):
+                raise ValueError(f"rgb.mp4: frames of {context.width}x{context.height}, expected {expected[2]}x{expected[1]}")
+        for frame in container.decode(video=0):
+            if expected is not None and len(frames) >= expected[0]:
+                raise ValueError(f"rgb.mp4: more than the {expected[0]} frames the sample declares")
+            frames.append(frame_to_rgb(frame))
     if not frames:
         raise ValueError("rgb.mp4: no video frames")
     return np.stack(frames)

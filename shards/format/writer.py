@@ -10,12 +10,39 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
+import secrets
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
 TAR_MTIME = 0
 TEMP_PREFIX = ".tmp-"
+# A temporary this project wrote: ".tmp-<file of a dataset>.<writer pid>-<8 hex>". Only names of
+# exactly this form are ever removed as leftovers; anything else in a folder is the user's.
+TEMP_PATTERN = re.compile(r"^\.tmp-(shard-\d{6}\.tar|shard-\d{6}\.done\.json|manifest\.json|config\.yaml)\.(\d+)-[0-9a-f]{8}$")
+
+
+def temporary_name(name: str) -> str:
+    """A run-unique temporary name for ``name`` (the writer's pid and a random tag)."""
+    return f"{TEMP_PREFIX}{name}.{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def temporary_writer(name: str) -> int | None:
+    """The pid that wrote one of our temporaries, None for any other name."""
+    match = TEMP_PATTERN.match(name)
+    return int(match.group(2)) if match else None
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this pid runs on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @dataclass(frozen=True)
@@ -61,7 +88,7 @@ def sha256_file(path: Path) -> str:
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path``, fsync, then rename over ``path``."""
     path = Path(path)
-    temporary = path.with_name(f"{TEMP_PREFIX}{path.name}.{os.getpid()}")
+    temporary = path.with_name(temporary_name(path.name))
     try:
         with open(temporary, "wb") as handle:
             handle.write(data)
@@ -89,6 +116,8 @@ def write_shard(directory: Path, name: str, samples: list[tuple[str, dict[str, b
 
 
 def remove_temporaries(directory: Path) -> None:
-    """Delete temporary files a killed writer may have left in ``directory``."""
+    """Delete our temporaries (TEMP_PATTERN) whose writer is gone; nothing else is touched."""
     for leftover in Path(directory).glob(f"{TEMP_PREFIX}*"):
-        leftover.unlink(missing_ok=True)
+        pid = temporary_writer(leftover.name)
+        if pid is not None and (pid == os.getpid() or not process_alive(pid)):
+            leftover.unlink(missing_ok=True)

@@ -12,6 +12,7 @@ scenario and property (shards.job.acceptance).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import platform
 import time
@@ -25,12 +26,13 @@ from tqdm import tqdm
 from worldclips.motions.bodies import make_body_model
 from worldclips.motions.body import BodyModel
 from worldclips.render.backends import make_renderer
-from worldclips.shards.format.schema import CONFIG_NAME, MANIFEST_NAME, SCHEMA_VERSION, SHARD_PATTERN, sample_key
-from worldclips.shards.format.storage import Storage, open_storage
+from worldclips.shards.format.schema import CONFIG_NAME, MANIFEST_NAME, SCHEMA_VERSION, sample_key, shard_name
+from worldclips.shards.format.storage import LocalStorage, Storage, open_storage
 from worldclips.shards.format.writer import ShardRecord
 from worldclips.shards.job import acceptance
 from worldclips.shards.job.config import GenerateConfig, config_yaml
-from worldclips.shards.job.resume import RECORD_PATTERN, ShardOutcome, plan_resume, record_entry, record_name, shard_indices
+from worldclips.shards.job.output import OutputLock, PreviousDataset, check_overwrite, is_dataset_file
+from worldclips.shards.job.resume import ShardOutcome, plan_resume, record_entry, record_name, shard_indices
 from worldclips.shards.job.shard_task import FaultHooks, render_shard
 
 VERSIONED_PACKAGES = ("worldclips", "numpy", "scipy", "moderngl", "mannequin-x", "av", "smplx")
@@ -48,11 +50,6 @@ def package_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             versions[package] = "not installed"
     return versions
-
-
-def is_dataset_file(name: str) -> bool:
-    """Files a run writes into its output: shards, completion records, config and manifest."""
-    return name in (MANIFEST_NAME, CONFIG_NAME) or bool(SHARD_PATTERN.match(name) or RECORD_PATTERN.match(name))
 
 
 def manifest(
@@ -164,8 +161,10 @@ def generate(
 ) -> Path | str:
     """Run the whole job; returns the output location. The manifest is written last.
 
-    With ``overwrite``, a dataset already in the output (its shards, completion records, config
-    and manifest, nothing else) is removed once the config and the body model have been checked.
+    The output is locked for the run (shards.job.output.OutputLock). With ``overwrite``, a
+    dataset already in the output (only a folder with nothing but a dataset's files, never ``/``,
+    home or the current folder) is replaced: it stays whole until the new run has its first
+    shard (shards.job.output.PreviousDataset).
     With ``resume``, shards already there that match their records are kept and only the
     missing or damaged ones are generated; the result equals an uninterrupted run.
     """
@@ -175,6 +174,20 @@ def generate(
     location: Path | str = Path(config.out) if not hasattr(storage, "fs") else storage.url
     if storage.is_file():
         raise OutputExists(f"out: {config.out} exists and is not a directory")
+    created = not storage.exists()
+    storage.makedirs()  # the lock lives in the output; a read-only --out fails here, before any rendering
+    try:
+        with OutputLock(storage, str(config.out)):
+            return _generate_locked(config, storage, location, progress, overwrite, resume, hooks)
+    finally:
+        if created and isinstance(storage, LocalStorage) and not storage.names():
+            with contextlib.suppress(OSError):
+                storage.path.rmdir()  # a run that wrote nothing leaves no folder behind
+
+
+def _generate_locked(
+    config: GenerateConfig, storage: Storage, location, progress: bool, overwrite: bool, resume: bool, hooks: FaultHooks | None,
+) -> Path | str:  # fmt: skip
     names = storage.names()
     existing = [n for n in names if is_dataset_file(n)]
     if existing and not (overwrite or resume):
@@ -182,6 +195,8 @@ def generate(
             f"out: {config.out} already holds a dataset; choose a new directory, pass --resume to finish it "
             "or --overwrite to replace it"
         )
+    if overwrite and existing:
+        check_overwrite(storage, str(config.out), names)
     started = time.perf_counter()
     body = make_body_model(config.smplx_model_dir)
     versions = package_versions()
@@ -192,6 +207,7 @@ def generate(
         if plan.manifest_ok and CONFIG_NAME in names:
             return location  # complete and verified: nothing to do
         todo, kept = plan.todo, plan.kept
+    previous = PreviousDataset(storage, names) if overwrite and existing else None
     with ExitStack() as stack:
         renderer, farm_run = None, None
         stack.callback(_remove_temporaries_quietly, storage)  # last: after Ray has stopped every writer
@@ -202,17 +218,19 @@ def generate(
         elif not config.ray:
             renderer = make_renderer(config.backend, config.width, config.height, cycles=config.cycles)
             stack.callback(renderer.release)
-        storage.remove(MANIFEST_NAME)  # first, so a dataset being changed never looks complete
+        if previous is not None:  # overwrite: the old dataset stays until the first new shard
+            previous.set_aside()
+            stack.callback(previous.restore)  # a no-op once the first new shard exists
+        else:
+            storage.remove(MANIFEST_NAME)  # first, so a dataset being changed never looks complete
         if resume and existing:
             storage.remove(CONFIG_NAME)
             for name in plan.stale_names(set(names)):
                 storage.remove(name)
-        elif existing:  # overwrite
-            for name in existing:
-                storage.remove(name)
         storage.remove_temporaries()
-        storage.makedirs()
-        return _run(config, storage, location, todo, kept, versions, started, farm_run, body, renderer, hooks, progress)
+        new_shards = {shard_name(i) for i in range(len(shard_indices(config)))}
+        on_first = (lambda: previous.first_shard_written(new_shards)) if previous is not None else None
+        return _run(config, storage, location, todo, kept, versions, started, farm_run, body, renderer, hooks, progress, on_first)
 
 
 def _remove_temporaries_quietly(storage: Storage) -> None:
@@ -225,16 +243,23 @@ def _remove_temporaries_quietly(storage: Storage) -> None:
 def _run(
     config: GenerateConfig, storage: Storage, location, todo: list[int], kept: dict[int, ShardOutcome], versions: dict,
     started: float, farm_run, body: BodyModel, renderer, hooks: FaultHooks | None, progress: bool,
+    on_first_shard: Callable[[], None] | None = None,
 ) -> Path | str:  # fmt: skip
     bar = tqdm(total=config.clips, unit="clip", disable=not progress, dynamic_ncols=True, desc="generate")
     tally = _Tally(config, bar, started)
+
+    def arrived(outcome: ShardOutcome) -> None:
+        if on_first_shard is not None:
+            on_first_shard()
+        tally.add(outcome)
+
     try:
         for outcome in kept.values():
             tally.add(outcome)
         if farm_run is not None:
-            run_info = farm_run.run(todo, versions, hooks, tally.add)
+            run_info = farm_run.run(todo, versions, hooks, arrived)
         else:
-            run_info = _run_single_process(config, todo, versions, storage, body, renderer, hooks, tally.add)
+            run_info = _run_single_process(config, todo, versions, storage, body, renderer, hooks, arrived)
         wall = time.perf_counter() - started
         outcomes = [tally.outcomes[i] for i in sorted(tally.outcomes)]
         missing = sorted(set(range(len(shard_indices(config)))) - set(tally.outcomes))

@@ -119,15 +119,23 @@ def test_instance_table_and_segmentation(dataset):
         assert np.isfinite(sample["depth.npy"]).all()
 
 
-def test_overwrite_replaces_only_the_dataset(dataset, tmp_path, capsys):
+def test_overwrite_replaces_only_a_dataset_folder(dataset, tmp_path, capsys):
     out = tmp_path / "over"
     assert main(["generate", "--out", str(out), *ARGS]) == 0
+    before = sorted(p.name for p in out.iterdir())
     (out / "notes.txt").write_text("keep me")
     assert main(["generate", "--out", str(out), *ARGS]) == 2
     assert "already holds a dataset" in capsys.readouterr().err
-    assert main(["generate", "--out", str(out), "--overwrite", "--clips", "1", *ARGS[2:]]) == 0
+    # a folder holding a file worldclips did not write is refused, and nothing in it changes
+    assert main(["generate", "--out", str(out), "--overwrite", "--clips", "1", *ARGS[2:]]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "did not write (notes.txt)" in err and len(err.splitlines()) == 1
     assert (out / "notes.txt").read_text() == "keep me"
+    assert sorted(p.name for p in out.iterdir()) == sorted([*before, "notes.txt"])
+    (out / "notes.txt").unlink()
+    assert main(["generate", "--out", str(out), "--overwrite", "--clips", "1", *ARGS[2:]]) == 0
     assert sorted(p.name for p in out.glob("shard-*")) == ["shard-000000.tar"]
+    assert sorted(p.name for p in out.iterdir()) == ["config.yaml", "manifest.json", "shard-000000.tar"]
     assert main(["validate", str(out)]) == 0
 
 

@@ -179,7 +179,7 @@ def test_resume_regenerates_corrupt_truncated_and_missing_shards(reference, tmp_
     data[len(data) // 2] ^= 0x01
     (out / SHARDS[0]).write_bytes(bytes(data))
     (out / SHARDS[2]).write_bytes(data[: len(data) // 3])  # truncated
-    (out / ".tmp-shard-000001.tar.999").write_bytes(b"partial")
+    (out / ".tmp-shard-000001.tar.4194303-0badc0de").write_bytes(b"partial")  # a dead writer's temporary
     assert not validate_dataset(out).ok
     assert main(["generate", "--out", str(out), *ARGS, "--resume", "--no-ray"]) == 0
     assert_same_dataset(reference, out)

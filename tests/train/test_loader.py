@@ -140,7 +140,7 @@ def test_data_sources_give_clear_errors(dataset, tmp_path):
     with pytest.raises(FileNotFoundError, match="no shards"):
         shard_urls(tmp_path)
     assert shard_urls(f"{dataset}/shard-{{000000..000001}}.tar") == shard_urls(dataset)[:2]
-    assert shard_urls("s3://bucket/d/shard-000000.tar") == ["pipe:aws s3 cp s3://bucket/d/shard-000000.tar -"]
+    assert shard_urls("s3://bucket/d/shard-000000.tar") == ["s3://bucket/d/shard-000000.tar"]  # read by fsspec, no shell
     assert shard_urls("https://host/d/shard-{000000..000001}.tar")[1] == "https://host/d/shard-000001.tar"
 
 

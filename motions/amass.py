@@ -20,18 +20,20 @@ MotionFileError naming the file and the key.
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from worldclips.motions.safe_arrays import load_npz
 from worldclips.motions.conventions import WORLD_FROM_NATIVE, axis_angle_to_matrix, matrix_to_axis_angle
 from worldclips.motions.motion import MotionClip
 
 SMPLX_WIDTH, SMPLH_WIDTH = 165, 156
 UP_AXES = ("auto", "z", "y")
-MAX_FRAMES = 2_000_000
+MAX_FRAMES = 250_000  # 35 minutes at 120 fps
+MAX_FILE_BYTES = 1 << 30
+MAX_INFLATED_BYTES = 384 << 20  # inflated arrays of one file: MAX_FRAMES of SMPL-X poses fit
 
 
 class MotionFileError(ValueError):
@@ -156,29 +158,37 @@ def load_amass(path: str | Path, up_axis: str = "auto") -> LoadedMotion:
     if up_axis not in UP_AXES:
         raise ValueError(f"up_axis: expected one of {list(UP_AXES)}, got {up_axis!r}")
     try:
-        archive = np.load(path, allow_pickle=False)
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise MotionFileError(f"{path}: {size} bytes, more than the {MAX_FILE_BYTES} a motion file may have")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise MotionFileError(f"{path}: no such file") from None
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
-        raise MotionFileError(f"{path}: not a readable .npz archive ({error})") from error
-    if not hasattr(archive, "files"):
+    except OSError as error:
+        raise MotionFileError(f"{path}: cannot read ({error})") from error
+    if data.startswith(b"\x93NUMPY"):
         raise MotionFileError(f"{path}: expected an .npz archive of named arrays, got a single .npy array")
-    with archive:
-        names = set(archive.files)
-        full, model = _pose_layout(archive, names, path)
-        frames = full.shape[0]
-        if frames > MAX_FRAMES:
-            raise MotionFileError(f"{path}: key 'poses': {frames} frames is more than {MAX_FRAMES}")
-        if "trans" not in names:
-            raise MotionFileError(f"{path}: missing key 'trans'")
-        trans = _shaped(_array(archive, path, "trans"), path, "trans", (frames, 3))
-        fps = _frame_rate(archive, names, path)
-        betas = _betas(archive, names, path, frames)
-        gender = _array(archive, path, "gender", str) if "gender" in names else ""
-        if "surface_model_type" in names:
-            stored = _array(archive, path, "surface_model_type", str).lower()
-            if stored not in ("smplx", "smplh", "smpl+h", "smplhf"):
-                raise MotionFileError(f"{path}: key 'surface_model_type': expected 'smplx' or 'smplh', got {stored!r}")
+    if not data.startswith(b"PK"):
+        raise MotionFileError(f"{path}: not a readable .npz archive (not a zip file)")
+    try:  # sizes declared by the zip and each array's header are checked before anything is inflated
+        archive = load_npz(data, str(path), max_bytes=MAX_INFLATED_BYTES)
+    except ValueError as error:
+        raise MotionFileError(str(error)) from None
+    names = set(archive)
+    full, model = _pose_layout(archive, names, path)
+    frames = full.shape[0]
+    if frames > MAX_FRAMES:
+        raise MotionFileError(f"{path}: key 'poses': {frames} frames is more than {MAX_FRAMES}")
+    if "trans" not in names:
+        raise MotionFileError(f"{path}: missing key 'trans'")
+    trans = _shaped(_array(archive, path, "trans"), path, "trans", (frames, 3))
+    fps = _frame_rate(archive, names, path)
+    betas = _betas(archive, names, path, frames)
+    gender = _array(archive, path, "gender", str) if "gender" in names else ""
+    if "surface_model_type" in names:
+        stored = _array(archive, path, "surface_model_type", str).lower()
+        if stored not in ("smplx", "smplh", "smpl+h", "smplhf"):
+            raise MotionFileError(f"{path}: key 'surface_model_type': expected 'smplx' or 'smplh', got {stored!r}")
     orient = full[:, 0]
     axis = detect_up_axis(orient) if up_axis == "auto" else up_axis
     if axis == "y":  # rotate the whole motion +90 degrees about X; positions rotate about the origin

@@ -57,6 +57,9 @@ def _channel_count(lines: list[str], path: Path) -> tuple[int, int]:
     raise MotionFileError(f"{path}: no MOTION section (file truncated?)")
 
 
+MAX_CHANNEL_VALUE = 1e6  # larger rotations or offsets are corrupt data (and overflow the rotation maths)
+
+
 def check_bvh_text(text: str, path: Path) -> int:
     """Validate the layout of a BVH file's text; returns its frame count."""
     lines = text.splitlines()
@@ -83,6 +86,8 @@ def check_bvh_text(text: str, path: Path) -> int:
         raise MotionFileError(f"{path}: MOTION: non-numeric values") from None
     if not np.all(np.isfinite(data)):
         raise MotionFileError(f"{path}: MOTION: NaN or infinite values")
+    if data.size and np.abs(data).max() > MAX_CHANNEL_VALUE:
+        raise MotionFileError(f"{path}: MOTION: a value of magnitude {np.abs(data).max():.3g}, expected at most {MAX_CHANNEL_VALUE:g} (degrees or length units)")
     return frames
 
 

@@ -152,6 +152,10 @@ def check(target: str | Path, body: BodyModel, out=print) -> int:
             out(f"ERR {error}")
             bad += 1
             continue
+        except (ValueError, ArithmeticError, np.linalg.LinAlgError) as error:  # data the maths cannot take
+            out(f"ERR {path}: cannot be measured ({type(error).__name__}: {' '.join(str(error).split())[:200]})")
+            bad += 1
+            continue
         out(quality.line())
         bad += not quality.ok
     out(f"{len(files) - bad} of {len(files)} motion file(s) OK")

@@ -262,7 +262,15 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError, FileExistsError, OSError, RuntimeError, ImportError) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         print(f"worldclips: error: {message}", file=sys.stderr)
-        return EXIT_USAGE if isinstance(error, ValueError) else 1
+        return EXIT_USAGE if isinstance(error, ValueError) and not _is_bad_data(error) else 1
+
+
+def _is_bad_data(error: BaseException) -> bool:
+    """A dataset that is not what it should be (exit 1), as opposed to a bad flag or config (exit 2)."""
+    from worldclips.shards.format.names import UnsafeName
+    from worldclips.shards.format.reader import ShardFormatError
+
+    return isinstance(error, (UnsafeName, ShardFormatError))
 
 
 if __name__ == "__main__":

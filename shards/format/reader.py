@@ -10,7 +10,7 @@ from typing import Iterator
 
 import numpy as np
 
-from worldclips.shards.format.arrays import load_npy, load_npz
+from worldclips.motions.safe_arrays import load_npy, load_npz
 from worldclips.shards.format.names import UnsafeName, shard_inside, shown, split_member
 from worldclips.shards.format.schema import MANIFEST_NAME, SHARD_PATTERN
 from worldclips.shards.format.video import decode_mp4
@@ -84,17 +84,22 @@ def decode_sample(key: str, members: dict[str, bytes]) -> DecodedSample:
     if not isinstance(meta, dict):
         raise ShardFormatError(f"{key}.meta.json: expected a JSON object")
     sizes = clip_sizes(meta, f"{key}.meta.json")
-    sample = DecodedSample(
-        key=key,
-        meta=meta,
-        rgb=decode_mp4(members["rgb.mp4"], sizes),
-        depth=load_npy(members["depth.npy"], "depth.npy"),
-        segmentation=load_npy(members["seg.npy"], "seg.npy"),
-        camera=load_npz(members["camera.npz"], "camera.npz"),
-        pose=load_npz(members["pose.npz"], "pose.npz"),
-        objects=load_npz(members["objects.npz"], "objects.npz"),
-        contacts=load_npz(members["contacts.npz"], "contacts.npz") if "contacts.npz" in members else None,
-    )
+    try:
+        sample = DecodedSample(
+            key=key,
+            meta=meta,
+            rgb=decode_mp4(members["rgb.mp4"], sizes),
+            depth=load_npy(members["depth.npy"], "depth.npy"),
+            segmentation=load_npy(members["seg.npy"], "seg.npy"),
+            camera=load_npz(members["camera.npz"], "camera.npz"),
+            pose=load_npz(members["pose.npz"], "pose.npz"),
+            objects=load_npz(members["objects.npz"], "objects.npz"),
+            contacts=load_npz(members["contacts.npz"], "contacts.npz") if "contacts.npz" in members else None,
+        )
+    except ShardFormatError:
+        raise
+    except ValueError as error:  # a member that does not decode
+        raise ShardFormatError(f"{key}: {error}") from None
     for name, array in (("depth.npy", sample.depth), ("seg.npy", sample.segmentation)):
         if array.shape != sizes:
             raise ShardFormatError(f"{key}.{name}: shape {array.shape}, meta.json declares {sizes}")

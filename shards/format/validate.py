@@ -24,7 +24,7 @@ import numpy as np
 from worldclips.motions.conventions import MIN_PROJECTION_DEPTH_M, PROJECTION_UNDEFINED, project_points
 from worldclips.shards.format.names import UnsafeName, shard_inside
 from worldclips.shards.format.reader import ShardFormatError, clip_sizes, read_manifest, read_shard
-from worldclips.shards.format.arrays import load_npy, load_npz
+from worldclips.motions.safe_arrays import load_npy, load_npz
 from worldclips.shards.format.schema import (
     INSTANCE_FIELDS,
     KEY_PATTERN,

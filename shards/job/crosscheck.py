@@ -18,7 +18,7 @@ from worldclips.scenes.build import build_scene
 from worldclips.scenes.serialization import from_jsonable
 from worldclips.scenes.spec import ClipSpec
 from worldclips.shards.format.reader import read_shard
-from worldclips.shards.format.arrays import load_npy
+from worldclips.motions.safe_arrays import load_npy
 from worldclips.shards.format.schema import CONFIG_NAME, MANIFEST_NAME, META_MEMBER
 from worldclips.shards.job.config import load_yaml_config, resolve_config
 

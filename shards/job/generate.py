@@ -31,7 +31,7 @@ from worldclips.shards.format.storage import LocalStorage, Storage, open_storage
 from worldclips.shards.format.writer import ShardRecord
 from worldclips.shards.job import acceptance
 from worldclips.shards.job.config import GenerateConfig, config_yaml
-from worldclips.shards.job.output import OutputLock, PreviousDataset, check_overwrite, is_dataset_file
+from worldclips.shards.job.output import OutputLock, PreviousDataset, check_overwrite, check_overwrite_target, is_dataset_file
 from worldclips.shards.job.resume import ShardOutcome, plan_resume, record_entry, record_name, shard_indices
 from worldclips.shards.job.shard_task import FaultHooks, render_shard
 
@@ -174,6 +174,8 @@ def generate(
     location: Path | str = Path(config.out) if not hasattr(storage, "fs") else storage.url
     if storage.is_file():
         raise OutputExists(f"out: {config.out} exists and is not a directory")
+    if overwrite:
+        check_overwrite_target(storage, str(config.out))
     created = not storage.exists()
     storage.makedirs()  # the lock lives in the output; a read-only --out fails here, before any rendering
     try:

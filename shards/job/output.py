@@ -98,12 +98,17 @@ def refused_folder(out: str) -> str | None:
     return None
 
 
-def check_overwrite(storage: Storage, out: str, names: list[str]) -> None:
-    """Refuse --overwrite where it could remove or replace something that is not a dataset's."""
+def check_overwrite_target(storage: Storage, out: str) -> None:
+    """--overwrite never aims at ``/``, the home folder or the current folder, dataset or not."""
     if isinstance(storage, LocalStorage):
         problem = refused_folder(out)
         if problem:
             raise ValueError(problem)
+
+
+def check_overwrite(storage: Storage, out: str, names: list[str]) -> None:
+    """Refuse --overwrite where it could remove or replace something that is not a dataset's."""
+    check_overwrite_target(storage, out)
     foreign = [name for name in names if not is_own_file(name)]
     if foreign:
         shown = ", ".join(foreign[:FOREIGN_SHOWN]) + (f" and {len(foreign) - FOREIGN_SHOWN} more" if len(foreign) > FOREIGN_SHOWN else "")

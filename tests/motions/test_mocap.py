@@ -128,7 +128,7 @@ def _corrupt_npz(tmp_path, source, **change):
         (dict(poses=np.zeros((45, 99))), "key 'poses': expected shape \\(N, 165\\)"),
         (dict(trans=np.zeros((44, 3))), "key 'trans': expected shape \\(N, 3\\) with N = 45"),
         (dict(poses=np.full((45, 165), np.nan)), "key 'poses': contains NaN"),
-        (dict(gender=np.array(["a", "b"], dtype=object)), "key 'gender': cannot be read without pickle"),
+        (dict(gender=np.array(["a", "b"], dtype=object)), "gender: object arrays are refused"),
         (dict(mocap_frame_rate=np.array(-3.0)), "key 'mocap_frame_rate': expected one frame rate"),
         (dict(surface_model_type=np.array("mano")), "key 'surface_model_type'"),
     ],
@@ -162,7 +162,7 @@ def test_truncated_and_foreign_npz_files(tmp_path, source):
     with zipfile.ZipFile(member, "w") as archive:
         archive.writestr("trans.npy", b"garbage")
         archive.writestr("poses.npy", b"garbage")
-    with pytest.raises(MotionFileError, match="member.npz: key 'poses'"):
+    with pytest.raises(MotionFileError, match="member.npz/(trans|poses): not a readable .npy array"):
         load_amass(member)
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from worldclips.shards.format.reader import read_shard
-from worldclips.shards.format.arrays import load_npy, load_npz
+from worldclips.motions.safe_arrays import load_npy, load_npz
 from worldclips.shards.format.sample import npy_bytes, npz_bytes
 from worldclips.shards.format.validate import validate_dataset
 from worldclips.shards.format.writer import sample_tar_bytes

@@ -15,7 +15,7 @@ from worldclips.motions.mannequin_body import MannequinBody
 from worldclips.motions.walk import WalkParams
 from worldclips.shards.job.config import ConfigError, resolve_config
 from worldclips.shards.format.reader import read_shard
-from worldclips.shards.format.arrays import load_npz
+from worldclips.motions.safe_arrays import load_npz
 from worldclips.shards.format.sample import npz_bytes
 from worldclips.shards.format.schema import SCHEMA_VERSION, npz_arrays
 from worldclips.shards.format.validate import SampleError, _check_foot_contact, validate_dataset

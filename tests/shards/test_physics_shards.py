@@ -12,7 +12,7 @@ import yaml
 
 from worldclips.shards.job.config import ConfigError, resolve_config
 from worldclips.shards.format.reader import iter_samples, read_shard
-from worldclips.shards.format.arrays import load_npz
+from worldclips.motions.safe_arrays import load_npz
 from worldclips.shards.format.sample import npz_bytes
 from worldclips.shards.format.schema import SCHEMA_VERSION, members, npz_arrays, schema_table
 from worldclips.shards.format.validate import validate_dataset

@@ -14,7 +14,7 @@ import pytest
 from worldclips.scenes.scenarios.loader import load_scenario, preset_names
 from worldclips.scenes.scenarios.mixture import load_mixture
 from worldclips.shards.format.reader import read_shard
-from worldclips.shards.format.arrays import load_npy, load_npz
+from worldclips.motions.safe_arrays import load_npy, load_npz
 from worldclips.shards.format.schema import sample_key
 from worldclips.shards.format.validate import validate_dataset
 from worldclips.shards.format.writer import sample_tar_bytes

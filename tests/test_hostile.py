@@ -232,12 +232,22 @@ def test_a_failed_overwrite_keeps_the_previous_dataset(good, tmp_path):
 # 7, 8. Bounded memory and one line for tiny hostile inputs ------------------------------------------
 
 def _bounded(tmp_path: Path, argv: list[str]) -> tuple[int, str, float, float]:
-    """Run the CLI in a subprocess: (exit status, stderr + stdout, peak RSS in MB, seconds)."""
+    """Run the CLI in a subprocess: (exit status, stderr + stdout, peak RSS in MB, seconds).
+
+    The peak is the process's own high-water mark: getrusage's ru_maxrss, unless Linux carried a
+    larger one over from the forking parent (it keeps ru_maxrss across exec), then VmHWM, the
+    high-water mark of the process's own address space."""
     code = (
         "import resource, sys\n"
         "from worldclips.cli import main\n"
         f"status = main({argv!r})\n"
-        "print('PEAK_MB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, file=sys.stderr)\n"
+        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "try:\n"
+        "    hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM:')][0].split()[1]\n"
+        "    peak = min(peak, int(hwm) / 1024)\n"
+        "except (OSError, IndexError):\n"
+        "    pass\n"
+        "print('PEAK_MB', peak, file=sys.stderr)\n"
         "sys.exit(status)\n"
     )
     started = time.monotonic()
@@ -358,3 +368,34 @@ def test_motion_files_claiming_huge_frame_counts(tmp_path):
     assert any("wild.bvh" in e and "magnitude" in e for e in errors)
     assert peak < MEMORY_LIMIT_MB and seconds < 60
 
+
+
+# 10. Safe reading with stock webdataset ---------------------------------------------------------------
+
+class _Boom:
+    """Unpickling this creates a marker file: proof that a reader ran a shard's code."""
+
+    def __init__(self, marker: str):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path(self.marker).touch, ())
+
+
+def test_stock_webdataset_reading_with_decode_safely_never_unpickles(good, tmp_path):
+    import pickle
+
+    import webdataset as wds
+
+    from worldclips.shards.format.stock import decode_safely
+
+    marker = tmp_path / "pwned"
+    data = _copy(good, tmp_path)
+    members = _members(data / "shard-000000.tar")
+    payload = pickle.dumps(_Boom(str(marker)))
+    _write_tar(data / "shard-000000.tar", [*members, ("seed0-00000000.extra.pyd", payload)])
+    (sample,) = list(wds.WebDataset([str(data / "shard-000000.tar")], shardshuffle=False).map(decode_safely))
+    assert sample["rgb.mp4"].shape == (3, 24, 32, 3) and sample["rgb.mp4"].dtype == np.uint8
+    assert sample["depth.npy"].shape == (3, 24, 32) and sample["meta.json"]["num_frames"] == 3
+    assert "joints2d" in sample["pose.npz"]
+    assert sample["extra.pyd"] == payload and not marker.exists()  # left as bytes, never unpickled

@@ -211,8 +211,13 @@ def resolve_config(file_values: dict[str, Any], flag_values: dict[str, Any], sou
         merged["size"] = f"{merged['size'][0]}x{merged['size'][1]}"
     if merged.get("size") is not None:
         merged["size"] = str(merged["size"])
-    if "out" in merged:
-        merged["out"] = str(merged["out"])
+    for name in ("out", "smplx_model_dir", "motion_dir"):
+        value = merged.get(name)
+        if value is not None and not isinstance(value, (str, Path)):
+            raise ConfigError(f"{name}: expected a path (text), got {type(value).__name__} {value!r}"[:200])
+    merged["out"] = str(merged["out"])
+    if merged["out"].startswith("memory://"):
+        raise ConfigError("out: memory:// lives only as long as the process; give a folder or a bucket URL")
     if "smplx_model_dir" in merged:
         merged["smplx_model_dir"] = str(merged["smplx_model_dir"])
     scene = merged.pop("scene", None)

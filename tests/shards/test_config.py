@@ -31,6 +31,8 @@ def load_yaml_config_text(tmp_path, text):
         ("", {"size": "-5x3"}, r"size: expected WIDTHxHEIGHT"),
         ("", {"size": "0x64"}, r"size: width and height must be within"),
         ("", {"size": "33x24"}, r"size: expected even width and height"),
+        ("out: [a, b]\n", {"out": None}, r"out: expected a path \(text\), got list"),
+        ("", {"out": "memory://data"}, r"out: memory:// lives only as long as the process"),
         ("", {"frames": 0}, r"frames: expected an integer in 1..2000, got 0"),
         ("", {"clips": -2}, r"clips: expected an integer"),
         ("", {"fps": float("nan")}, r"fps: expected a number"),

@@ -13,7 +13,6 @@ v1, v2 and v3 are accepted, each against its own member list. Reading never unpi
 
 from __future__ import annotations
 
-import hashlib
 import json
 import tarfile
 from dataclasses import dataclass, field
@@ -41,7 +40,7 @@ from worldclips.shards.format.schema import (
     resolve_shape,
 )
 from worldclips.shards.format.video import decode_mp4
-from worldclips.shards.format.writer import TEMP_PREFIX
+from worldclips.shards.format.writer import TEMP_PREFIX, sha256_file
 
 PROJECTION_TOLERANCE_PX = 1e-2
 RIGID_TOLERANCE = 1e-6
@@ -251,14 +250,6 @@ def _check_joints(pose: dict, K: np.ndarray, cam_from_world: np.ndarray, seg: np
             raise SampleError("pose.npz/joints_visible: a visible joint's pixel belongs to another instance")
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def validate_dataset(directory: str | Path, decode_video: bool = True) -> ValidationReport:
     """Check a dataset directory; never raises on bad data, reports it instead."""
     directory = Path(directory)
@@ -287,7 +278,7 @@ def validate_dataset(directory: str | Path, decode_video: bool = True) -> Valida
         if not path.is_file():
             report.errors.append(f"{name}: listed in the manifest but missing")
             continue
-        if path.stat().st_size != entry.get("bytes") or _sha256(path) != entry.get("sha256"):
+        if path.stat().st_size != entry.get("bytes") or sha256_file(path) != entry.get("sha256"):
             report.errors.append(f"{name}: size or sha256 differs from the manifest (corrupt or truncated)")
             continue
         report.shards += 1

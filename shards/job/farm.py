@@ -34,11 +34,14 @@ import logging
 import os
 import secrets
 import shutil
+import sys
 import tempfile
+import threading
 import time
 from collections import deque
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterator
 
 import ray
@@ -171,9 +174,12 @@ def ray_session(config: GenerateConfig) -> Iterator[dict]:
         info["cluster"] = "local instance"
         ray_roots = _descendants(os.getpid()) - children_before  # GCS, raylet, ... of this instance
     info["startup_s"] = round(time.perf_counter() - started, 3)
+    watchdog = None if temp_dir is None else _NodeWatchdog({pid for pid in ray_roots if _process_name(pid) in NODE_PROCESSES})
     try:
         yield info
     finally:
+        if watchdog is not None:
+            watchdog.stop()  # before the instance is stopped on purpose
         if temp_dir is None:
             ray.shutdown()
         else:
@@ -187,6 +193,48 @@ def ray_session(config: GenerateConfig) -> Iterator[dict]:
                 if not os.path.exists(temp_dir):
                     break
                 time.sleep(0.1)
+
+
+NODE_PROCESSES = ("gcs_server", "raylet")  # the node itself; a worker that dies is retried instead
+NODE_DIED_MESSAGE = (
+    "worldclips: error: the local Ray node died ({what}); the finished shards are kept: "
+    "rerun the same command with --resume to finish the run"
+)
+
+
+class _NodeWatchdog:
+    """Watches the local instance's own processes (GCS, raylet...): when one dies, Ray's core
+    worker ends the driver abruptly with a C++ log line; this says in one line what happened
+    and how to finish the run first, then exits with status 1."""
+
+    POLL_S = 0.05
+
+    def __init__(self, roots: set[int]):
+        self.roots = set(roots)
+        self.names = {pid: _process_name(pid) for pid in self.roots}
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="worldclips-ray-watchdog", daemon=True)
+        if self.roots:
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    def _watch(self) -> None:
+        while not self._stopped.wait(self.POLL_S):
+            table = _process_table()
+            gone = sorted(pid for pid in self.roots if pid not in table or table[pid][1] in "ZX")
+            if gone and not self._stopped.is_set():
+                what = ", ".join(f"{self.names[pid]} pid {pid} gone" for pid in gone)
+                print(NODE_DIED_MESSAGE.format(what=what), file=sys.stderr, flush=True)
+                os._exit(1)
+
+
+def _process_name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip() or "a Ray process"
+    except OSError:
+        return "a Ray process"
 
 
 def _process_table() -> dict[int, tuple[int, str]]:

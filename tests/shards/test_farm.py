@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from worldclips.shards.job import farm
 from worldclips.shards.job.config import resolve_config
 from worldclips.shards.job.generate import generate
 from worldclips.shards.job.shard_task import ClipsFailed, FaultHooks
@@ -298,3 +299,23 @@ def test_farm_fields_in_yaml_round_trip_and_do_not_change_the_fingerprint(tmp_pa
     assert output_fingerprint(farm, {"numpy": "2"}) == output_fingerprint(plain, {"numpy": "2"})
     assert output_fingerprint(farm, {"numpy": "2"}) != output_fingerprint(plain, {"numpy": "3"})
     assert output_fingerprint(config(tmp_path / "c", max_redraws=2), {}) != output_fingerprint(plain, {})
+
+
+def test_a_dead_local_ray_node_gives_one_line_and_resume_finishes(tmp_path):
+    """SIGKILL of the local raylet mid-run: one line saying so and naming --resume, which then finishes."""
+    out = tmp_path / "out"
+    args = [sys.executable, "-m", "worldclips", "generate", "--out", str(out), "--clips", "6", "--frames", "12",
+            "--size", "64x48", "--clips-per-shard", "1", "--workers", "2", "--quiet"]  # fmt: skip
+    run = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list(out.glob("shard-*.tar")) and time.monotonic() < deadline and run.poll() is None:
+        time.sleep(0.1)
+    raylets = [pid for pid in farm._descendants(run.pid) if farm._process_name(pid) == "raylet"]
+    assert raylets, "no raylet under the driver"
+    os.kill(raylets[0], signal.SIGKILL)
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == 1, err
+    assert err.strip().splitlines()[-1].startswith("worldclips: error: the local Ray node died (raylet pid")
+    assert "--resume" in err.strip().splitlines()[-1]
+    assert subprocess.run([*args, "--resume"], capture_output=True, text=True, timeout=300).returncode == 0
+    assert validate_dataset(out).ok

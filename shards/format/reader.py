@@ -12,7 +12,7 @@ import numpy as np
 
 from worldclips.motions.safe_arrays import load_npy, load_npz
 from worldclips.shards.format.names import UnsafeName, shard_inside, shown, split_member
-from worldclips.shards.format.schema import MANIFEST_NAME, SHARD_PATTERN
+from worldclips.shards.format.schema import MANIFEST_NAME, MAX_FRAMES, MAX_SIDE, SHARD_PATTERN
 from worldclips.shards.format.video import decode_mp4
 
 
@@ -105,8 +105,6 @@ def decode_sample(key: str, members: dict[str, bytes]) -> DecodedSample:
             raise ShardFormatError(f"{key}.{name}: shape {array.shape}, meta.json declares {sizes}")
     return sample
 
-
-MAX_FRAMES, MAX_SIDE = 2000, 4096
 
 
 def clip_sizes(meta: dict, where: str) -> tuple[int, int, int]:

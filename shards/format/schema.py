@@ -18,6 +18,8 @@ KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]+-\d{8}$")
 RUN_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 SHARD_PATTERN = re.compile(r"^shard-\d{6}\.tar$")
 MANIFEST_NAME = "manifest.json"
+MAX_FRAMES = 2000  # frames of one clip
+MAX_SIDE = 4096  # pixels of a clip's width or height
 CONFIG_NAME = "config.yaml"
 # The conventions every meta.json restates (docs/conventions.md quotes them verbatim).
 CONVENTIONS = {

@@ -22,11 +22,9 @@ from worldclips.scenes.scene_config import SceneConfig
 from worldclips.scenes.scenarios.mixture import ScenarioMixture
 from worldclips.scenes.serialization import SpecError, from_jsonable, to_jsonable
 from worldclips.scenes.yaml_files import read_yaml_mapping
-from worldclips.shards.format.schema import RUN_NAME_PATTERN
+from worldclips.shards.format.schema import MAX_FRAMES, MAX_SIDE, RUN_NAME_PATTERN
 
 BACKENDS = ("raster", "cycles")
-MAX_SIDE = 4096
-MAX_FRAMES = 2000
 MAX_CLIP_BYTES = 8 << 30  # rgb + depth + segmentation of one clip held in memory
 DEFAULT_FRAMES, DEFAULT_FPS, DEFAULT_SIZE = 48, 24.0, "256x256"
 

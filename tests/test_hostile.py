@@ -398,3 +398,13 @@ def test_stock_webdataset_reading_with_decode_safely_never_unpickles(good, tmp_p
     assert sample["depth.npy"].shape == (3, 24, 32) and sample["meta.json"]["num_frames"] == 3
     assert "joints2d" in sample["pose.npz"]
     assert sample["extra.pyd"] == payload and not marker.exists()  # left as bytes, never unpickled
+
+
+def test_the_lock_file_appears_with_its_content_or_not_at_all(tmp_path):
+    from worldclips.shards.format.storage import LocalStorage
+
+    storage = LocalStorage(tmp_path)
+    assert storage.create_exclusive(".worldclips.lock", b'{"pid": 1}')
+    assert not storage.create_exclusive(".worldclips.lock", b'{"pid": 2}')
+    assert storage.read_bytes(".worldclips.lock") == b'{"pid": 1}'
+    assert storage.names() == [".worldclips.lock"]  # no temporary left behind

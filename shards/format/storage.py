@@ -2,7 +2,7 @@
 
 Every write is all-or-nothing: a reader (or a resumed run) sees a complete file or none.
 
-- Local paths: the bytes go to a temporary name beside the target (``.tmp-<name>.<pid>``),
+- Local paths: the bytes go to a temporary name beside the target (``.tmp-<name>.<pid>-<tag>``),
   are fsynced, then ``os.replace``d over it (``shards.format.writer.write_atomic``).
 - Object stores with atomic uploads (S3, GCS, Azure): one upload under the final key. An object
   store has no rename (a "move" is a copy plus a delete); an upload only becomes visible when it
@@ -131,13 +131,16 @@ class LocalStorage(Storage):
         os.replace(self.path / name, self.path / new_name)
 
     def create_exclusive(self, name: str, data: bytes) -> bool:
-        """Create ``name`` holding ``data`` unless it exists (atomic); False when it existed."""
+        """Create ``name`` holding ``data`` unless it exists; False when it existed. Atomic, and a
+        reader never sees it empty: the data goes to a temporary first, then is hard-linked in."""
+        temporary = self.path / temporary_name(name)
+        temporary.write_bytes(data)
         try:
-            descriptor = os.open(self.path / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            os.link(temporary, self.path / name)
         except FileExistsError:
             return False
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
+        finally:
+            temporary.unlink(missing_ok=True)
         return True
 
     def where(self, name: str) -> str:

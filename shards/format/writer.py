@@ -20,7 +20,7 @@ TAR_MTIME = 0
 TEMP_PREFIX = ".tmp-"
 # A temporary this project wrote: ".tmp-<file of a dataset>.<writer pid>-<8 hex>". Only names of
 # exactly this form are ever removed as leftovers; anything else in a folder is the user's.
-TEMP_PATTERN = re.compile(r"^\.tmp-(shard-\d{6}\.tar|shard-\d{6}\.done\.json|manifest\.json|config\.yaml)\.(\d+)-[0-9a-f]{8}$")
+TEMP_PATTERN = re.compile(r"^\.tmp-(shard-\d{6}\.tar|shard-\d{6}\.done\.json|manifest\.json|config\.yaml|\.worldclips\.lock)\.(\d+)-[0-9a-f]{8}$")
 
 
 def temporary_name(name: str) -> str:

@@ -198,7 +198,7 @@ def _generate_locked(
             "or --overwrite to replace it"
         )
     if overwrite and existing:
-        check_overwrite(storage, str(config.out), names)
+        check_overwrite(str(config.out), names)
     started = time.perf_counter()
     body = make_body_model(config.smplx_model_dir)
     versions = package_versions()

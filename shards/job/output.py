@@ -1,10 +1,12 @@
 """The output folder of a run: one writer at a time, and nothing of the user's touched.
 
-- ``claim``: an exclusive lock file ``.worldclips.lock`` holding the writer's host, pid and start
-  time, created atomically (O_EXCL). A lock whose holder was on this host and is gone is taken
-  over; a live holder (or one on another host) is named in a one-line refusal.
-- ``check_overwrite``: ``--overwrite`` refuses ``/``, the home folder and the current folder,
-  and any folder holding files this project did not write (a few are listed).
+- ``OutputLock``: an exclusive lock file ``.worldclips.lock`` holding the writer's host, pid and
+  start time, created atomically with its content (Storage.create_exclusive). A lock whose
+  holder was on this host and is gone is taken over; a live holder (or one on another host) is
+  named in a one-line refusal.
+- ``check_overwrite_target``: ``--overwrite`` refuses ``/``, the home folder and the current
+  folder; ``check_overwrite``: and any folder holding files this project did not write (a few
+  are listed).
 - ``PreviousDataset``: with ``--overwrite`` the old dataset stays whole until the new run has
   its first shard: its manifest is set aside (so the folder never looks complete while it
   changes) and put back if the run fails before then; once the first new shard exists the old
@@ -78,7 +80,7 @@ class OutputLock:
         try:
             holder = json.loads(self.storage.read_bytes(LOCK_NAME)[:4096])
         except (OSError, ValueError):
-            return None  # removed meanwhile, or half-written: treat as gone
+            return None  # removed meanwhile, or not a lock of ours: treat as gone
         return holder if isinstance(holder, dict) else None
 
     @staticmethod
@@ -106,9 +108,8 @@ def check_overwrite_target(storage: Storage, out: str) -> None:
             raise ValueError(problem)
 
 
-def check_overwrite(storage: Storage, out: str, names: list[str]) -> None:
-    """Refuse --overwrite where it could remove or replace something that is not a dataset's."""
-    check_overwrite_target(storage, out)
+def check_overwrite(out: str, names: list[str]) -> None:
+    """Refuse --overwrite where it would remove or replace files that are not a dataset's."""
     foreign = [name for name in names if not is_own_file(name)]
     if foreign:
         shown = ", ".join(foreign[:FOREIGN_SHOWN]) + (f" and {len(foreign) - FOREIGN_SHOWN} more" if len(foreign) > FOREIGN_SHOWN else "")

@@ -12,12 +12,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import braceexpand
 
-from worldclips.shards.format.names import check_shard_name, shard_inside, shard_url_inside
+from worldclips.shards.format.names import shard_url_inside
+from worldclips.shards.format.reader import MAX_MANIFEST_BYTES, parse_manifest, shard_paths
 from worldclips.shards.format.schema import MANIFEST_NAME
 
 def is_remote(spec: str) -> bool:
@@ -29,24 +29,9 @@ def _expand(spec: str) -> list[str]:
     return [url for part in spec.split("::") if part for url in braceexpand.braceexpand(part)]
 
 
-def _manifest_shards(manifest: dict, where: str) -> list[str]:
-    try:
-        names = [entry["name"] for entry in manifest["shards"]]
-    except (KeyError, TypeError):
-        raise ValueError(f"{where}: not a worldclips manifest (no shards list)") from None
-    for name in names:
-        check_shard_name(name, where)
-    return names
-
-
 def _local_directory(directory: Path) -> list[str]:
-    manifest = directory / MANIFEST_NAME
-    if manifest.is_file():
-        try:
-            names = _manifest_shards(json.loads(manifest.read_text()), str(manifest))
-        except json.JSONDecodeError as error:
-            raise ValueError(f"{manifest}: not valid JSON ({error})") from None
-        paths = [shard_inside(directory, name, str(manifest)) for name in names]
+    if (directory / MANIFEST_NAME).is_file():
+        paths = shard_paths(directory)  # names checked, each inside the dataset
         missing = [path for path in paths if not path.is_file()]
         if missing:
             raise FileNotFoundError(f"--data: {missing[0]} is listed in the manifest but missing")
@@ -55,9 +40,6 @@ def _local_directory(directory: Path) -> list[str]:
     if not paths:
         raise FileNotFoundError(f"--data: no shards (shard-*.tar) in {directory}")
     return [str(p) for p in paths]
-
-
-MAX_MANIFEST_BYTES = 64 << 20
 
 
 def _remote_root(root: str) -> list[str]:
@@ -69,13 +51,7 @@ def _remote_root(root: str) -> list[str]:
             data = stream.read(MAX_MANIFEST_BYTES + 1)
     except Exception as error:
         raise FileNotFoundError(f"--data: cannot read {url} ({error})") from None
-    if len(data) > MAX_MANIFEST_BYTES:
-        raise ValueError(f"--data: {url} is larger than the {MAX_MANIFEST_BYTES} bytes a manifest may have")
-    try:
-        manifest = json.loads(data)
-    except ValueError as error:
-        raise ValueError(f"{url}: not valid JSON ({error})") from None
-    return [shard_url_inside(root, name, url) for name in _manifest_shards(manifest, url)]
+    return [shard_url_inside(root, entry["name"], url) for entry in parse_manifest(data, url)["shards"]]
 
 
 def shard_urls(spec: str | Path) -> list[str]:

@@ -121,21 +121,26 @@ def clip_sizes(meta: dict, where: str) -> tuple[int, int, int]:
 MAX_MANIFEST_BYTES = 64 << 20
 
 
-def read_manifest(directory: str | Path) -> dict:
-    """A dataset's manifest.json, size-checked and parsed; errors name the file."""
-    path = Path(directory) / MANIFEST_NAME
-    size = path.stat().st_size
-    if size > MAX_MANIFEST_BYTES:
-        raise ShardFormatError(f"{path}: {size} bytes, more than the {MAX_MANIFEST_BYTES} a manifest may have")
+def parse_manifest(data: bytes, where: str) -> dict:
+    """A manifest's bytes (local or remote) -> its JSON, size and structure checked; errors name ``where``."""
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise ShardFormatError(f"{where}: more than the {MAX_MANIFEST_BYTES} bytes a manifest may have")
     try:
-        manifest = json.loads(path.read_bytes())
+        manifest = json.loads(data)
     except ValueError as error:
-        raise ShardFormatError(f"{path}: not valid JSON ({error})") from None
+        raise ShardFormatError(f"{where}: not valid JSON ({error})") from None
     if not isinstance(manifest, dict) or not isinstance(manifest.get("shards"), list):
-        raise ShardFormatError(f"{path}: not a worldclips manifest (no shards list)")
+        raise ShardFormatError(f"{where}: not a worldclips manifest (no shards list)")
     if not all(isinstance(entry, dict) and "name" in entry for entry in manifest["shards"]):
-        raise ShardFormatError(f"{path}: every shards entry needs a name")
+        raise ShardFormatError(f"{where}: every shards entry needs a name")
     return manifest
+
+
+def read_manifest(directory: str | Path) -> dict:
+    """A dataset's manifest.json, read (at most one byte past the limit) and parsed."""
+    path = Path(directory) / MANIFEST_NAME
+    with open(path, "rb") as handle:
+        return parse_manifest(handle.read(MAX_MANIFEST_BYTES + 1), str(path))
 
 
 def shard_paths(directory: str | Path) -> list[Path]:

@@ -10,6 +10,7 @@ resumed run draws what the uninterrupted run would have drawn.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import time
 from dataclasses import dataclass
@@ -102,24 +103,43 @@ def to_device(batch: dict, device: torch.device) -> dict:
 
 
 def prepare_run_dir(out: Path, config: RunConfig | None, resume: bool, steps: int | None) -> tuple[RunConfig, Path | None]:
-    """(config to use, checkpoint to resume from). A resumed run keeps its saved config (``steps``
-    may extend it); a new run refuses a directory that already holds one."""
+    """(config to use, checkpoint to resume from or None). A new run refuses a directory that already
+    holds one. ``resume`` continues from the latest checkpoint, or starts at step 0 when the run's
+    first start failed before any checkpoint (or with no run there yet, from ``config`` or the
+    default ``tiny`` preset); it keeps the saved config, and a ``config`` passed with
+    it must equal the saved one (``steps`` may extend it either way)."""
     out = Path(out)
     if resume:
-        checkpoint = latest_checkpoint(out) if (out / CONFIG_NAME).is_file() else None
-        if checkpoint is None:
-            raise FileNotFoundError(f"--resume: no checkpoint in {out}")
+        if not (out / CONFIG_NAME).is_file():  # nothing to resume yet: a fresh start
+            if out.exists() and not out.is_dir():
+                raise FileExistsError(f"--out: {out} exists and is not a directory")
+            return _with_steps(config or RunConfig(), steps), None
+        saved = read_config(out / CONFIG_NAME)
         if config is not None:
-            raise ValueError(f"--config: a resumed run keeps its saved config ({out / CONFIG_NAME}); leave --config out")
-        config = read_config(out / CONFIG_NAME)
-        return (replace(config, train={"steps": steps}) if steps is not None else config), checkpoint
+            differing = config_differences(saved, config)
+            if differing:
+                raise ValueError(f"--config: differs from the run's saved config ({out / CONFIG_NAME}) in "
+                                 f"{', '.join(differing[:6])}; leave --config out or choose a new --out")  # fmt: skip
+        return _with_steps(saved, steps), latest_checkpoint(out)
     if out.exists() and not out.is_dir():
         raise FileExistsError(f"--out: {out} exists and is not a directory")
     if (out / CONFIG_NAME).exists() or latest_checkpoint(out) is not None:
         raise FileExistsError(f"--out: {out} already holds a run; pass --resume or choose a new directory")
     if config is None:
         raise ValueError("--config: expected a preset (tiny, wan-1.3b) or a YAML file")
-    return (replace(config, train={"steps": steps}) if steps is not None else config), None
+    return _with_steps(config, steps), None
+
+
+def _with_steps(config: RunConfig, steps: int | None) -> RunConfig:
+    return replace(config, train={"steps": steps}) if steps is not None else config
+
+
+def config_differences(saved: RunConfig, given: RunConfig) -> list[str]:
+    """Dotted names of the fields where ``given`` differs from ``saved``, ignoring ``train.steps``
+    (a resumed run may extend it)."""
+    a, b = (json.loads(json.dumps(c.to_dict())) for c in (saved, given))  # tuples and lists alike
+    return [f"{section}.{name}" for section in a for name in a[section]
+            if (section, name) != ("train", "steps") and a[section][name] != b.get(section, {}).get(name)]  # fmt: skip
 
 
 def restore_positions(state: dict, config: RunConfig, world: Distributed, num_shards: int, log: TrainLog) -> dict:

@@ -232,10 +232,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     tra = commands.add_parser("train", help="fine-tune the 3D-conditioned video diffusion model on shards")
     tra.add_argument("--data", required=True, help="dataset directory, tar files (brace patterns) or URLs")
-    tra.add_argument("--config", help="preset (tiny, wan-1.3b) or YAML file (default tiny; not with --resume)")
+    tra.add_argument("--config", help="preset (tiny, wan-1.3b) or YAML file (default tiny; with --resume: the saved one, and a "
+                     "given one must equal it)")
     tra.add_argument("--steps", type=_integer, help="train until this step (default: the config's train.steps)")
     tra.add_argument("--out", required=True, help="run directory: config.json, checkpoints/, tb/")
-    tra.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
+    tra.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint (from step 0 if it has none yet)")
     tra.add_argument("--base", help="local diffusers Wan folder (transformer/, vae/) with the base weights")
     tra.add_argument("--no-tensorboard", action="store_true", help="console logging only")
     tra.set_defaults(handler=_train)
@@ -256,9 +257,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except KeyboardInterrupt:
-        print("worldclips: interrupted; finished shards were kept, partial files removed", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM during a farm run
+        terminated = type(interrupt).__name__ == "Terminated"
+        print(f"worldclips: {'terminated' if terminated else 'interrupted'}; finished shards were kept, partial "
+              "files removed", file=sys.stderr)  # fmt: skip
+        return 143 if terminated else 130
     except (ValueError, FileNotFoundError, FileExistsError, OSError, RuntimeError, ImportError) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         print(f"worldclips: error: {message}", file=sys.stderr)

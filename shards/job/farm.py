@@ -22,7 +22,8 @@ cluster (``RAY_AUTH_TOKEN`` or ``~/.ray/auth_token``) and ``RAY_AUTH_MODE=token`
 address. Ray caches the token it loaded for the life of the process, so one process should not
 mix a local instance with joining a cluster (the CLI runs each job in its own process).
 
-A local instance keeps its files under a fresh ``/tmp/wc-ray-*`` directory (removed at the end),
+A local instance keeps its files under a fresh private ``/tmp/wc-ray-*`` directory (mode 0700,
+removed at the end; what a killed driver left there is removed by the next run, see ``processes``),
 uses token authentication with a token made for this process (nothing is written to
 ``~/.ray``), starts without the dashboard UI and reports no usage statistics.
 """
@@ -34,20 +35,23 @@ import logging
 import os
 import secrets
 import shutil
+import signal
+import socket
 import sys
-import tempfile
 import threading
 import time
 from collections import deque
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable, Iterator
 
 import ray
 
 from worldclips.shards.job.config import GenerateConfig
 from worldclips.shards.job.shard_task import ClipsFailed, FaultHooks, job_tools, render_shard
+from worldclips.shards.job.processes import (
+    descendants, make_instance_folder, process_name, remove_dead_instances, running, wait_until_gone,
+)
 from worldclips.shards.job.resume import ShardOutcome
 from worldclips.shards.format.schema import shard_name
 from worldclips.shards.format.storage import open_storage
@@ -152,6 +156,7 @@ def ray_session(config: GenerateConfig) -> Iterator[dict]:
         return
     options = {"log_to_driver": False, "logging_level": logging.ERROR, "include_dashboard": False}
     if config.address:
+        check_reachable(config.address)
         try:
             ray.init(address=config.address, **options)
         except Exception as error:
@@ -160,39 +165,71 @@ def ray_session(config: GenerateConfig) -> Iterator[dict]:
         info["cluster"] = f"joined {config.address}"
         temp_dir = None
     else:
-        temp_dir = tempfile.mkdtemp(prefix="wc-ray-", dir="/tmp")  # short: Ray's socket paths have a length limit
-        children_before = _descendants(os.getpid())
+        remove_dead_instances()  # what a killed driver's instance left behind
+        temp_dir = make_instance_folder()
+        children_before = descendants(os.getpid())
         with _local_ray_environment():
             try:
-                ray.init(
-                    num_cpus=config.workers or os.cpu_count() or 1, _temp_dir=temp_dir,
+                ray.init(  # Ray opens its own folder to everyone (0777): it sits inside our private one
+                    num_cpus=config.workers or os.cpu_count() or 1, _temp_dir=os.path.join(temp_dir, "ray"),
                     object_store_memory=OBJECT_STORE_BYTES, **options,
                 )  # fmt: skip
             except BaseException:
                 shutil.rmtree(temp_dir, ignore_errors=True)
                 raise
         info["cluster"] = "local instance"
-        ray_roots = _descendants(os.getpid()) - children_before  # GCS, raylet, ... of this instance
+        ray_roots = descendants(os.getpid()) - children_before  # GCS, raylet, ... of this instance
     info["startup_s"] = round(time.perf_counter() - started, 3)
-    watchdog = None if temp_dir is None else _NodeWatchdog({pid for pid in ray_roots if _process_name(pid) in NODE_PROCESSES})
+    # Ray's core worker installs a handler that dumps a C++ stack on SIGTERM: end like Ctrl-C instead.
+    in_main = threading.current_thread() is threading.main_thread()
+    previous_sigterm = signal.signal(signal.SIGTERM, _raise_terminated) if in_main else None
+    watchdog = None if temp_dir is None else _NodeWatchdog({pid for pid in ray_roots if process_name(pid) in NODE_PROCESSES})
     try:
         yield info
     finally:
         if watchdog is not None:
             watchdog.stop()  # before the instance is stopped on purpose
+        if in_main:
+            signal.signal(signal.SIGTERM, previous_sigterm if previous_sigterm is not None else signal.SIG_DFL)
         if temp_dir is None:
             ray.shutdown()
         else:
             # Every process of the instance (workers, agents) is below its GCS and raylet; wait for
             # all of them to be gone, or one still exiting writes into the directory once removed.
-            instance = ray_roots | {pid for root in ray_roots for pid in _descendants(root)}
+            instance = ray_roots | {pid for root in ray_roots for pid in descendants(root)}
             ray.shutdown()
-            _wait_until_gone(instance, PROCESS_EXIT_WAIT_S)
+            wait_until_gone(instance, PROCESS_EXIT_WAIT_S)
             for _ in range(20):
                 shutil.rmtree(temp_dir, ignore_errors=True)
                 if not os.path.exists(temp_dir):
                     break
                 time.sleep(0.1)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM during a run: unwinds like Ctrl-C (finished shards kept, partial files removed)."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated()
+
+
+ADDRESS_CONNECT_TIMEOUT_S = 5.0
+
+
+def check_reachable(address: str) -> None:
+    """Refuse at once a ``host:port`` (or ``ray://host:port``) where nothing listens: Ray itself
+    retries for minutes. Other forms (``auto``) are left to Ray."""
+    target = address.removeprefix("ray://")
+    host, _, port = target.rpartition(":")
+    if not host or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=ADDRESS_CONNECT_TIMEOUT_S).close()
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise FarmError(f"address: cannot reach a Ray cluster at {address} ({reason}); expected the head "
+                        "node's host:port (e.g. 10.0.0.5:6379) with Ray running there") from None  # fmt: skip
 
 
 NODE_PROCESSES = ("gcs_server", "raylet")  # the node itself; a worker that dies is retried instead
@@ -211,7 +248,7 @@ class _NodeWatchdog:
 
     def __init__(self, roots: set[int]):
         self.roots = set(roots)
-        self.names = {pid: _process_name(pid) for pid in self.roots}
+        self.names = {pid: process_name(pid) for pid in self.roots}
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="worldclips-ray-watchdog", daemon=True)
         if self.roots:
@@ -222,59 +259,11 @@ class _NodeWatchdog:
 
     def _watch(self) -> None:
         while not self._stopped.wait(self.POLL_S):
-            table = _process_table()
-            gone = sorted(pid for pid in self.roots if pid not in table or table[pid][1] in "ZX")
+            gone = sorted(pid for pid in self.roots if not running(pid))
             if gone and not self._stopped.is_set():
                 what = ", ".join(f"{self.names[pid]} pid {pid} gone" for pid in gone)
                 print(NODE_DIED_MESSAGE.format(what=what), file=sys.stderr, flush=True)
                 os._exit(1)
-
-
-def _process_name(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/comm").read_text().strip() or "a Ray process"
-    except OSError:
-        return "a Ray process"
-
-
-def _process_table() -> dict[int, tuple[int, str]]:
-    """pid -> (parent pid, state) of every process (Linux /proc; empty elsewhere)."""
-    table = {}
-    try:
-        entries = [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
-    except OSError:
-        return table
-    for pid in entries:
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as handle:
-                stat = handle.read()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(b")") + 2 :].split()  # after "pid (command) ": state, ppid, ...
-        table[pid] = (int(fields[1]), fields[0].decode())
-    return table
-
-
-def _descendants(root: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for pid, (parent, _) in _process_table().items():
-        children.setdefault(parent, []).append(pid)
-    found, stack = set(), [root]
-    while stack:
-        for child in children.get(stack.pop(), ()):
-            if child not in found:
-                found.add(child)
-                stack.append(child)
-    return found
-
-
-def _wait_until_gone(pids: set[int], timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while pids and time.monotonic() < deadline:
-        table = _process_table()
-        pids = {pid for pid in pids if pid in table and table[pid][1] != "Z"}
-        if pids:
-            time.sleep(0.05)
 
 
 def _alive_nodes() -> list[dict]:

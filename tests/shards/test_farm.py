@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from worldclips.shards.job import farm
+from worldclips.shards.job import farm, processes
 from worldclips.shards.job.config import resolve_config
 from worldclips.shards.job.generate import generate
 from worldclips.shards.job.shard_task import ClipsFailed, FaultHooks
@@ -74,8 +74,8 @@ def test_one_and_two_workers_give_the_shards_of_no_ray(reference, tmp_path):
 def test_failing_clips_are_redrawn_deterministically_and_recorded(reference, tmp_path):
     hooks = FaultHooks(failing_draws=((1, 1), (4, 2)))
     single = generate(config(tmp_path / "single", ray=False), progress=False, hooks=hooks)
-    farm = generate(config(tmp_path / "farm", workers=2), progress=False, hooks=hooks)
-    assert_same_dataset(single, farm)
+    farmed = generate(config(tmp_path / "farm", workers=2), progress=False, hooks=hooks)
+    assert_same_dataset(single, farmed)
     failures = manifest(farm)["failures"]
     assert [(f["shard"], f["clip_index"], f["attempt"]) for f in failures] == [(0, 1, 0), (2, 4, 0), (2, 4, 1)]
     assert failures[0]["seed"] == 5 and failures[1]["seed"] == 5 and failures[2]["seed"] != 5
@@ -266,8 +266,6 @@ def test_bad_farm_flags_give_one_line_and_write_nothing(tmp_path, capsys, flags,
 
 def test_resources_slots_per_node_and_gpu_device_selection(monkeypatch):
     """Without a GPU cluster at hand: the planning and the device choice against stated resources."""
-    from worldclips.shards.job import farm
-
     nodes = [{"CPU": 16.0, "GPU": 2.0}, {"CPU": 8.0}]
     monkeypatch.setattr(farm, "_alive_nodes", lambda: nodes)
     assert farm.plan_resources(config("unused")) == (1.0, 2)  # one task per GPU
@@ -290,14 +288,14 @@ def test_farm_fields_in_yaml_round_trip_and_do_not_change_the_fingerprint(tmp_pa
 
     path = tmp_path / "farm.yaml"
     path.write_text("workers: 3\naddress: auto\ngpus_per_task: 0.5\ntask_timeout_s: 60\nmax_in_flight: 9\nmax_redraws: 1\n")
-    farm = resolve_config(load_yaml_config(path), {"out": str(tmp_path / "a"), **FIELDS})
-    assert (farm.workers, farm.address, farm.gpus_per_task, farm.ray) == (3, "auto", 0.5, True)
-    (tmp_path / "resolved.yaml").write_text(config_yaml(farm))
-    assert resolve_config(load_yaml_config(tmp_path / "resolved.yaml"), {}) == farm
+    farmed = resolve_config(load_yaml_config(path), {"out": str(tmp_path / "a"), **FIELDS})
+    assert (farmed.workers, farmed.address, farmed.gpus_per_task, farmed.ray) == (3, "auto", 0.5, True)
+    (tmp_path / "resolved.yaml").write_text(config_yaml(farmed))
+    assert resolve_config(load_yaml_config(tmp_path / "resolved.yaml"), {}) == farmed
     plain = config(tmp_path / "b", ray=False, max_redraws=1)
-    assert output_fields(farm) == output_fields(plain)  # where and how it runs is not what it makes
-    assert output_fingerprint(farm, {"numpy": "2"}) == output_fingerprint(plain, {"numpy": "2"})
-    assert output_fingerprint(farm, {"numpy": "2"}) != output_fingerprint(plain, {"numpy": "3"})
+    assert output_fields(farmed) == output_fields(plain)  # where and how it runs is not what it makes
+    assert output_fingerprint(farmed, {"numpy": "2"}) == output_fingerprint(plain, {"numpy": "2"})
+    assert output_fingerprint(farmed, {"numpy": "2"}) != output_fingerprint(plain, {"numpy": "3"})
     assert output_fingerprint(config(tmp_path / "c", max_redraws=2), {}) != output_fingerprint(plain, {})
 
 
@@ -310,7 +308,7 @@ def test_a_dead_local_ray_node_gives_one_line_and_resume_finishes(tmp_path):
     deadline = time.monotonic() + 120
     while not list(out.glob("shard-*.tar")) and time.monotonic() < deadline and run.poll() is None:
         time.sleep(0.1)
-    raylets = [pid for pid in farm._descendants(run.pid) if farm._process_name(pid) == "raylet"]
+    raylets = [pid for pid in processes.descendants(run.pid) if processes.process_name(pid) == "raylet"]
     assert raylets, "no raylet under the driver"
     os.kill(raylets[0], signal.SIGKILL)
     _, err = run.communicate(timeout=120)
@@ -319,3 +317,76 @@ def test_a_dead_local_ray_node_gives_one_line_and_resume_finishes(tmp_path):
     assert "--resume" in err.strip().splitlines()[-1]
     assert subprocess.run([*args, "--resume"], capture_output=True, text=True, timeout=300).returncode == 0
     assert validate_dataset(out).ok
+
+
+def _instance_folders() -> set[Path]:
+    return set(Path(processes.TEMP_ROOT).glob(processes.TEMP_PREFIX + "*"))
+
+
+def _started_run(args: list[str], out: Path) -> tuple[subprocess.Popen, Path]:
+    """A generate run in a child process, once it has written a new shard; and its instance folder."""
+    before, shards = _instance_folders(), set(out.glob("shard-*.tar"))
+    run = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while set(out.glob("shard-*.tar")) <= shards and time.monotonic() < deadline and run.poll() is None:
+        time.sleep(0.05)
+    (folder,) = _instance_folders() - before
+    return run, folder
+
+
+def _processes_naming(folder: Path) -> list[int]:
+    needle = os.fsencode(str(folder))
+    return [pid for pid in processes.process_table() if needle in Path(f"/proc/{pid}/cmdline").read_bytes()]
+
+
+def test_sigterm_ends_in_one_line_and_a_killed_drivers_leftovers_go_with_the_next_run(tmp_path):
+    """The local instance's folder is private (0700) and records its driver. SIGTERM: one line, exit
+    143, no Ray stack dump, nothing left. SIGKILL of the driver: Ray processes and the folder stay;
+    the next run (--resume) stops exactly those and removes the folder, then finishes the dataset."""
+    out = tmp_path / "out"
+    args = [sys.executable, "-m", "worldclips", "generate", "--out", str(out), "--clips", "6", "--frames", "12",
+            "--size", "64x48", "--clips-per-shard", "1", "--workers", "2", "--quiet"]  # fmt: skip
+    run, folder = _started_run(args, out)
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert json.loads((folder / processes.OWNER_RECORD).read_text())["pid"] == run.pid
+    run.send_signal(signal.SIGTERM)
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == 143, err
+    assert err.strip() == "worldclips: terminated; finished shards were kept, partial files removed"
+    assert not folder.exists() and not _processes_naming(folder)
+
+    run, folder = _started_run([*args, "--resume"], out)
+    run.kill()
+    run.communicate(timeout=60)
+    assert folder.is_dir()  # what a killed driver leaves (and some of its Ray processes, often)
+    finished = subprocess.run([*args, "--resume"], capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr
+    assert not folder.exists() and not _processes_naming(folder)
+    assert validate_dataset(out).ok
+
+
+def test_only_provably_dead_instances_of_ours_are_removed(monkeypatch, tmp_path):
+    monkeypatch.setattr(processes, "TEMP_ROOT", str(tmp_path))
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    try:
+        def folder(name: str, record: dict | None, mode: int = 0o700) -> Path:
+            path = tmp_path / (processes.TEMP_PREFIX + name)
+            path.mkdir(mode=mode)
+            path.chmod(mode)
+            if record is not None:
+                (path / processes.OWNER_RECORD).write_text(json.dumps({"uid": os.getuid(), **record}))
+            return path
+
+        live = folder("live", {"pid": alive.pid, "start": processes.start_ticks(alive.pid)})
+        gone = folder("gone", {"pid": dead.pid, "start": 1})
+        reused = folder("reused", {"pid": alive.pid, "start": processes.start_ticks(alive.pid) - 1})  # pid reused
+        anonymous = folder("anonymous", None)
+        shared = folder("shared", {"pid": dead.pid, "start": 1}, mode=0o777)
+        (tmp_path / (processes.TEMP_PREFIX + "link")).symlink_to(gone)
+        assert sorted(processes.remove_dead_instances()) == sorted([str(gone), str(reused)])
+        assert live.is_dir() and anonymous.is_dir() and shared.is_dir() and alive.poll() is None
+    finally:
+        alive.kill()
+        alive.wait()

@@ -107,7 +107,6 @@ def test_bad_paths_and_configs_give_one_line_errors(dataset, run_dir, tmp_path, 
     assert "does not exist" in error_of(capsys, "train", "--data", str(tmp_path / "nope"), "--out", out)
     assert "no shards" in error_of(capsys, "train", "--data", str(tmp_path), "--out", out)
     assert "already holds a run" in error_of(capsys, "train", "--data", str(dataset), "--out", str(run_dir))
-    assert "no checkpoint" in error_of(capsys, "train", "--data", str(dataset), "--out", out, "--resume")
     assert "neither a preset" in error_of(capsys, "train", "--data", str(dataset), "--out", out, "--config", "huge")
     bad = tmp_path / "bad.yaml"
     bad.write_text("model:\n  num_layer: 3\n")
@@ -120,6 +119,24 @@ def test_bad_paths_and_configs_give_one_line_errors(dataset, run_dir, tmp_path, 
     assert "--steps" in error_of(capsys, "train", "--data", str(dataset), "--out", out, "--steps", "0")
     assert "neither a run directory" in error_of(capsys, "sample", "--checkpoint", out, "--data", str(dataset), "--out", "x.mp4")
     assert not (tmp_path / "new").exists()
+
+
+def test_a_failed_first_start_resumes_from_step_zero(dataset, config_file, tmp_path, capsys):
+    """A first start that fails before its first checkpoint leaves config.json; rerunning the same
+    command line with --resume starts from step 0, and only a different --config is refused, naming
+    the differing fields."""
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "config.json").write_text(json.dumps(load_config(config_file).to_dict()))  # what a failed start leaves
+    assert "already holds a run" in error_of(capsys, "train", "--data", str(dataset), "--out", str(out))
+    other = tmp_path / "other.yaml"
+    values = yaml.safe_load(config_file.read_text())
+    other.write_text(yaml.safe_dump({**values, "model": {"num_layers": 3}, "train": {**values["train"], "lr": 0.5}}))
+    err = error_of(capsys, "train", "--data", str(dataset), "--out", str(out), "--resume", "--config", str(other))
+    assert "model.num_layers" in err and "train.lr" in err and "data." not in err
+    assert main(["train", "--data", str(dataset), "--out", str(out), "--resume", "--config", str(config_file), "--steps", "1",
+                 "--no-tensorboard"]) == 0  # fmt: skip
+    assert "trained to step 1" in capsys.readouterr().out
 
 
 def test_corrupt_checkpoint_is_a_clear_error(dataset, tiny, tmp_path, capsys):

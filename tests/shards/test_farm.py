@@ -76,16 +76,16 @@ def test_failing_clips_are_redrawn_deterministically_and_recorded(reference, tmp
     single = generate(config(tmp_path / "single", ray=False), progress=False, hooks=hooks)
     farmed = generate(config(tmp_path / "farm", workers=2), progress=False, hooks=hooks)
     assert_same_dataset(single, farmed)
-    failures = manifest(farm)["failures"]
+    failures = manifest(farmed)["failures"]
     assert [(f["shard"], f["clip_index"], f["attempt"]) for f in failures] == [(0, 1, 0), (2, 4, 0), (2, 4, 1)]
     assert failures[0]["seed"] == 5 and failures[1]["seed"] == 5 and failures[2]["seed"] != 5
     assert all("cannot be built" in f["error"] for f in failures)
-    assert manifest(farm)["summary"]["failed_draws"] == 3
+    assert manifest(farmed)["summary"]["failed_draws"] == 3
     # untouched shards are those of a run without failures; re-drawn clips say so in meta.json
-    assert (farm / SHARDS[1]).read_bytes() == (reference / SHARDS[1]).read_bytes()
-    meta = json.loads(read_shard(farm / SHARDS[2])["seed5-00000004"]["meta.json"])
+    assert (farmed / SHARDS[1]).read_bytes() == (reference / SHARDS[1]).read_bytes()
+    meta = json.loads(read_shard(farmed / SHARDS[2])["seed5-00000004"]["meta.json"])
     assert meta["redraw"]["attempt"] == 2 and meta["run_seed"] == 5 and meta["spec"]["run_seed"] == meta["redraw"]["seed"]
-    assert "redraw" not in json.loads(read_shard(farm / SHARDS[2])["seed5-00000005"]["meta.json"])
+    assert "redraw" not in json.loads(read_shard(farmed / SHARDS[2])["seed5-00000005"]["meta.json"])
 
 
 def test_a_clip_failing_more_than_max_redraws_stops_the_run(tmp_path):

@@ -103,12 +103,15 @@ class PosedBody:
     mesh: the surface, skinned or per-frame vertices.
     foot_contact: optional (T, 4) bool ground contacts of the left heel, left toe, right heel
         and right toe (motions.generated.CONTACT_POINTS); set by the scene builder.
+    vertex_regions: optional (V,) uint8 body region of each mesh vertex (motions.body_regions),
+        from the model's own skinning weights; outfits are coloured by it.
     """
 
     joints: np.ndarray
     joints_valid: np.ndarray
     mesh: BodyMesh
     foot_contact: np.ndarray | None = None
+    vertex_regions: np.ndarray | None = None
 
 
 class BodyModel(Protocol):

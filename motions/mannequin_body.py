@@ -16,6 +16,7 @@ import numpy as np
 from mannequin import Mannequin
 
 from worldclips.motions.body import PosedBody, Skeleton, SkinnedMesh, measure_heel_lift
+from worldclips.motions.body_regions import vertex_regions
 from worldclips.motions.conventions import NUM_BETAS, NUM_JOINTS, SMPLX_JOINT_NAMES, joint_index
 from worldclips.motions.motion import MotionClip
 
@@ -36,6 +37,7 @@ class MannequinBody:
     def __init__(self, kind: str = "wooden") -> None:
         self._kind = kind
         self._models: dict[bytes, Mannequin] = {}
+        self._regions: dict[bytes, np.ndarray] = {}
         model = Mannequin(kind, flat_hand_mean=True)
         if not model.skinned:
             raise ValueError(f"mannequin kind {kind!r} is not skinned; use 'wooden'")
@@ -55,9 +57,20 @@ class MannequinBody:
         key = betas.tobytes()
         if key not in self._models:
             if len(self._models) >= MODEL_CACHE_SIZE:
+                self._regions.pop(next(iter(self._models)), None)
                 self._models.pop(next(iter(self._models)))
             self._models[key] = Mannequin(self._kind, shape=betas, flat_hand_mean=True)
         return self._models[key]
+
+    def _vertex_regions(self, betas: np.ndarray, model: Mannequin) -> np.ndarray:
+        """(V,) body regions (motions.body_regions) from the mannequin's own skinning weights."""
+        key = np.asarray(betas, dtype=np.float32).tobytes()
+        if key not in self._regions:
+            identity = model._identity
+            head = identity["skin_bind_positions"][model.joint_names.index("Head")]
+            self._regions[key] = vertex_regions(identity["skin_vertices"], model._skin_joint_indices,
+                                                model._skin_weights, model.joint_names, head)  # fmt: skip
+        return self._regions[key]
 
     def _smplx_joints(self, mannequin_joints: np.ndarray) -> np.ndarray:
         """(..., 54, 3) mannequin joints -> (..., 55, 3) SMPL-X order, missing joints at the head."""
@@ -107,5 +120,6 @@ class MannequinBody:
             bone_matrices=bones.astype(np.float32),
         )
         return PosedBody(
-            joints=self._smplx_joints(transforms[..., :3, 3]), joints_valid=self.joints_valid.copy(), mesh=mesh
+            joints=self._smplx_joints(transforms[..., :3, 3]), joints_valid=self.joints_valid.copy(), mesh=mesh,
+            vertex_regions=self._vertex_regions(motion.betas, model),
         )

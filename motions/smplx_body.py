@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from worldclips.motions.body import PosedBody, Skeleton, VertexAnimatedMesh, measure_heel_lift
-from worldclips.motions.conventions import NUM_BETAS, NUM_JOINTS
+from worldclips.motions.body_regions import vertex_regions
+from worldclips.motions.conventions import NUM_BETAS, NUM_JOINTS, SMPLX_JOINT_NAMES, joint_index
 from worldclips.motions.motion import FRAME_PARAMETERS, MotionClip
 
 MODEL_FILENAME = "SMPLX_NEUTRAL.npz"
@@ -103,4 +104,14 @@ class SmplxBody:
         params = {name: getattr(motion, name) for name in FRAME_PARAMETERS}
         vertices, joints, faces = self._forward(motion.betas, params)
         mesh = VertexAnimatedMesh(frame_vertices=vertices.astype(np.float32), faces=np.asarray(faces, dtype=np.uint32))
-        return PosedBody(joints=joints, joints_valid=np.ones(NUM_JOINTS, dtype=bool), mesh=mesh)
+        return PosedBody(joints=joints, joints_valid=np.ones(NUM_JOINTS, dtype=bool), mesh=mesh,
+                         vertex_regions=self._vertex_regions(motion.betas))  # fmt: skip
+
+    def _vertex_regions(self, betas: np.ndarray) -> np.ndarray:
+        """(V,) body regions from SMPL-X's own linear-blend weights, on this identity's rest pose."""
+        rest = MotionClip.rest(1, 30.0, betas)
+        vertices, joints, _ = self._forward(rest.betas, rest.frame_arrays())
+        weights = self._layer(1).lbs_weights.detach().numpy()  # (V, 55 + face joints)
+        indices = np.broadcast_to(np.arange(weights.shape[1]), weights.shape)
+        names = tuple(SMPLX_JOINT_NAMES) + tuple(f"head_{i}" for i in range(weights.shape[1] - len(SMPLX_JOINT_NAMES)))
+        return vertex_regions(vertices[0], indices, weights, names, joints[0, joint_index("head")])

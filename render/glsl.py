@@ -5,15 +5,20 @@ Uniform blocks (std140, packed by ``render.uniforms``):
   Object (binding 1): transforms, material and instance id of one drawable — one range per frame.
   Bones  (binding 2): skinning matrices of a character — one range per frame (skinning pass).
 Fragment outputs: 0 colour (sRGB RGBA8, or linear RGBA16F when supersampling), 1 planar camera z
-(R32F), 2 instance id (R16UI).
+(R32F), 2 instance id (R16UI). The photographic look (Frame ``look.x`` = 1) adds the analytic sky,
+aerial perspective, soft shadows and the filmic tone curve (``render.glsl_photo``); colour is
+then display-referred before the sRGB transfer. Depth and ids never depend on the look.
 """
 
 from __future__ import annotations
 
+from worldclips.render.glsl_photo import NATURAL_PATTERNS, SKY
+
 FRAME_BINDING, OBJECT_BINDING, BONES_BINDING = 0, 1, 2
 SHADOW_UNIT = 0
 # Material.pattern -> the integer surface_albedo() switches on (Object block, info.x).
-PATTERN_INDEX = {"plain": 0, "checker": 1, "stripes": 2, "tiles": 3, "noise": 4}
+PATTERN_INDEX = {"plain": 0, "checker": 1, "stripes": 2, "tiles": 3, "noise": 4,
+                 "grass": 5, "dirt": 6, "asphalt": 7, "concrete": 8, "planks": 9, "carpet": 10}  # fmt: skip
 
 _HEADER = "#version 330 core\n"
 
@@ -29,6 +34,12 @@ layout(std140) uniform Frame {
     vec4 ground_color;
     vec4 background_color;
     vec4 shadow_params;  // normal offset (m), depth bias, texel (uv), shadows valid
+    vec4 look;           // photo look on (1) / off (0), exposure, haze distance (m), unused
+    vec4 perez_Y;        // Preetham sky: Perez A-D of luminance Y,
+    vec4 perez_x;        // of chromaticity x,
+    vec4 perez_y;        // of chromaticity y,
+    vec4 perez_E;        // their E terms,
+    vec4 zenith;         // and zenith value / Perez value at the zenith (Y, x, y)
 };
 layout(std140) uniform Object {
     mat4 cam_from_object;
@@ -36,7 +47,7 @@ layout(std140) uniform Object {
     mat4 normal_from_object;
     vec4 base_color;     // rgb, roughness
     vec4 pattern_color;  // rgb, pattern scale
-    ivec4 info;          // pattern index, instance id
+    ivec4 info;          // pattern index, instance id, 1: colours from the vertex tint (outfits)
     vec4 receiver;       // extra normal offset (m) of shadow lookups
 };
 """
@@ -46,9 +57,13 @@ in vec3 in_position;
 #ifndef SHADOW_PASS
 in vec3 in_normal;
 in vec2 in_uv;
+in vec4 in_tint;     // outfits: linear RGB and roughness of the vertex's body region
+in float in_tint_pattern;  // 1 where the material's pattern applies
 out vec3 v_normal;
 out vec2 v_uv;
 out float v_depth;
+out vec4 v_tint;
+out float v_tint_pattern;
 #endif
 
 void main() {
@@ -61,6 +76,8 @@ void main() {
     v_depth = cam.z;
     v_normal = mat3(normal_from_object) * in_normal;
     v_uv = in_uv;
+    v_tint = in_tint;
+    v_tint_pattern = in_tint_pattern;
 #endif
 }
 """
@@ -120,13 +137,16 @@ vec2 filtered_wave(vec2 p, vec2 w) {
     return 0.5 - 0.5 * i;
 }
 
-vec3 surface_albedo(vec2 uv) {
-    vec3 base = base_color.rgb;
+vec3 natural_albedo(int pattern, vec2 p, vec2 w, vec3 base, vec3 second);  // render.glsl_photo
+
+vec3 surface_albedo(vec2 uv, vec3 base, bool patterned) {
     vec3 second = pattern_color.rgb;
     vec2 p = uv * pattern_color.a;
     vec2 w = max(fwidth(p), vec2(1e-4));
-    int pattern = info.x;
-    if (pattern == 1) {          // checker
+    int pattern = patterned ? info.x : 0;
+    if (pattern >= 5) {
+        return natural_albedo(pattern, p, w, base, second);
+    } else if (pattern == 1) {          // checker
         vec2 s = filtered_wave(p, w);
         return mix(base, second, s.x + s.y - 2.0 * s.x * s.y);
     } else if (pattern == 2) {   // stripes along u
@@ -152,11 +172,14 @@ uniform sampler2DShadow shadow_map;
 in vec3 v_normal;
 in vec2 v_uv;
 in float v_depth;
+in vec4 v_tint;
+in float v_tint_pattern;
 layout(location = 0) out vec4 out_color;
 layout(location = 1) out float out_depth;
 layout(location = 2) out uint out_id;
 
 vec3 encode_output(vec3 linear) {
+    if (look.x > 0.5) linear = filmic(linear);
 #ifdef LINEAR_OUTPUT
     return max(linear, vec3(0.0));
 #else
@@ -169,7 +192,10 @@ float sun_visibility(vec3 world, vec3 n) {
     vec3 s = (light_clip_from_world * vec4(p, 1.0)).xyz * 0.5 + 0.5;
     if (any(lessThan(s.xy, vec2(0.0))) || any(greaterThan(s.xy, vec2(1.0)))) return 1.0;
     float ref = min(s.z, 1.0) - shadow_params.y;
-    return texture(shadow_map, vec3(s.xy, ref));  // one tap: the sampler's 2x2 bilinear PCF
+    if (look.x < 0.5) return texture(shadow_map, vec3(s.xy, ref));  // one tap: the sampler's 2x2 bilinear PCF
+    vec2 r = vec2(1.5 * shadow_params.z, 0.5 * shadow_params.z);  // four rotated-grid taps: a soft penumbra
+    return 0.25 * (texture(shadow_map, vec3(s.xy + r, ref)) + texture(shadow_map, vec3(s.xy - r, ref))
+                 + texture(shadow_map, vec3(s.xy + vec2(-r.y, r.x), ref)) + texture(shadow_map, vec3(s.xy + vec2(r.y, -r.x), ref)));
 }
 
 void main() {
@@ -177,18 +203,20 @@ void main() {
     vec3 world = (world_from_pixel * vec4(v_depth * vec3(gl_FragCoord.xy - 0.5, 1.0), 1.0)).xyz;
     vec3 n = normalize(v_normal);
     if (!gl_FrontFacing) n = -n;
-    vec3 albedo = surface_albedo(v_uv);
+    bool tinted = info.z == 1;
+    vec3 albedo = surface_albedo(v_uv, tinted ? v_tint.rgb : base_color.rgb, !tinted || v_tint_pattern > 0.5);
     vec3 l = sun_direction.xyz;
     vec3 v = normalize(camera_position.xyz - world);
     float ndl = max(dot(n, l), 0.0);
     float visible = (ndl > 0.0 && shadow_params.w > 0.5) ? sun_visibility(world, n) : 1.0;
     vec3 ambient = mix(ground_color.rgb, sky_color.rgb, 0.5 + 0.5 * n.z);
-    float roughness = clamp(base_color.a, 0.0, 1.0);
+    float roughness = clamp(tinted ? v_tint.a : base_color.a, 0.0, 1.0);
     float shininess = exp2(1.0 + 10.0 * (1.0 - roughness));
     vec3 h = normalize(l + v);
     float specular = 0.04 * (1.0 - roughness) * (shininess + 8.0) / 8.0 * pow(max(dot(n, h), 0.0), shininess);
     vec3 sun = sun_color.rgb * (ndl * visible);
     vec3 color = albedo * (ambient + sun) + specular * sun;
+    if (look.x > 0.5) color = aerial(color, -v, distance(world, camera_position.xyz));
     out_color = vec4(encode_output(color), 1.0);
     out_depth = v_depth;
     out_id = uint(info.y);
@@ -220,7 +248,7 @@ def skinning_vertex_source(max_bones: int) -> str:
 
 
 def scene_fragment_source(linear_output: bool) -> str:
-    return _HEADER + _defines(LINEAR_OUTPUT=linear_output) + _BLOCKS + _SRGB + _PATTERNS + _SCENE_FRAGMENT
+    return _HEADER + _defines(LINEAR_OUTPUT=linear_output) + _BLOCKS + _SRGB + SKY + _PATTERNS + NATURAL_PATTERNS + _SCENE_FRAGMENT
 
 
 def shadow_fragment_source() -> str:
@@ -228,12 +256,17 @@ def shadow_fragment_source() -> str:
 
 
 def background_fragment_source(linear_output: bool) -> str:
-    return _HEADER + _defines(LINEAR_OUTPUT=linear_output) + _BLOCKS + _SRGB + """
+    return _HEADER + _defines(LINEAR_OUTPUT=linear_output) + _BLOCKS + _SRGB + SKY + """
 layout(location = 0) out vec4 out_color;
 layout(location = 1) out float out_depth;
 layout(location = 2) out uint out_id;
 void main() {
     vec3 c = clamp(background_color.rgb, 0.0, 1.0);
+    if (look.x > 0.5) {  // the sky in this pixel's direction, the sun's disc in it
+        vec3 d = normalize((world_from_pixel * vec4(gl_FragCoord.xy - 0.5, 1.0, 1.0)).xyz - camera_position.xyz);
+        float disc = smoothstep(0.99996, 0.99999, dot(d, sun_direction.xyz));
+        c = filmic(sky_radiance(d) + disc * 30.0 * sun_color.rgb);
+    }
 #ifndef LINEAR_OUTPUT
     c = linear_to_srgb(c);
 #endif

@@ -104,7 +104,8 @@ class GpuScene:
             receiver_offset = SHADOW_PROXY_CELL_M / 2 if settings.shadows and settings.shadow_proxy else 0.0
             blocks.append(
                 uniforms.object_blocks(
-                    self._cam_from_world, None, character.material, character.instance_id, receiver_offset
+                    self._cam_from_world, None, character.material, character.instance_id, receiver_offset,
+                    vertex_tint=character.outfit is not None,
                 )
             )
             caster_bounds.append(bounds)
@@ -125,6 +126,7 @@ class GpuScene:
             settings.raster_height,
             fit.clip_from_world,
             fit.params(settings.shadow_map_size),
+            scene.look,
         )
         self._frame_buffer = self._keep(ctx.buffer(frame_data.tobytes()))
         object_data = np.concatenate(blocks) if blocks else np.zeros((1, uniforms.OBJECT_BLOCK_BYTES // 4), np.float32)
@@ -203,6 +205,9 @@ class GpuScene:
             (body.buffer, VERTEX_FORMAT, "in_position", "in_normal"),
             (self._static_buffer(mesh_data.body_uvs(reference, up_axis), np.float32, 2), "2f", "in_uv"),
         ]
+        if character.outfit is not None:
+            tint = mesh_data.outfit_tint(character, len(reference))
+            content.append((self._static_buffer(tint, np.float32, 5), "4f 1f", "in_tint", "in_tint_pattern"))
         closed = mesh_data.is_closed(reference, mesh.faces)
         return self._drawable(content, mesh.faces, linear, True, offset, closed, body)
 

@@ -57,6 +57,18 @@ def body_uvs(vertices: np.ndarray, up_axis: int) -> np.ndarray:
     return np.stack([v[:, across[0]] + v[:, across[1]], v[:, up_axis]], axis=1).astype(np.float32)
 
 
+def outfit_tint(character: Character, num_vertices: int) -> np.ndarray:
+    """(V, 5) float32 per body vertex: linear RGB, roughness and pattern flag of its region in the
+    character's outfit (scenes.outfits), from the body's vertex regions."""
+    regions = character.body.vertex_regions
+    if regions is None:
+        raise ValueError(f"Character {character.name!r}: an outfit needs a body with vertex regions")
+    regions = np.asarray(regions)
+    if regions.shape != (num_vertices,):
+        raise ValueError(f"Character {character.name!r}: vertex_regions has shape {regions.shape}, the mesh {num_vertices} vertices")
+    return character.outfit.region_albedo()[regions]
+
+
 def _box_corners(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """(..., 3) lower and upper corners -> (..., 8, 3) box corners."""
     select = np.array([[i & 1, (i >> 1) & 1, (i >> 2) & 1] for i in range(8)], dtype=bool)

@@ -29,6 +29,7 @@ from worldclips.render.targets import ImageTargets, ShadowTarget
 from worldclips.scenes.scene import Scene
 
 DEFAULT_SHADOW_MAP_SIZE = 1024
+PHOTO_SUPERSAMPLE = 3  # 3 x 3 samples per pixel: anti-aliased edges, exact centre sample
 # gl_clip_from_cam keeps image rows in GL's y order, which mirrors the image: faces that are
 # counter-clockwise seen from outside arrive clockwise, so clockwise is front for the camera. The
 # sun's orthographic frustum has no mirror: counter-clockwise is front there, and the shadow map
@@ -44,7 +45,8 @@ class RasterRenderer:
     context: an existing moderngl context to render with (not released by this renderer).
     shadows: draw the sun shadow map; shadow_map_size: its resolution in texels.
     supersample: odd factor s >= 1; colour is box-filtered from s x s samples, depth and
-        segmentation stay exact at the pixel centre (the middle sample).
+        segmentation stay exact at the pixel centre (the middle sample). None: per scene,
+        PHOTO_SUPERSAMPLE for a scene in the photographic look (anti-aliased), 1 for the flat look.
     cull_closed_meshes: cull back faces of closed, consistently oriented meshes (bodies, boxes).
         With the camera outside every mesh this changes no pixel and halves triangle work.
     body_shadow_proxies: bodies cast their sun shadow from a vertex-clustered copy (~3 cm cells,
@@ -60,16 +62,16 @@ class RasterRenderer:
         context: moderngl.Context | None = None,
         shadows: bool = True,
         shadow_map_size: int = DEFAULT_SHADOW_MAP_SIZE,
-        supersample: int = 1,
+        supersample: int | None = None,
         cull_closed_meshes: bool = True,
         body_shadow_proxies: bool = True,
     ) -> None:
-        if supersample < 1 or supersample % 2 == 0:
+        if supersample is not None and (supersample < 1 or supersample % 2 == 0):
             raise ValueError(f"supersample: expected an odd integer >= 1, got {supersample}")
         self._owns_context = context is None
         self.ctx = create_egl_context(device_index) if context is None else context
         self.shadows = bool(shadows)
-        self.supersample = int(supersample)
+        self.supersample = None if supersample is None else int(supersample)
         self.cull_closed_meshes = bool(cull_closed_meshes)
         self.body_shadow_proxies = bool(body_shadow_proxies)
         self._programs = Programs(self.ctx)
@@ -80,7 +82,7 @@ class RasterRenderer:
         if uniforms.MAX_OFFSET_ALIGNMENT % alignment:
             raise RuntimeError(f"unsupported driver: uniform buffer offset alignment {alignment} does not divide 256")
         self._uniform_alignment = max(alignment, 16)
-        self._ensure_targets(width, height)
+        self._ensure_targets(width, height, self.supersample or 1)
 
     @classmethod
     def from_context(cls, context: moderngl.Context, width: int, height: int, **options) -> "RasterRenderer":
@@ -99,7 +101,7 @@ class RasterRenderer:
         info = describe_context(self.ctx)
         return (
             f"raster (moderngl {moderngl.__version__}, {info['renderer']}, OpenGL {info['version']}; "
-            f"shadows={self.shadows}, supersample={self.supersample})"
+            f"shadows={self.shadows}, supersample={self.supersample or f'{PHOTO_SUPERSAMPLE} (photo look), 1 (flat)'})"
         )
 
     @property
@@ -107,13 +109,19 @@ class RasterRenderer:
         """(width, height) of the current render targets."""
         return (self._targets.width, self._targets.height) if self._targets else (0, 0)
 
-    def _ensure_targets(self, width: int, height: int) -> ImageTargets:
+    def supersample_for(self, scene: Scene) -> int:
+        """The supersampling factor this renderer draws ``scene`` with."""
+        if self.supersample is not None:
+            return self.supersample
+        return PHOTO_SUPERSAMPLE if scene.look is not None else 1
+
+    def _ensure_targets(self, width: int, height: int, supersample: int) -> ImageTargets:
         width, height = int(width), int(height)
-        if self._targets is None or (self._targets.width, self._targets.height) != (width, height):
+        if self._targets is None or (self._targets.width, self._targets.height, self._targets.supersample) != (width, height, supersample):
             if self._targets is not None:
                 self._targets.release()
                 self._targets = None
-            self._targets = ImageTargets(self.ctx, self._programs, width, height, self.supersample)
+            self._targets = ImageTargets(self.ctx, self._programs, width, height, supersample)
         return self._targets
 
     def render(self, scene: Scene) -> RenderedClip:
@@ -121,11 +129,12 @@ class RasterRenderer:
         frames, height, width = int(scene.num_frames), int(scene.height), int(scene.width)
         if frames < 1:
             raise ValueError(f"Scene.num_frames: expected at least one frame, got {frames}")
-        targets = self._ensure_targets(width, height)
+        supersample = self.supersample_for(scene)
+        targets = self._ensure_targets(width, height, supersample)
         settings = RasterSettings(
-            raster_width=width * self.supersample,
-            raster_height=height * self.supersample,
-            supersample=self.supersample,
+            raster_width=width * supersample,
+            raster_height=height * supersample,
+            supersample=supersample,
             shadows=self.shadows,
             shadow_map_size=self._shadow.size,
             uniform_alignment=self._uniform_alignment,

@@ -11,12 +11,13 @@ import numpy as np
 
 from worldclips.motions.conventions import gl_clip_from_cam, invert_rigid
 from worldclips.render.glsl import PATTERN_INDEX
-from worldclips.scenes.scene import Lighting, Material
+from worldclips.scenes.scene import Lighting, Material, PhotoLook
+from worldclips.scenes.sky import shader_constants
 
 # Per-frame strides of the blocks: multiples of 256 bytes, the largest uniform-buffer offset
 # alignment drivers ask for (16 on llvmpipe, 256 on NVIDIA).
 OBJECT_BLOCK_BYTES = 256  # 256 bytes of data
-FRAME_BLOCK_BYTES = 512  # 304 bytes of data
+FRAME_BLOCK_BYTES = 512  # 400 bytes of data
 MAX_OFFSET_ALIGNMENT = 256
 MIN_BONE_CAPACITY = 64
 
@@ -60,8 +61,10 @@ def frame_blocks(
     height: int,
     light_clip_from_world: np.ndarray,
     shadow_params: np.ndarray,
+    look: PhotoLook | None = None,
 ) -> np.ndarray:
-    """(T, 128) float32 Frame blocks: camera projection, lights, background and shadow parameters.
+    """(T, 128) float32 Frame blocks: camera projection, lights, background, shadow parameters
+    and the photographic look (sky constants; all zero for the flat look).
 
     K (T, 3, 3) must be the intrinsics of the image actually rasterized, width x height pixels.
     """
@@ -92,6 +95,9 @@ def frame_blocks(
     out[:, 64:67] = _rgb(lighting.ground_color, "Lighting.ground_color")
     out[:, 68:71] = _rgb(background_color, "Scene.background_color")
     out[:, 72:76] = shadow_params
+    if look is not None:
+        out[:, 76:79] = 1.0, look.exposure, look.haze_m
+        out[:, 80:100] = shader_constants(out[0, 52:55], look.turbidity, look.zenith_luminance)
     return out.astype(np.float32)
 
 
@@ -101,11 +107,13 @@ def object_blocks(
     material: Material,
     instance_id: int,
     shadow_offset_m: float = 0.0,
+    vertex_tint: bool = False,
 ) -> np.ndarray:
     """(T, 64) float32 Object blocks of one drawable (world_from_object None: vertices are in world).
 
     shadow_offset_m: extra distance along the normal before this surface looks up the sun shadow
     map (bodies shadowed by their own simplified proxy need a little more than other surfaces).
+    vertex_tint: colours and roughness come from the vertices' tint (a body in an outfit).
     """
     cam_from_world = np.asarray(cam_from_world, dtype=np.float64)
     frames = len(cam_from_world)
@@ -132,6 +140,7 @@ def object_blocks(
     info = packed[:, 56:60].view(np.int32)
     info[:, 0] = PATTERN_INDEX[material.pattern]
     info[:, 1] = int(instance_id)
+    info[:, 2] = int(vertex_tint)
     return packed
 
 

@@ -81,7 +81,8 @@ def build_scene(spec: ClipSpec, body: BodyModel, motion_dir: str | None = None) 
             posed = body.pose(generated.motion)
         posed = dataclasses.replace(posed, foot_contact=generated.contact)
         moved.update(generated.objects)
-        characters.append(Character(ids[character.name], character.name, generated.motion, posed, character.material))
+        characters.append(Character(ids[character.name], character.name, generated.motion, posed, character.material,
+                                    character.outfit))  # fmt: skip
     characters = _attach(spec, characters, body)
     unknown = sorted(set(moved) - {prop.name for prop in spec.props})
     if unknown:
@@ -122,6 +123,7 @@ def build_scene(spec: ClipSpec, body: BodyModel, motion_dir: str | None = None) 
         objects=(ground, *props),
         characters=tuple(characters),
         background_color=spec.background_color,
+        look=spec.look,
         contacts=contacts,
     )
 

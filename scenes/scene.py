@@ -13,9 +13,10 @@ import numpy as np
 
 from worldclips.motions.body import PosedBody
 from worldclips.motions.motion import MotionClip
+from worldclips.scenes.outfits import Outfit
 from worldclips.scenes.physics_spec import ContactEvents
 
-PATTERNS = ("plain", "checker", "stripes", "tiles", "noise")
+PATTERNS = ("plain", "checker", "stripes", "tiles", "noise", "grass", "dirt", "asphalt", "concrete", "planks", "carpet")
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,8 @@ class Material:
     """Surface appearance for the raster and path-traced backends.
 
     base_color: linear RGB in [0, 1].
-    pattern: one of PATTERNS, evaluated procedurally from the surface's uv coordinates.
+    pattern: one of PATTERNS, evaluated procedurally from the surface's uv coordinates; the
+        natural ones (grass ... carpet) blend base_color and pattern_color as their palette.
     pattern_color: linear RGB of the pattern's second colour.
     pattern_scale: pattern repeats per uv unit (uv is in metres for the ground and props).
     roughness: 0 (mirror-like highlight) .. 1 (matte).
@@ -91,13 +93,43 @@ class SceneObject:
 
 @dataclass(frozen=True, eq=False)
 class Character:
-    """A person: SMPL-X motion, the body it drives and its look."""
+    """A person: SMPL-X motion, the body it drives and its look.
+
+    material: the body's material (with an outfit: roughness aside, the top's colour and pattern).
+    outfit: clothes, hair and skin by body region (needs body.vertex_regions); None: one material.
+    """
 
     instance_id: int
     name: str
     motion: MotionClip
     body: PosedBody
     material: Material
+    outfit: Outfit | None = None
+
+
+@dataclass(frozen=True)
+class PhotoLook:
+    """The photographic look of a clip (a Scene or ClipSpec without one has the flat debugging look:
+    a plain background colour and no tone curve).
+
+    turbidity: haze of the analytic daylight sky (scenes.sky; 2 clear .. 6 hazy).
+    zenith_luminance: the sky's radiance at the zenith, in the units of Lighting.sun_color.
+    exposure: scale of scene radiance before the filmic tone curve.
+    haze_m: distance over which surfaces fade into the horizon's colour (aerial perspective).
+    """
+
+    turbidity: float
+    zenith_luminance: float
+    exposure: float
+    haze_m: float
+
+    def __post_init__(self) -> None:
+        for name in ("turbidity", "zenith_luminance", "exposure", "haze_m"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and np.isfinite(value) and value > 0):
+                raise ValueError(f"PhotoLook.{name}: expected a positive number, got {value!r}")
+        if not 1.7 <= self.turbidity <= 10.0:
+            raise ValueError(f"PhotoLook.turbidity: expected 1.7..10 (the sky model's range), got {self.turbidity}")
 
 
 @dataclass(frozen=True)
@@ -138,7 +170,8 @@ class Scene:
 
     width, height: image size in pixels; num_frames at fps.
     objects: ground and props; characters: people. Instance ids are unique and >= 1.
-    background_color: linear RGB of the sky seen where no surface is hit.
+    background_color: linear RGB of the sky seen where no surface is hit (flat look).
+    look: the photographic look (sky, haze, tone curve); None: the flat debugging look.
     contacts: contact events of the clip (scenes.physics_spec.ContactEvents: simulated prop
         contacts, hand-object and foot-ground contacts); None when the scene was made without them.
     """
@@ -153,6 +186,7 @@ class Scene:
     characters: tuple[Character, ...]
     background_color: tuple[float, float, float]
     contacts: ContactEvents | None = None
+    look: PhotoLook | None = None
 
     def instances(self) -> list[dict]:
         """The instance table: id, name, category, dynamic, kind ("object" or "person")."""

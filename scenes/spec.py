@@ -17,13 +17,16 @@ from worldclips.motions.walk import WalkParams
 from worldclips.scenes.meshes import DYNAMIC_CATEGORIES, DYNAMIC_SHAPES
 from worldclips.scenes.interaction_spec import AttachmentSpec, PassedPropSpec
 from worldclips.scenes.physics_spec import DynamicProp, Kick, PhysicsSettings
-from worldclips.scenes.scene import Lighting, Material
+from worldclips.scenes.outfits import Outfit
+from worldclips.scenes.scene import Lighting, Material, PhotoLook
 from worldclips.scenes.serialization import from_jsonable, to_jsonable
 
 # 2: CharacterSpec.motion (every motion kind); 3: dynamic_props, physics, simulation;
 # 4: passes, attachments, the orbit_follow camera, SitParams' approach steps.
+# 5: outfits (CharacterSpec.outfit) and the photographic look (ClipSpec.look); older specs have
+#    neither and render in the flat look they were made with.
 # Older specs still load (``upgrade``).
-SPEC_VERSION = 4
+SPEC_VERSION = 5
 Vec2 = tuple[float, float]
 Vec3 = tuple[float, float, float]
 PROP_CATEGORIES = ("box", "sphere", "chair", "table")  # drawn by default
@@ -39,6 +42,8 @@ class CharacterSpec:
         carry, wave, turn, dance, sequence or a user file), told apart in JSON by its ``family``.
     walk, idle: the fields of spec version 1, still accepted; exactly one of motion / walk /
         idle is set.
+    outfit: clothes, hair and skin tone (scenes.outfits); None (specs before version 5, the
+        flat look): the body wears ``material`` all over.
     """
 
     name: str
@@ -47,6 +52,7 @@ class CharacterSpec:
     walk: WalkParams | None = None
     idle: IdleParams | None = None
     motion: MotionSpec | None = None
+    outfit: Outfit | None = None
 
     def __post_init__(self) -> None:
         if len(self.betas) != 10:
@@ -368,6 +374,7 @@ class ClipSpec:
     simulation: PhysicsSettings = PhysicsSettings()
     passes: tuple[PassedPropSpec, ...] = ()
     attachments: tuple[AttachmentSpec, ...] = ()
+    look: PhotoLook | None = None
     version: int = SPEC_VERSION
 
     def __post_init__(self) -> None:

@@ -179,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     config_flag("--size", help="WIDTHxHEIGHT in pixels (default 256x256, or the scenario's resolution)")
     config_flag("--clips-per-shard", type=_integer, help="clips per shard file (default 4)")
     config_flag("--backend", help="renderer: raster (default) or cycles (after `worldclips setup cycles`)")
+    config_flag("--look", help="photo (default: clothed people, natural materials, daylight sky) or flat (debugging)")
     config_flag("--smplx-model-dir", help="directory holding SMPLX_NEUTRAL.npz (licensed body model)")
     config_flag("--motion-dir", help="AMASS .npz / BVH files (searched recursively) that drive the characters")
     config_flag("--run-name", help="prefix of sample keys (default seed<seed>)")

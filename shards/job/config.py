@@ -25,6 +25,7 @@ from worldclips.scenes.yaml_files import read_yaml_mapping
 from worldclips.shards.format.schema import MAX_FRAMES, MAX_SIDE, RUN_NAME_PATTERN
 
 BACKENDS = ("raster", "cycles")
+LOOKS = ("photo", "flat")
 MAX_CLIP_BYTES = 8 << 30  # rgb + depth + segmentation of one clip held in memory
 DEFAULT_FRAMES, DEFAULT_FPS, DEFAULT_SIZE = 48, 24.0, "256x256"
 
@@ -50,6 +51,7 @@ class GenerateConfig:
     size: str | None = DEFAULT_SIZE
     clips_per_shard: int = 4
     backend: str = "raster"
+    look: str = "photo"  # photo (outfits, natural materials, daylight sky, filmic) or flat (debugging)
     smplx_model_dir: str | None = None
     motion_dir: str | None = None  # user motion files (AMASS .npz, BVH), scanned recursively; see scene.motions
     run_name: str | None = None
@@ -134,6 +136,8 @@ def _check(config: GenerateConfig) -> GenerateConfig:
         raise ConfigError(f"frames x size: one clip would need {need:.1f} GiB of memory (limit {MAX_CLIP_BYTES >> 30})")
     if config.backend not in BACKENDS:
         raise ConfigError(f"backend: expected one of {list(BACKENDS)}, got {config.backend!r}")
+    if config.look not in LOOKS:
+        raise ConfigError(f"look: expected one of {list(LOOKS)}, got {config.look!r}")
     if config.run_name is not None and not RUN_NAME_PATTERN.match(str(config.run_name)):
         raise ConfigError(f"run_name: expected 1-64 letters, digits, '_' or '-', got {config.run_name!r}")
     _check_farm(config, integer)

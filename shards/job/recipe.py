@@ -14,6 +14,7 @@ import numpy as np
 
 from worldclips.motions.body import BodyModel
 from worldclips.scenes.build import build_scene
+from worldclips.scenes.dressing import photo_dress
 from worldclips.scenes.sampling import sample_clip_spec
 from worldclips.shards.format.properties import PropertiesFailed
 from worldclips.shards.format.sample import build_meta, encode_sample, ground_truth_arrays
@@ -63,6 +64,8 @@ def make_clip(
         spec = sample_clip_spec(config.scene, seed, clip_index, config.fps, config.frames, config.width, config.height)
     else:
         entry, spec, info = scenario_spec(config, clip_index, seed)
+    if config.look == "photo":
+        spec = photo_dress(spec)  # the same clip, dressed: outfits, materials, sky
     # 2. build the scene (every per-frame value resolved) and 3. render it
     scene = build_scene(spec, body)
     rendered = renderer.render(scene)

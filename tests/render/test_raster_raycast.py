@@ -150,15 +150,19 @@ def test_material_patterns_do_not_change_ground_truth(make_renderer, person):
     assert not np.array_equal(a.rgb, b.rgb)
 
 
-def test_sampled_project_scene_matches_ray_casting(make_renderer):
-    """A scene from the real spec sampler and builder (tables, chairs, UV spheres, walking bodies)."""
+@pytest.mark.parametrize("look", ["photo", "flat"])
+def test_sampled_project_scene_matches_ray_casting(make_renderer, look):
+    """A scene from the real spec sampler and builder (tables, chairs, UV spheres, walking bodies),
+    in the default photographic look (supersampled, outfits, sky) and in the flat one."""
     from worldclips.motions.mannequin_body import MannequinBody
     from worldclips.scenes.build import build_scene
+    from worldclips.scenes.dressing import photo_dress
     from worldclips.scenes.sampling import sample_clip_spec
     from worldclips.scenes.scene_config import SceneConfig
 
     width, height, frames = 96, 72, 4
     spec = sample_clip_spec(SceneConfig(), 11, 3, 30.0, frames, width, height)
+    spec = photo_dress(spec) if look == "photo" else spec
     scene = build_scene(spec, MannequinBody())
     clip = make_renderer(width, height).render(scene)
     ids = {row["id"] for row in scene.instances()}

@@ -1,0 +1,111 @@
+"""The photographic look of a drawn clip: outfits, natural materials, the daylight sky, exposure.
+
+``photo_dress`` re-dresses a ClipSpec drawn by any sampler (default scene, physics setups,
+scenarios) without touching what happens in it: people, motions, props, physics and camera stay
+exactly as drawn, so ``look: flat`` and ``look: photo`` give the same clip in two looks. Its own
+random stream is derived from the spec's (run seed, clip index) alone: the same clip gets the
+same look on any worker, in any order.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from worldclips.scenes.draws import r4, v4
+from worldclips.scenes.outfits import FABRIC_ROUGHNESS, draw_outfit, srgb_hex_to_linear
+from worldclips.scenes.scene import Lighting, Material, PhotoLook
+from worldclips.scenes.sky import ambient_from_sky
+from worldclips.scenes.spec import CharacterSpec, ClipSpec
+
+LOOK_STREAM = 0x10_0C  # the look's child stream of a clip's seed
+LUMINANCE = np.array([0.2126, 0.7152, 0.0722])
+MIDDLE_GREY_EXPOSURE = 0.9  # exposure x illuminance of a sunlit horizontal surface (shading units)
+
+# Open ground: (pattern, palette ends as sRGB hex, pattern scale per metre range, roughness, weight).
+GROUNDS = (
+    ("grass", "2f4a1c 4e6b26 3c5a22 5f7a30", (0.6, 1.2), 0.9, 0.35),
+    ("dirt", "5b4634 7a5f45 6b5240 8a735a", (0.8, 1.6), 0.95, 0.1),
+    ("asphalt", "2b2b2c 363637 303032", (0.8, 1.2), 0.8, 0.2),
+    ("concrete", "8e8b85 a29f98 9a958c 7d7a74", (0.4, 0.6), 0.85, 0.2),
+    ("tiles", "8a7f74 9c8b7a a39a8f 7a6f66", (1.5, 3.0), 0.7, 0.15),
+)
+GROUT = "6b6660 5a5550 7a756e"
+# Static props by category: (pattern, palette as sRGB hex, roughness) choices.
+PROP_LOOKS = {
+    "box": (("plain", "a8895f b39670 9c7f58", 0.9), ("planks", "8a6a48 a3825c 6e5238", 0.7),
+            ("plain", "7a8a6a 5c6e80 8a5a4a c9b79a", 0.6)),  # cardboard, wooden crate, painted
+    "sphere": (("plain", "c23b22 2a5db0 e0b020 3a8a3a f0f0f0 e06a20", 0.35), ("noise", "b08a50 7a5a3a", 0.8)),
+    "chair": (("planks", "6e5238 8a6a48 4a3624", 0.6), ("plain", "2a2a2a f0f0ee 3a5a7a 8a2a2a", 0.4)),
+    "table": (("planks", "6e5238 8a6a48 a3825c 4a3624", 0.55), ("plain", "e8e6e0 2a2a2a 8d8d8d", 0.5)),
+    "shelf": (("planks", "8a6a48 a3825c 6e5238", 0.6), ("plain", "e8e6e0 2a2a2a 5c6e80", 0.5)),
+    "wall": (("concrete", "a29f98 8e8b85 b5b0a6", 0.85), ("tiles", "8a3a2a 9a4a32 7a3224", 0.85),
+             ("plain", "d8d2c4 c9bfae e0dccf 9aa5a0", 0.9)),  # plaster, brick, painted
+}
+DYNAMIC_LOOKS = {
+    "ball": (("plain", "c23b22 2a5db0 e0b020 3a8a3a f0f0f0 e06a20", 0.35),),
+    "box": (("plain", "a8895f b39670 9c7f58", 0.9), ("planks", "8a6a48 a3825c", 0.7)),
+    "cylinder": (("plain", "8d8d8d b0b0b0 2a5db0 c23b22", 0.4),),
+    "glass": (("plain", "c8d8d8 b8c8c8", 0.1),),
+    "cup": (("plain", "f0f0ee e0b020 2a5db0 c23b22", 0.3),),
+    "bottle": (("plain", "2f6a3a 6a4a2a 2a4a6a", 0.15),),
+}
+FALLBACK_LOOK = (("plain", "8d8d8d a8895f 5c6e80", 0.6),)
+
+
+def _pick(rng: np.random.Generator, options):
+    return options[int(rng.integers(len(options)))]
+
+
+def _surface(rng: np.random.Generator, looks, scale: tuple[float, float] = (2.0, 4.0)) -> Material:
+    pattern, palette, roughness = _pick(rng, looks)
+    colors = srgb_hex_to_linear(palette)
+    base, second = _pick(rng, colors), _pick(rng, colors)
+    if pattern == "plain":
+        second = base
+    jitter = rng.uniform(0.9, 1.1)  # no two props of a kind quite alike
+    return Material(v4(np.clip(np.array(base) * jitter, 0, 1)), pattern, v4(second), r4(rng.uniform(*scale), 3),
+                    r4(roughness, 3))  # fmt: skip
+
+
+def _ground(rng: np.random.Generator) -> tuple[str, Material]:
+    weights = np.array([g[4] for g in GROUNDS])
+    pattern, palette, scale, roughness, _ = GROUNDS[int(rng.choice(len(GROUNDS), p=weights / weights.sum()))]
+    colors = srgb_hex_to_linear(palette)
+    first = int(rng.integers(len(colors)))
+    second = srgb_hex_to_linear(GROUT)[int(rng.integers(3))] if pattern == "tiles" else colors[(first + 1) % len(colors)]
+    return pattern, Material(colors[first], pattern, second, r4(rng.uniform(*scale), 3), roughness)
+
+
+def _dress_character(rng: np.random.Generator, character: CharacterSpec) -> CharacterSpec:
+    outfit = draw_outfit(rng)
+    scale = {"plain": 1.0, "stripes": rng.uniform(14.0, 28.0), "checker": rng.uniform(8.0, 14.0),
+             "noise": rng.uniform(40.0, 70.0)}[outfit.top_pattern]  # fmt: skip
+    material = Material(outfit.top_color, outfit.top_pattern if outfit.top_pattern != "plain" else "plain",
+                        outfit.top_pattern_color, r4(scale, 3), FABRIC_ROUGHNESS)  # fmt: skip
+    return dataclasses.replace(character, material=material, outfit=outfit)
+
+
+def photo_dress(spec: ClipSpec) -> ClipSpec:
+    """The same clip in the photographic look (see the module docstring)."""
+    rng = np.random.default_rng(np.random.SeedSequence([int(spec.run_seed), int(spec.clip_index), LOOK_STREAM]))
+    sun = np.asarray(spec.lighting.sun_direction, dtype=np.float64)
+    sun = sun / np.linalg.norm(sun)
+    turbidity = r4(rng.uniform(1.9, 3.2), 3)
+    zenith = r4(rng.uniform(0.25, 0.4), 3)
+    sky = ambient_from_sky(sun, turbidity, zenith)
+    _, ground = _ground(rng)
+    sun_color = np.asarray(spec.lighting.sun_color, dtype=np.float64)
+    lit = float(LUMINANCE @ sun_color) * max(sun[2], 0.1) + float(LUMINANCE @ sky)  # a sunlit horizontal surface
+    bounce = np.asarray(ground.base_color) * lit  # light the ground sends back up
+    lighting = Lighting(spec.lighting.sun_direction, spec.lighting.sun_color, v4(sky), v4(bounce))
+    look = PhotoLook(turbidity=turbidity, zenith_luminance=zenith, exposure=r4(MIDDLE_GREY_EXPOSURE / lit, 4),
+                     haze_m=r4(rng.uniform(28.0, 40.0), 3))  # fmt: skip
+    characters = tuple(_dress_character(rng, c) for c in spec.characters)
+    props = tuple(dataclasses.replace(p, material=_surface(rng, PROP_LOOKS.get(p.category, FALLBACK_LOOK))) for p in spec.props)
+    dynamic = tuple(dataclasses.replace(p, material=_surface(rng, DYNAMIC_LOOKS.get(p.category, FALLBACK_LOOK)))
+                    for p in spec.dynamic_props)  # fmt: skip
+    passes = tuple(dataclasses.replace(p, material=_surface(rng, DYNAMIC_LOOKS["ball"])) for p in spec.passes)
+    return dataclasses.replace(spec, ground=ground, lighting=lighting, background_color=v4(sky), characters=characters,
+                               props=props, dynamic_props=dynamic, passes=passes, look=look)  # fmt: skip

@@ -82,8 +82,8 @@ vec3 natural_albedo(int pattern, vec2 p, vec2 w, vec3 base, vec3 second) {
     } else if (pattern == 8) {   // concrete: mottled slabs with joints every 2 pattern units
         vec3 c = mix(base, second, fbm(p * 2.0, w * 2.0)) * (0.92 + 0.16 * fine(p * 50.0, w * 50.0));
         vec2 f = abs(fract(p * 0.5) - 0.5) * 2.0;
-        vec2 joint = 1.0 - smoothstep(vec2(0.985) - w, vec2(0.985) + w, f);
-        return c * mix(0.55, 1.0, min(joint.x, joint.y));
+        vec2 joint = 1.0 - smoothstep(vec2(0.992) - w, vec2(0.992) + w, f);
+        return c * mix(0.75, 1.0, min(joint.x, joint.y));
     } else if (pattern == 9) {   // planks along u, one pattern unit wide, staggered, with grain
         float row = floor(p.y);
         float along = p.x * 0.25 + hash12(vec2(row, 3.0));

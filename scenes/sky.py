@@ -92,12 +92,18 @@ def ambient_from_sky(sun_direction, turbidity: float, zenith_luminance: float, s
     return sky_radiance(d, sun_direction, turbidity, zenith_luminance).reshape(-1, 3).mean(axis=0)
 
 
-def equirect(sun_direction, turbidity: float, zenith_luminance: float, width: int = 256) -> np.ndarray:
-    """(width / 2, width, 3) float32 equirectangular image of the sky (row 0 at the zenith,
-    column 0 at azimuth -pi, Blender's environment-texture layout flipped vertically)."""
+def equirect_directions(width: int) -> np.ndarray:
+    """(width / 2, width, 3) unit world directions of an equirectangular image in Blender's
+    environment-texture layout: rows from the nadir (row 0, Blender stores the bottom row first)
+    to the zenith, u = 0.5 - azimuth / (2 pi) with azimuth = atan2(y, x)."""
     height = width // 2
-    theta = (np.arange(height) + 0.5) / height * np.pi
-    phi = (np.arange(width) + 0.5) / width * 2.0 * np.pi - np.pi
-    d = np.stack(np.broadcast_arrays(np.sin(theta)[:, None] * np.cos(phi), np.sin(theta)[:, None] * np.sin(phi),
-                                     np.cos(theta)[:, None]), axis=-1)  # fmt: skip
-    return sky_radiance(d, sun_direction, turbidity, zenith_luminance).astype(np.float32)
+    elevation = ((np.arange(height) + 0.5) / height - 0.5) * np.pi
+    azimuth = (0.5 - (np.arange(width) + 0.5) / width) * 2.0 * np.pi
+    return np.stack(np.broadcast_arrays(np.cos(elevation)[:, None] * np.cos(azimuth),
+                                        np.cos(elevation)[:, None] * np.sin(azimuth),
+                                        np.sin(elevation)[:, None]), axis=-1)  # fmt: skip
+
+
+def equirect(sun_direction, turbidity: float, zenith_luminance: float, width: int = 512) -> np.ndarray:
+    """(width / 2, width, 3) float32 radiance image of the sky (equirect_directions' layout)."""
+    return sky_radiance(equirect_directions(width), sun_direction, turbidity, zenith_luminance).astype(np.float32)

@@ -35,6 +35,10 @@ CATEGORY_KINDS: dict[str, tuple[tuple[str, float], ...]] = {
 }
 DEFAULT_KINDS = (("plastic", 0.4), ("wood", 0.3), ("metal", 0.3))
 GROUND_KINDS = {"tiles": "ceramic", "checker": "ceramic", "stripes": "wood", "noise": "stone", "plain": "stone"}
+# The photographic look names its materials by pattern: the kind follows it.
+PATTERN_KINDS = {"planks": "wood", "grass": "stone", "dirt": "stone", "asphalt": "stone", "concrete": "stone",
+                 "carpet": "fabric", "tiles": "ceramic"}  # fmt: skip
+PHOTO_CATEGORY_KINDS = {"sphere": (("plastic", 1.0),), "person": (("fabric", 1.0),)}
 
 # Contrast looks of the AgX view transform, one drawn per clip.
 AGX_LOOKS = ("AgX - Punchy", "AgX - Medium High Contrast", "AgX - High Contrast")
@@ -43,6 +47,8 @@ AGX_LOOKS = ("AgX - Punchy", "AgX - Medium High Contrast", "AgX - High Contrast"
 # gives a Lambertian surface the radiance albedo * s * cos(theta) / pi (measured: strength 1,
 # albedo 0.5, sun overhead -> 0.159 linear): s = pi * c matches the raster's direct light.
 SUN_STRENGTH_PER_RASTER_UNIT = float(np.pi)
+SKY_IMAGE_WIDTH = 512  # the photographic look's sky as an equirectangular world image
+PHOTO_EXPOSURE_OFFSET_STOPS = 0.0  # AgX and the raster's filmic curve put mid-grey alike
 
 
 def scene_digest(scene: Scene, look_seed: int = 0) -> int:
@@ -149,23 +155,38 @@ def scene_centre(scene: Scene) -> np.ndarray:
     return np.array([0.0, 0.0, 1.0])
 
 
+def _object_kind(rng: np.random.Generator, category: str, material: Material, photo: bool) -> str:
+    if photo and material.pattern in PATTERN_KINDS:
+        return PATTERN_KINDS[material.pattern]
+    if category == "ground":
+        return GROUND_KINDS.get(material.pattern, "stone")
+    if photo and category in PHOTO_CATEGORY_KINDS:
+        return _choose(rng, PHOTO_CATEGORY_KINDS[category])
+    return _choose(rng, CATEGORY_KINDS.get(category, DEFAULT_KINDS))
+
+
 def clip_look(scene: Scene, look_seed: int = 0) -> dict:
     """Everything random about the Cycles look of one scene, as JSON-ready parameters.
 
     Returns {"materials": {instance id (str): params}, "sun": ..., "world": ..., "area_lights": [...],
-    "exposure": stops}.
+    "exposure": stops}. A scene in the photographic look keeps its materials' kinds (wood for
+    planks, stone for grass, dirt, asphalt and concrete...), dresses people in fabric coloured by
+    their outfit's vertex tint, is lit by the sun and its analytic sky (``world["sky"]``: the
+    worker shows and lights with the same Preetham sky as the raster backend), has no area
+    lights, and takes its exposure from the look.
     """
     rng = np.random.default_rng(np.random.SeedSequence([scene_digest(scene, look_seed), 6]))
     lighting = scene.lighting
+    photo = scene.look is not None
     materials: dict[str, dict] = {}
     for obj in scene.objects:
-        if obj.category == "ground":
-            kind = GROUND_KINDS.get(obj.material.pattern, "stone")
-        else:
-            kind = _choose(rng, CATEGORY_KINDS.get(obj.category, DEFAULT_KINDS))
+        kind = _object_kind(rng, obj.category, obj.material, photo)
         materials[str(obj.instance_id)] = material_params(obj.material, kind, rng)
     for character in scene.characters:
-        materials[str(character.instance_id)] = material_params(character.material, _choose(rng, CATEGORY_KINDS["person"]), rng)
+        params = material_params(character.material, _object_kind(rng, "person", character.material, photo), rng)
+        if character.outfit is not None:
+            params["vertex_tint"] = True  # albedo from the outfit's colours per body region
+        materials[str(character.instance_id)] = params
 
     sun_color = np.asarray(lighting.sun_color, dtype=np.float64)
     intensity = float(sun_color.max()) if sun_color.max() > 0 else 0.0
@@ -202,11 +223,13 @@ def clip_look(scene: Scene, look_seed: int = 0) -> dict:
                 "power_w": float(rng.uniform(0.08, 0.3) * sun["strength"] * np.pi * float(np.sum((position - centre) ** 2))),
             }
         )
-    return {
-        "materials": materials,
-        "sun": sun,
-        "world": world,
-        "area_lights": area_lights,
-        "exposure": float(rng.uniform(-0.2, 0.3)),
-        "tone": {"AgX": str(rng.choice(AGX_LOOKS))},
-    }
+    exposure = float(rng.uniform(-0.2, 0.3))
+    tone = {"AgX": str(rng.choice(AGX_LOOKS))}
+    if photo:
+        look = scene.look
+        world = {"sky": {"turbidity": look.turbidity, "zenith_luminance": look.zenith_luminance,
+                         "sun_direction": sun["direction"], "width": SKY_IMAGE_WIDTH}, "strength": 1.0}  # fmt: skip
+        area_lights, exposure = [], float(np.log2(look.exposure)) + PHOTO_EXPOSURE_OFFSET_STOPS
+        tone = {"AgX": "AgX - Base Contrast"}
+    return {"materials": materials, "sun": sun, "world": world, "area_lights": area_lights, "exposure": exposure,
+            "tone": tone}  # fmt: skip

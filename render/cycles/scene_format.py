@@ -12,9 +12,12 @@ A scene directory holds two files:
                  <i>_uvs (V, 2) float32, <i>_normals (V, 3) float32, <i>_poses (T, 4, 4) float64;
                  per character <i>_frame_vertices (T, V, 3) float32 world positions (skinned
                  bodies are posed here, on the CPU, with SkinnedMesh.vertices), <i>_vertices
-                 (frame 0), <i>_faces and <i>_uvs (the raster backend's body uvs).
+                 (frame 0), <i>_faces and <i>_uvs (the raster backend's body uvs), and with an
+                 outfit <i>_tint (V, 4) float32: linear RGB and the top's pattern flag per vertex;
+                 world_sky (H, 2H, 3) float32: the photographic look's sky radiance in Blender's
+                 equirectangular layout (scenes.sky.equirect_directions).
 
-Version 1. A reader must refuse another format name or a version it does not know; a change
+Version 2 (adds tints and the sky image; version 1 scenes still render). A reader must refuse another format name or a version it does not know; a change
 that an old reader would misread bumps the version.
 """
 
@@ -31,11 +34,12 @@ from worldclips.motions.body import SkinnedMesh, VertexAnimatedMesh
 from worldclips.render.cycles.camera import blender_camera_from_opencv
 from worldclips.render.cycles.look import clip_look
 from worldclips.render.cycles.options import CyclesConfig
-from worldclips.render.mesh_data import body_uvs
+from worldclips.render.mesh_data import body_uvs, outfit_tint
 from worldclips.scenes.scene import Scene
+from worldclips.scenes.sky import equirect
 
 FORMAT_NAME = "worldclips-cycles-scene"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 HEADER_NAME = "scene.json"
 ARRAYS_NAME = "arrays.npz"
 
@@ -164,9 +168,14 @@ def write_scene(scene: Scene, directory: str | Path, config: CyclesConfig, devic
         arrays[f"{prefix}_vertices"] = vertices[0]
         arrays[f"{prefix}_faces"] = faces.astype(np.int32)
         arrays[f"{prefix}_uvs"] = uvs.astype(np.float32)
+        tint = None
+        if character.outfit is not None:
+            tint = f"{prefix}_tint"
+            arrays[tint] = outfit_tint(character, vertices.shape[1])[:, [0, 1, 2, 4]]
         objects.append(
             {
                 "type": "deforming",
+                "tint": tint,
                 "name": character.name,
                 "category": "person",
                 "instance_id": int(character.instance_id),
@@ -178,6 +187,10 @@ def write_scene(scene: Scene, directory: str | Path, config: CyclesConfig, devic
                 "frame_vertices": f"{prefix}_frame_vertices",
             }
         )
+    sky = look["world"].get("sky")
+    if sky is not None:
+        arrays["world_sky"] = equirect(sky["sun_direction"], sky["turbidity"], sky["zenith_luminance"], sky["width"])
+        look["world"]["image"] = "world_sky"
     header = {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,

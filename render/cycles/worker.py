@@ -40,10 +40,11 @@ from pathlib import Path
 import numpy as np
 
 FORMAT_NAME = "worldclips-cycles-scene"
-SUPPORTED_VERSIONS = (1,)
+SUPPORTED_VERSIONS = (1, 2)
 EXIT_FORMAT = 3
 EXIT_ORPHANED = 4
 BACKGROUND_DEPTH = 1e9  # Cycles writes 1e10 where no surface is hit
+NATURAL_PATTERNS = ("grass", "dirt", "asphalt", "concrete", "planks", "carpet")  # scenes.scene.PATTERNS
 
 
 class FormatError(ValueError):
@@ -174,13 +175,20 @@ def _pattern_albedo(g: Nodes, params: dict, p):
         tile_gain = g.math("ADD", 0.8, g.math("MULTIPLY", noise.outputs["Value"], 0.4))
         tile = g.vmath("MULTIPLY", g.rgb(base), g.vector(tile_gain))
         return g.mix(grout, tile, second), grout
-    if pattern == "noise":
+    if pattern in ("noise", *NATURAL_PATTERNS):  # the photographic look's natural surfaces: their palette by noise
         noise = g.node("ShaderNodeTexNoise", noise_dimensions="2D")
         noise.inputs["Scale"].default_value = 1.0
-        noise.inputs["Detail"].default_value = 3.0
-        g.link(p, noise.inputs["Vector"])
+        noise.inputs["Detail"].default_value = 3.0 if pattern == "noise" else 5.0
+        g.link(p if pattern != "planks" else g.vmath("MULTIPLY", p, (0.25, 4.0, 1.0)), noise.inputs["Vector"])
         return g.mix(noise.outputs["Fac"], base, second), None
     return g.rgb(base), None
+
+
+def _tinted_albedo(g: "Nodes", albedo):
+    """An outfit's colour per body region (the mesh's "tint" colour attribute); the material's
+    pattern only where the tint's alpha flags the top."""
+    tint = g.node("ShaderNodeVertexColor", layer_name="tint")
+    return g.mix(tint.outputs["Alpha"], tint.outputs["Color"], albedo)
 
 
 def build_material(name: str, params: dict):
@@ -198,6 +206,8 @@ def build_material(name: str, params: dict):
     uv = g.node("ShaderNodeUVMap", uv_map="UVMap").outputs["UV"]
     p = g.vmath("SCALE", uv, scale=params["pattern_scale"])
     albedo, grout = _pattern_albedo(g, params, p)
+    if params.get("vertex_tint"):
+        albedo = _tinted_albedo(g, albedo)
 
     kind = params["kind"]
     offset = tuple(float(v) for v in params["noise_offset"])
@@ -256,8 +266,9 @@ def build_material(name: str, params: dict):
     return material
 
 
-def build_world(params: dict):
-    """Sky gradient that lights the scene, and the camera-visible background behind it."""
+def build_world(params: dict, arrays: dict):
+    """Sky gradient that lights the scene, and the camera-visible background behind it; or, in the
+    photographic look, the analytic sky's equirectangular image (``params["image"]``)."""
     import bpy
 
     world = bpy.data.worlds.new("world")
@@ -265,6 +276,22 @@ def build_world(params: dict):
     tree.nodes.clear()
     g = Nodes(tree)
     out = g.node("ShaderNodeOutputWorld")
+    if params.get("image"):
+        radiance = np.asarray(arrays[params["image"]], dtype=np.float32)
+        height, width = radiance.shape[:2]
+        image = bpy.data.images.new("sky", width, height, alpha=True, float_buffer=True)
+        image.colorspace_settings.name = "Linear Rec.709"  # first: changing it regenerates the pixels
+        rgba = np.concatenate([radiance, np.ones((height, width, 1), np.float32)], axis=-1)
+        image.pixels.foreach_set(rgba.reshape(-1))
+        image.update()
+        texture = g.node("ShaderNodeTexEnvironment", interpolation="Linear", projection="EQUIRECTANGULAR")
+        texture.image = image
+        background = g.node("ShaderNodeBackground")
+        g.link(texture.outputs["Color"], background.inputs["Color"])
+        background.inputs["Strength"].default_value = float(params.get("strength", 1.0))
+        g.link(background.outputs[0], out.inputs["Surface"])
+        world.cycles.sampling_method = "AUTOMATIC"  # a bright horizon: importance-sample the map
+        return world
     direction = g.node("ShaderNodeTexCoord").outputs["Generated"]
     _, _, z = g.separate(g.vmath("NORMALIZE", direction))
     up = g.math("POWER", g.math("MAXIMUM", z, 0.0), float(params["gradient_power"]))
@@ -411,6 +438,9 @@ def add_objects(scene, header: dict, arrays: dict, shape_keys: bool) -> list:
         mesh.polygons.foreach_set("use_smooth", np.ones(len(faces), dtype=bool))
         uv_layer = mesh.uv_layers.new(name="UVMap")
         uv_layer.data.foreach_set("uv", arrays[spec["uvs"]].astype(np.float32)[faces.reshape(-1)].reshape(-1))
+        if spec.get("tint"):  # an outfit: linear RGB and the pattern flag per vertex
+            tint = mesh.color_attributes.new("tint", "FLOAT_COLOR", "POINT")
+            tint.data.foreach_set("color", np.ascontiguousarray(arrays[spec["tint"]], dtype=np.float32).reshape(-1))
         mesh.update()
         mesh.validate(clean_customdata=False)
         if spec.get("normals"):
@@ -548,7 +578,7 @@ def setup(header: dict, arrays: dict, passes_dir: Path):
     layer = scene.view_layers[0]
     layer.use_pass_z = True
     layer.use_pass_object_index = True
-    scene.world = build_world(header["world"])
+    scene.world = build_world(header["world"], arrays)
     add_lights(scene, header)
     add_camera(scene, header["camera"], arrays)
     deforming = add_objects(scene, header, arrays, shape_keys=bool(settings["motion_blur"]))

@@ -257,3 +257,45 @@ def test_validate_cross_check_reports_each_clip(cycles_environment, tmp_path, ca
     checks = [line for line in lines if line.startswith("cross-check ")]
     assert len(checks) == 1 and "(raster vs cycles): ok: depth median |diff|" in checks[0], lines
     assert lines[-1].startswith("OK: 1 shards, 1 samples")
+
+
+def test_photo_look_in_cycles_same_people_sky_and_ground_truth(cycles_environment, make_renderer):
+    """The photographic look in Cycles: the raster's ground truth, outfits on their body regions
+    (shoes red, trousers blue, sleeves green) and the same analytic sky, oriented alike."""
+    from tests.render.test_photo_look import TEST_OUTFIT, _region_pixels
+    from worldclips.scenes.scene import PhotoLook
+
+    width, height = 60, 80
+    person = dataclasses.replace(sb.mannequin_character(9, frames=1, heading=-1.2), outfit=TEST_OUTFIT)
+    ground = sb.rigid_object(1, sb.quad_mesh(30.0, 30.0), np.eye(4), category="ground", material=TILES)
+    cam = sb.looking_camera(width, height, eye=(0.3, -3.2, 1.3), target=(0.0, 0.0, 1.2), focal=75.0)
+    look = PhotoLook(turbidity=2.5, zenith_luminance=0.3, exposure=0.45, haze_m=30.0)
+    scene = dataclasses.replace(sb.scene(width, height, cam, [ground], [person]), look=look)
+    assert clip_look(scene)["materials"]["9"]["vertex_tint"] and not clip_look(scene)["area_lights"]
+    clip = CyclesRenderer(config=FAST, environment=cycles_environment).render(scene)
+    raster = make_renderer(width, height).render(scene)
+    check = cross_check_clips(raster, clip)
+    assert check.ok, check.summary()
+    for region, channel in (("foot", 0), ("forearm", 1), ("torso", 1), ("thigh", 2)):
+        colours = _region_pixels(scene, person, region, clip)
+        assert len(colours) >= 4 and np.mean(np.argmax(colours, axis=1) == channel) > 0.9, region
+
+
+def test_photo_look_sky_in_cycles_is_the_rasters_sky(cycles_environment, make_renderer):
+    """The same Preetham sky, oriented alike: with the vertical gradient taken out, what is left
+    (the glow towards the sun's azimuth) correlates between the backends, looking either way."""
+    from worldclips.scenes.scene import PhotoLook
+
+    width, height = 64, 40
+    sun = np.array([0.7, 0.5, 0.25]) / np.linalg.norm([0.7, 0.5, 0.25])
+    lighting = dataclasses.replace(sb.LIGHTING, sun_direction=tuple(sun))
+    look = PhotoLook(turbidity=2.5, zenith_luminance=0.3, exposure=0.45, haze_m=30.0)
+    luminance = lambda rgb: rgb.astype(float) @ [0.2126, 0.7152, 0.0722]  # noqa: E731
+    for target in [(3.0, 4.0, 1.5), (-3.0, 4.0, 1.5)]:
+        cam = sb.looking_camera(width, height, eye=(0.0, 0.0, 1.0), target=target, focal=30.0)
+        scene = dataclasses.replace(sb.scene(width, height, cam, [], [], lighting=lighting), look=look)
+        cycles = luminance(CyclesRenderer(config=FAST, environment=cycles_environment).render(scene).rgb[0])
+        raster = luminance(make_renderer(width, height).render(scene).rgb[0])
+        assert np.corrcoef(cycles.ravel(), raster.ravel())[0, 1] > 0.9
+        across_c, across_r = (x - x.mean(axis=1, keepdims=True) for x in (cycles, raster))
+        assert np.corrcoef(across_c.ravel(), across_r.ravel())[0, 1] > 0.8, target

@@ -14,15 +14,38 @@ from pathlib import Path
 import torch
 
 
+MOTION_WORDS = {
+    "walk": "walking", "run": "running", "jump": "jumping", "sit": "sitting down", "reach": "reaching out",
+    "carry": "carrying something", "wave": "waving", "turn": "turning on the spot", "dance": "dancing",
+    "sequence": "going from one action to the next", "idle": "standing", "file": "moving",
+}  # fmt: skip
+PLACES = {"grass": "on a lawn", "dirt": "on a dirt field", "asphalt": "on an asphalt lot",
+          "concrete": "on a concrete plaza", "tiles": "on a paved square", "planks": "on a wooden floor",
+          "carpet": "on a carpet"}  # fmt: skip
+
+
 def caption(meta: dict) -> str:
-    """A plain description of the clip from its scenario parameters (no model needed)."""
+    """A plain description of the clip from its meta.json (no model needed): who does what and
+    wears what, the place and the sky (photographic look), the props and the camera."""
     params = meta.get("scenario_params") or {}
-    motions = Counter(params.get("people_motion") or [])
-    people = ", ".join(f"{n} {'walking' if m == 'walk' else 'standing'}" for m, n in sorted(motions.items()))
-    props = ", ".join(sorted(set(params.get("prop_categories") or [])))
-    parts = [f"{params.get('num_people', 0)} people ({people})" if people else "an empty scene"]
+    spec = meta.get("spec") or {}
+    look = meta.get("look") or {}
+    kinds = params.get("people_motion") or []
+    outfits = [row.get("outfit", "") for row in look.get("outfits") or []]
+    if outfits and len(outfits) == len(kinds) and all(outfits):
+        people = "; ".join(f"one in {outfit} {MOTION_WORDS.get(kind, 'moving')}" for outfit, kind in zip(outfits, kinds))
+    else:
+        motions = Counter(MOTION_WORDS.get(kind, "moving") for kind in kinds)
+        people = ", ".join(f"{n} {word}" for word, n in sorted(motions.items()))
+    parts = [f"{params.get('num_people', len(kinds))} people ({people})" if kinds else "an empty scene"]
+    if look.get("name") == "photo":
+        place = PLACES.get((spec.get("ground") or {}).get("pattern"), "outdoors")
+        turbidity = ((spec.get("look") or {}).get("turbidity")) or 3.0
+        parts[0] += f" {place} under a {'clear' if turbidity < 2.6 else 'hazy'} daylight sky"
+    props = ", ".join(sorted(set(params.get("prop_categories") or []) | set(params.get("dynamic_prop_categories") or [])))
     if props:
-        parts.append(f"among {params.get('num_props', 0)} props ({props})")
+        count = int(params.get("num_props", 0)) + int(params.get("num_dynamic_props", 0))
+        parts.append(f"among {count} props ({props})")
     if params.get("camera_family"):
         parts.append(f"{params['camera_family'].replace('_', ' ')} camera")
     return f"{meta.get('scenario', 'default')} scene: " + ", ".join(parts)

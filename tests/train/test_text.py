@@ -16,6 +16,13 @@ def test_caption_describes_the_scenario():
     assert text.startswith("default scene: 3 people (1 standing, 2 walking)") and "pan tilt camera" in text
     assert "among 2 props (box, chair)" in text
     assert caption({}) == "default scene: an empty scene"
+    meta["scenario_params"]["people_motion"] = ["carry", "sequence", "dance"]
+    meta["look"] = {"name": "photo", "outfits": [{"person": n, "outfit": f"a red t-shirt, jeans and {h}"} for n, h in
+                                                 (("a", "a hat"), ("b", "short hair"), ("c", "a shaved head"))]}  # fmt: skip
+    meta["spec"] = {"ground": {"pattern": "grass"}, "look": {"turbidity": 2.2}}
+    text = caption(meta)
+    assert "3 people (one in a red t-shirt, jeans and a hat carrying something; one in" in text
+    assert "dancing) on a lawn under a clear daylight sky" in text and "standing" not in text
 
 
 @pytest.fixture(scope="module")

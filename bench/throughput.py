@@ -1,12 +1,16 @@
 """End-to-end frames/s of `worldclips generate` against the bare render loop on the same scenes.
 
-Usage: python bench/throughput.py [--clips 6] [--frames 48] [--sizes 256x256 512x512]
+Usage: python bench/throughput.py [--clips 6] [--frames 48] [--sizes 256x256 512x512] [--looks]
 
 For each size it builds the same clips twice: once through the whole job (sampling, motion,
 body posing, rendering, ground truth, H.264, npy/npz, tar shards, manifest) and once as the
 bare render loop (RasterRenderer.render on pre-built scenes, nothing else). Scenes have one
 character and five props, the bench scenario of the spine issue. Prints both rates, their
 ratio, and a per-stage breakdown of one clip.
+
+With ``--looks`` it instead runs the whole job on the default scene (1-3 people, 3-6 props) in
+the photographic look and in ``look: flat``, one after the other in the same run, and prints
+both end-to-end rates and their ratio.
 """
 
 from __future__ import annotations
@@ -68,12 +72,31 @@ def bench_size(size: str, clips: int, frames: int) -> dict:
     }
 
 
+def bench_looks(size: str, clips: int, frames: int) -> dict:
+    rates = {}
+    for look in ("photo", "flat"):
+        with tempfile.TemporaryDirectory() as tmp:
+            config = resolve_config({}, {"out": str(Path(tmp) / "out"), "clips": clips, "frames": frames, "size": size,
+                                         "clips_per_shard": 2, "ray": False, "look": look})  # fmt: skip
+            started = time.perf_counter()
+            generate(config, progress=False)
+            rates[look] = clips * frames / (time.perf_counter() - started)
+    return {"size": size, **rates, "ratio": rates["photo"] / rates["flat"]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=int, default=6)
     parser.add_argument("--frames", type=int, default=48)
     parser.add_argument("--sizes", nargs="+", default=["256x256", "512x512"])
+    parser.add_argument("--looks", action="store_true", help="photographic against flat look, default scene")
     args = parser.parse_args()
+    if args.looks:
+        print(f"{'size':>9} {'photo fps':>10} {'flat fps':>9} {'photo / flat':>13}   (default scene, end to end, one process)")
+        for size in args.sizes:
+            row = bench_looks(size, args.clips, args.frames)
+            print(f"{row['size']:>9} {row['photo']:10.2f} {row['flat']:9.2f} {row['ratio']:13.2f}")
+        return
     print(f"{'size':>9} {'bare render fps':>16} {'end-to-end fps':>15} {'e2e / bare':>11}  one clip (ms)")
     for size in args.sizes:
         row = bench_size(size, args.clips, args.frames)

@@ -5,8 +5,10 @@ from __future__ import annotations
 BACKENDS = ("raster", "cycles")
 
 
-def make_renderer(backend: str, width: int, height: int, device_index: int | None = None, cycles=None):
-    """A renderer for ``backend``; ``cycles`` (render.cycles.options.CyclesConfig) configures Cycles."""
+def make_renderer(backend: str, width: int, height: int, device_index: int | None = None, cycles=None,
+                  supersample: int | None = None):  # fmt: skip
+    """A renderer for ``backend``; ``cycles`` (render.cycles.options.CyclesConfig) configures Cycles,
+    ``supersample`` the raster backend's colour supersampling (None: 3 in the photo look, else 1)."""
     if backend == "cycles":  # Blender in its own environment and process (docs/cycles.md)
         from worldclips.render.cycles import CyclesRenderer
 
@@ -15,4 +17,4 @@ def make_renderer(backend: str, width: int, height: int, device_index: int | Non
         raise ValueError(f"backend: expected one of {', '.join(BACKENDS)}, got {backend!r}")
     from worldclips.render.raster import RasterRenderer
 
-    return RasterRenderer(width, height, device_index=device_index)
+    return RasterRenderer(width, height, device_index=device_index, supersample=supersample)

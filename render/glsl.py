@@ -178,12 +178,16 @@ layout(location = 0) out vec4 out_color;
 layout(location = 1) out float out_depth;
 layout(location = 2) out uint out_id;
 
-vec3 encode_output(vec3 linear) {
-    if (look.x > 0.5) linear = filmic(linear);
+// Supersampled (LINEAR_OUTPUT): linear radiance, in the photo look pre-multiplied by (1 - haze)
+// with the haze in alpha; the resolve pass adds the sky once per pixel and applies the tone curve.
+// Otherwise the final sRGB colour, haze and tone curve included.
+vec4 encode_output(vec3 linear, vec3 view_direction, float dist) {
+    float haze = look.x > 0.5 ? haze_amount(dist) : 0.0;
 #ifdef LINEAR_OUTPUT
-    return max(linear, vec3(0.0));
+    return vec4(max(linear, vec3(0.0)) * (1.0 - haze), haze);
 #else
-    return linear_to_srgb(linear);
+    if (look.x > 0.5) linear = filmic(mix(linear, sky_radiance(vec3(view_direction.xy, 0.0)), haze));
+    return vec4(linear_to_srgb(linear), 1.0);
 #endif
 }
 
@@ -192,10 +196,7 @@ float sun_visibility(vec3 world, vec3 n) {
     vec3 s = (light_clip_from_world * vec4(p, 1.0)).xyz * 0.5 + 0.5;
     if (any(lessThan(s.xy, vec2(0.0))) || any(greaterThan(s.xy, vec2(1.0)))) return 1.0;
     float ref = min(s.z, 1.0) - shadow_params.y;
-    if (look.x < 0.5) return texture(shadow_map, vec3(s.xy, ref));  // one tap: the sampler's 2x2 bilinear PCF
-    vec2 r = vec2(1.5 * shadow_params.z, 0.5 * shadow_params.z);  // four rotated-grid taps: a soft penumbra
-    return 0.25 * (texture(shadow_map, vec3(s.xy + r, ref)) + texture(shadow_map, vec3(s.xy - r, ref))
-                 + texture(shadow_map, vec3(s.xy + vec2(-r.y, r.x), ref)) + texture(shadow_map, vec3(s.xy + vec2(r.y, -r.x), ref)));
+    return texture(shadow_map, vec3(s.xy, ref));  // one tap: the sampler's 2x2 bilinear PCF
 }
 
 void main() {
@@ -216,8 +217,7 @@ void main() {
     float specular = 0.04 * (1.0 - roughness) * (shininess + 8.0) / 8.0 * pow(max(dot(n, h), 0.0), shininess);
     vec3 sun = sun_color.rgb * (ndl * visible);
     vec3 color = albedo * (ambient + sun) + specular * sun;
-    if (look.x > 0.5) color = aerial(color, -v, distance(world, camera_position.xyz));
-    out_color = vec4(encode_output(color), 1.0);
+    out_color = encode_output(color, -v, distance(world, camera_position.xyz));
     out_depth = v_depth;
     out_id = uint(info.y);
 }
@@ -262,15 +262,17 @@ layout(location = 1) out float out_depth;
 layout(location = 2) out uint out_id;
 void main() {
     vec3 c = clamp(background_color.rgb, 0.0, 1.0);
-    if (look.x > 0.5) {  // the sky in this pixel's direction, the sun's disc in it
-        vec3 d = normalize((world_from_pixel * vec4(gl_FragCoord.xy - 0.5, 1.0, 1.0)).xyz - camera_position.xyz);
-        float disc = smoothstep(0.99996, 0.99999, dot(d, sun_direction.xyz));
-        c = filmic(sky_radiance(d) + disc * 30.0 * sun_color.rgb);
+    float sky = 0.0;
+#ifdef LINEAR_OUTPUT
+    if (look.x > 0.5) {  // all sky: the resolve pass evaluates it once per pixel
+        c = vec3(0.0);
+        sky = 1.0;
     }
-#ifndef LINEAR_OUTPUT
+#else
+    if (look.x > 0.5) c = filmic(sky_with_sun(gl_FragCoord.xy - 0.5));
     c = linear_to_srgb(c);
 #endif
-    out_color = vec4(c, 1.0);
+    out_color = vec4(c, sky);
     out_depth = 0.0;
     out_id = 0u;
 }
@@ -279,7 +281,8 @@ void main() {
 
 RESOLVE_VERTEX = BACKGROUND_VERTEX
 
-RESOLVE_FRAGMENT = _HEADER + _SRGB + """
+# The Frame block of the frame is still bound: world_from_pixel maps the big raster's pixels.
+RESOLVE_FRAGMENT = _HEADER + _BLOCKS + _SRGB + SKY + """
 uniform sampler2D big_color;
 uniform sampler2D big_depth;
 uniform usampler2D big_id;
@@ -289,12 +292,15 @@ layout(location = 1) out float out_depth;
 layout(location = 2) out uint out_id;
 void main() {
     ivec2 origin = ivec2(gl_FragCoord.xy) * factor;
-    vec3 sum = vec3(0.0);
+    vec4 sum = vec4(0.0);
     for (int y = 0; y < factor; ++y)
         for (int x = 0; x < factor; ++x)
-            sum += texelFetch(big_color, origin + ivec2(x, y), 0).rgb;
-    vec3 c = linear_to_srgb(sum / float(factor * factor));
+            sum += texelFetch(big_color, origin + ivec2(x, y), 0);
+    vec4 mean = sum / float(factor * factor);
     ivec2 centre = origin + ivec2(factor / 2);
+    vec3 linear = mean.rgb;
+    if (look.x > 0.5) linear = filmic(linear + mean.a * sky_with_sun(vec2(centre)));
+    vec3 c = linear_to_srgb(linear);
     out_color = vec4(c, 1.0);
     out_depth = texelFetch(big_depth, centre, 0).r;
     out_id = texelFetch(big_id, centre, 0).r;

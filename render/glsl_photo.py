@@ -28,12 +28,19 @@ vec3 sky_radiance(vec3 d) {
     return max(rgb, vec3(0.0));
 }
 
-// Haze between the camera and a surface at distance dist seen along d: the surface fades into
-// the horizon's colour, fully by the ground's far edge, so ground and sky meet without a seam.
-vec3 aerial(vec3 color, vec3 d, float dist) {
-    float f = 1.0 - exp(-(dist * dist) / (look.z * look.z));
-    if (f < 0.002) return color;
-    return mix(color, sky_radiance(vec3(d.xy, 0.0)), f);
+// Haze between the camera and a surface at distance dist: the fraction of the surface's colour
+// replaced by the horizon's, all of it by the ground's far edge, so ground and sky meet without a
+// seam (the horizon colour in a direction is sky_radiance of that direction, clamped to the horizon).
+float haze_amount(float dist) {
+    return 1.0 - exp(-(dist * dist) / (look.z * look.z));
+}
+
+// The sky seen through raster pixel p (pixel-centre coordinates of the raster the Frame block's
+// world_from_pixel maps), with the sun's disc.
+vec3 sky_with_sun(vec2 p) {
+    vec3 d = normalize((world_from_pixel * vec4(p, 1.0, 1.0)).xyz - camera_position.xyz);
+    float disc = smoothstep(0.99996, 0.99999, dot(d, sun_direction.xyz));
+    return sky_radiance(d) + disc * 30.0 * sun_color.rgb;
 }
 
 // Filmic tone curve (Narkowicz's fit of the ACES reference rendering transform) after exposure.
@@ -49,7 +56,7 @@ vec3 filmic(vec3 radiance) {
 NATURAL_PATTERNS = """
 float fbm(vec2 p, vec2 w) {
     float sum = 0.0, amplitude = 0.5, total = 0.0;
-    for (int octave = 0; octave < 5; ++octave) {
+    for (int octave = 0; octave < 4; ++octave) {
         float fade = 1.0 - smoothstep(0.25, 0.5, max(w.x, w.y));  // finer than half a cell: its mean
         sum += amplitude * mix(0.5, value_noise(p), fade);
         total += amplitude;

@@ -52,6 +52,7 @@ class GenerateConfig:
     clips_per_shard: int = 4
     backend: str = "raster"
     look: str = "photo"  # photo (outfits, natural materials, daylight sky, filmic) or flat (debugging)
+    supersample: int | None = None  # raster colour samples per pixel side (odd); None: 3 in the photo look, 1 flat
     smplx_model_dir: str | None = None
     motion_dir: str | None = None  # user motion files (AMASS .npz, BVH), scanned recursively; see scene.motions
     run_name: str | None = None
@@ -138,6 +139,9 @@ def _check(config: GenerateConfig) -> GenerateConfig:
         raise ConfigError(f"backend: expected one of {list(BACKENDS)}, got {config.backend!r}")
     if config.look not in LOOKS:
         raise ConfigError(f"look: expected one of {list(LOOKS)}, got {config.look!r}")
+    if config.supersample is not None and (isinstance(config.supersample, bool) or not isinstance(config.supersample, int)
+                                           or config.supersample not in (1, 3, 5)):  # fmt: skip
+        raise ConfigError(f"supersample: expected 1, 3 or 5 (odd: the centre sample is the pixel centre), got {config.supersample!r}")
     if config.run_name is not None and not RUN_NAME_PATTERN.match(str(config.run_name)):
         raise ConfigError(f"run_name: expected 1-64 letters, digits, '_' or '-', got {config.run_name!r}")
     _check_farm(config, integer)

@@ -218,7 +218,8 @@ def _generate_locked(
 
             farm_run = stack.enter_context(Farm(config))
         elif not config.ray:
-            renderer = make_renderer(config.backend, config.width, config.height, cycles=config.cycles)
+            renderer = make_renderer(config.backend, config.width, config.height, cycles=config.cycles,
+                                     supersample=config.supersample)  # fmt: skip
             stack.callback(renderer.release)
         if previous is not None:  # overwrite: the old dataset stays until the first new shard
             previous.set_aside()

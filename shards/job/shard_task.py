@@ -28,7 +28,7 @@ from worldclips.shards.job.resume import ClipFailure, ShardOutcome, output_finge
 def job_tools(config: GenerateConfig, device_index: int | None = None) -> tuple[BodyModel, object]:
     """The body model and the renderer a worker renders this config's clips with."""
     body = make_body_model(config.smplx_model_dir)
-    return body, make_renderer(config.backend, config.width, config.height, device_index, config.cycles)
+    return body, make_renderer(config.backend, config.width, config.height, device_index, config.cycles, config.supersample)
 
 
 class ClipsFailed(RuntimeError):

@@ -38,6 +38,8 @@ def load_yaml_config_text(tmp_path, text):
         ("", {"fps": float("nan")}, r"fps: expected a number"),
         ("frames: 2000\nsize: 4096x4096\n", {}, r"GiB of memory"),
         ("", {"backend": "eevee"}, r"backend: expected one of \['raster', 'cycles'\]"),
+        ("look: glossy\n", {}, r"look: expected one of \['photo', 'flat'\]"),
+        ("", {"supersample": 2}, r"supersample: expected 1, 3 or 5"),
         ("", {"run_name": "a.b"}, r"run_name"),
         ("scene:\n  characters: [0, 9]\n", {}, r"scene.characters"),
         ("scene:\n  props: many\n", {}, r"scene.props: expected a list"),

@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from worldclips.motions.mannequin_body import MannequinBody  # noqa: E402
 from worldclips.render.raster import RasterRenderer  # noqa: E402
 from worldclips.scenes.build import build_scene  # noqa: E402
+from worldclips.scenes.dressing import photo_dress  # noqa: E402
 from worldclips.scenes.physics_config import PhysicsConfig  # noqa: E402
 from worldclips.scenes.sampling import sample_clip_spec
 from worldclips.scenes.scene_config import SceneConfig  # noqa: E402
@@ -44,7 +45,7 @@ def _caption(spec) -> str:
 
 def physics_sheet(setup: str, seed: int, renderer: RasterRenderer, body) -> Image.Image:
     config = SceneConfig(physics=PhysicsConfig(**{setup: 1.0}, split=SPLITS.get(setup, "id")))
-    spec = sample_clip_spec(config, seed, 0, FPS, FRAMES, *SIZE)
+    spec = photo_dress(sample_clip_spec(config, seed, 0, FPS, FRAMES, *SIZE))  # the default look
     scene = build_scene(spec, body)
     clip = renderer.render(scene)
     frames = np.unique(np.linspace(0, FRAMES - 1, COUNT).round().astype(int))

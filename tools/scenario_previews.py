@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from worldclips.motions.mannequin_body import MannequinBody  # noqa: E402
 from worldclips.render.raster import RasterRenderer  # noqa: E402
 from worldclips.scenes.build import build_scene  # noqa: E402
+from worldclips.scenes.dressing import photo_dress  # noqa: E402
 from worldclips.scenes.scenarios.loader import load_scenario, preset_names  # noqa: E402
 from worldclips.scenes.scenarios.sampler import sample_scenario_clip  # noqa: E402
 from worldclips.shards.job.recipe import draw_seed  # noqa: E402
@@ -49,6 +50,7 @@ def scenario_sheet(name: str, size, renderer: RasterRenderer, body, split: str |
     for attempt in range(draws):
         seed = draw_seed(SEED, 0, attempt)
         spec, info = sample_scenario_clip(stem, scenario, split or scenario.split, SEED, 0, seed, size=size)
+        spec = photo_dress(spec)  # the default look of `worldclips generate`
         scene = build_scene(spec, body)
         clip = renderer.render(scene)
         meta = build_meta("preview-00000000", "preview", spec, scene, body.name, "raster", {}, info)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from worldclips.render.glsl_photo import NATURAL_PATTERNS, SKY
 
 FRAME_BINDING, OBJECT_BINDING, BONES_BINDING = 0, 1, 2
-SHADOW_UNIT = 0
+SHADOW_UNIT, SKY_UNIT = 0, 3  # resolve inputs use units 0-2 in their own pass
 # Material.pattern -> the integer surface_albedo() switches on (Object block, info.x).
 PATTERN_INDEX = {"plain": 0, "checker": 1, "stripes": 2, "tiles": 3, "noise": 4,
                  "grass": 5, "dirt": 6, "asphalt": 7, "concrete": 8, "planks": 9, "carpet": 10}  # fmt: skip
@@ -34,7 +34,7 @@ layout(std140) uniform Frame {
     vec4 ground_color;
     vec4 background_color;
     vec4 shadow_params;  // normal offset (m), depth bias, texel (uv), shadows valid
-    vec4 look;           // photo look on (1) / off (0), exposure, haze distance (m), unused
+    vec4 look;           // photo look on (1) / off (0), exposure, haze distance (m), HDRI map (1) / analytic sky (0)
     vec4 perez_Y;        // Preetham sky: Perez A-D of luminance Y,
     vec4 perez_x;        // of chromaticity x,
     vec4 perez_y;        // of chromaticity y,
@@ -186,7 +186,7 @@ vec4 encode_output(vec3 linear, vec3 view_direction, float dist) {
 #ifdef LINEAR_OUTPUT
     return vec4(max(linear, vec3(0.0)) * (1.0 - haze), haze);
 #else
-    if (look.x > 0.5) linear = filmic(mix(linear, sky_radiance(vec3(view_direction.xy, 0.0)), haze));
+    if (look.x > 0.5) linear = filmic(mix(linear, far_radiance(view_direction), haze));
     return vec4(linear_to_srgb(linear), 1.0);
 #endif
 }

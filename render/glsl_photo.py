@@ -15,9 +15,15 @@ float perez(vec4 abcd, float e, float cos_theta, float gamma, float cos_gamma) {
          * (1.0 + abcd.z * exp(abcd.w * gamma) + e * cos_gamma * cos_gamma);
 }
 
+uniform sampler2D sky_map;  // an HDRI map in Blender's equirectangular layout (look.w = 1)
+
 // Linear sRGB radiance of the sky in world direction d (unit); below the horizon, the horizon's.
 vec3 sky_radiance(vec3 d) {
     d = normalize(vec3(d.xy, max(d.z, 0.0)) + vec3(0.0, 0.0, 1e-4));
+    if (look.w > 0.5) {
+        vec2 uv = vec2(0.5 - atan(d.y, d.x) / 6.28318531, 0.5 + asin(d.z) / 3.14159265);
+        return textureLod(sky_map, uv, 0.0).rgb;
+    }
     float cos_gamma = clamp(dot(d, sun_direction.xyz), -1.0, 1.0);
     float gamma = acos(cos_gamma);
     float Y = zenith.x * perez(perez_Y, perez_E.x, d.z, gamma, cos_gamma);
@@ -26,6 +32,19 @@ vec3 sky_radiance(vec3 d) {
     vec3 XYZ = vec3(x / y * Y, Y, (1.0 - x - y) / y * Y);
     vec3 rgb = mat3(3.2406, -0.9689, 0.0557, -1.5372, 1.8758, -0.2040, -0.4986, 0.0415, 1.0570) * XYZ;
     return max(rgb, vec3(0.0));
+}
+
+const float MAP_CAMERA_HEIGHT_M = 1.7;  // where an HDRI map is taken to have been shot from
+
+// What is seen far away in direction d: the sky, or in an HDRI map below the horizon, the map's
+// own ground where the ray meets z = 0 (the map projected onto the ground from its camera height),
+// so that our ground fades into the map's ground instead of its horizon.
+vec3 far_radiance(vec3 d) {
+    if (look.w < 0.5 || d.z >= -1e-4) return sky_radiance(d);
+    vec3 ground = camera_position.xyz - d * (camera_position.z / d.z);
+    vec3 m = normalize(ground - vec3(0.0, 0.0, MAP_CAMERA_HEIGHT_M));
+    vec2 uv = vec2(0.5 - atan(m.y, m.x) / 6.28318531, 0.5 + asin(m.z) / 3.14159265);
+    return textureLod(sky_map, uv, 0.0).rgb;
 }
 
 // Haze between the camera and a surface at distance dist: the fraction of the surface's colour
@@ -39,8 +58,8 @@ float haze_amount(float dist) {
 // world_from_pixel maps), with the sun's disc.
 vec3 sky_with_sun(vec2 p) {
     vec3 d = normalize((world_from_pixel * vec4(p, 1.0, 1.0)).xyz - camera_position.xyz);
-    float disc = smoothstep(0.99996, 0.99999, dot(d, sun_direction.xyz));
-    return sky_radiance(d) + disc * 30.0 * sun_color.rgb;
+    float disc = look.w > 0.5 ? 0.0 : smoothstep(0.99996, 0.99999, dot(d, sun_direction.xyz));  // a map has its own
+    return far_radiance(d) + disc * 30.0 * sun_color.rgb;
 }
 
 // Filmic tone curve (Narkowicz's fit of the ACES reference rendering transform) after exposure.

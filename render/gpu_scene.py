@@ -127,11 +127,20 @@ class GpuScene:
             fit.clip_from_world,
             fit.params(settings.shadow_map_size),
             scene.look,
+            sky_map=scene.sky_image is not None,
         )
         self._frame_buffer = self._keep(ctx.buffer(frame_data.tobytes()))
         object_data = np.concatenate(blocks) if blocks else np.zeros((1, uniforms.OBJECT_BLOCK_BYTES // 4), np.float32)
         self._object_buffer = self._keep(ctx.buffer(object_data.tobytes()))
         self._background = self._keep(ctx.vertex_array(programs.background(linear), []))
+        self._sky = None
+        if scene.sky_image is not None:
+            image = np.ascontiguousarray(scene.sky_image, dtype=np.float32)
+            if image.ndim != 3 or image.shape[2] != 3 or image.shape[1] != 2 * image.shape[0]:
+                raise ValueError(f"Scene.sky_image: expected (H, 2H, 3) radiance, got {image.shape}")
+            self._sky = self._keep(ctx.texture((image.shape[1], image.shape[0]), 3, image.tobytes(), dtype="f4"))
+            self._sky.filter = (moderngl.LINEAR, moderngl.LINEAR)
+            self._sky.repeat_x, self._sky.repeat_y = True, False
 
     # -- upload -------------------------------------------------------------------------------
 
@@ -225,7 +234,10 @@ class GpuScene:
             self._ctx.disable(moderngl.CULL_FACE)
 
     def begin_frame(self, frame: int) -> None:
-        """Bind the frame's camera and light block and compute body vertices (needs a bound framebuffer)."""
+        """Bind the frame's camera and light block and the sky map, and compute body vertices
+        (needs a bound framebuffer)."""
+        if self._sky is not None:
+            self._sky.use(location=glsl.SKY_UNIT)
         self._frame_buffer.bind_to_uniform_block(
             glsl.FRAME_BINDING, offset=frame * uniforms.FRAME_BLOCK_BYTES, size=uniforms.FRAME_BLOCK_BYTES
         )

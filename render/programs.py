@@ -21,6 +21,8 @@ class Programs:
                 program[name].binding = binding
         if "shadow_map" in program:
             program["shadow_map"].value = glsl.SHADOW_UNIT
+        if "sky_map" in program:
+            program["sky_map"].value = glsl.SKY_UNIT
         return program
 
     def _get(self, key: tuple, build) -> moderngl.Program:

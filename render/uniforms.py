@@ -62,6 +62,7 @@ def frame_blocks(
     light_clip_from_world: np.ndarray,
     shadow_params: np.ndarray,
     look: PhotoLook | None = None,
+    sky_map: bool = False,
 ) -> np.ndarray:
     """(T, 128) float32 Frame blocks: camera projection, lights, background, shadow parameters
     and the photographic look (sky constants; all zero for the flat look).
@@ -96,7 +97,7 @@ def frame_blocks(
     out[:, 68:71] = _rgb(background_color, "Scene.background_color")
     out[:, 72:76] = shadow_params
     if look is not None:
-        out[:, 76:79] = 1.0, look.exposure, look.haze_m
+        out[:, 76:80] = 1.0, look.exposure, look.haze_m, float(sky_map)
         out[:, 80:100] = shader_constants(out[0, 52:55], look.turbidity, look.zenith_luminance)
     return out.astype(np.float32)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 import dataclasses
+from pathlib import Path
 
 from worldclips.motions.body import BodyModel
 from worldclips.motions.catalog import generate_motion
@@ -125,7 +126,23 @@ def build_scene(spec: ClipSpec, body: BodyModel, motion_dir: str | None = None) 
         background_color=spec.background_color,
         look=spec.look,
         contacts=contacts,
+        sky_image=_sky_image(spec),
     )
+
+
+def _sky_image(spec: ClipSpec) -> np.ndarray | None:
+    """The clip's HDRI map, turned and resampled (None: the analytic sky or the flat look)."""
+    look = spec.look
+    if look is None or not look.environment:
+        return None
+    from worldclips.scenes.environments import environment_light, file_sha256, read_map
+
+    path = Path(look.environment)
+    if not path.is_file():
+        raise FileNotFoundError(f"look.environment: {path} is missing (the map this clip was drawn with)")
+    if look.environment_sha256 and file_sha256(path) != look.environment_sha256:
+        raise ValueError(f"look.environment: {path} is not the map this clip was drawn with (sha256 differs)")
+    return environment_light(read_map(path), look.environment_rotation).image
 
 
 def _attach(spec: ClipSpec, characters: list[Character], body: BodyModel) -> list[Character]:

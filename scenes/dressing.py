@@ -13,7 +13,10 @@ import dataclasses
 
 import numpy as np
 
+from pathlib import Path
+
 from worldclips.scenes.draws import r4, v4
+from worldclips.scenes.environments import environment_light, file_sha256, licence_text, read_map
 from worldclips.scenes.outfits import FABRIC_ROUGHNESS, draw_outfit, srgb_hex_to_linear
 from worldclips.scenes.scene import Lighting, Material, PhotoLook
 from worldclips.scenes.sky import ambient_from_sky
@@ -21,6 +24,7 @@ from worldclips.scenes.spec import CharacterSpec, ClipSpec
 
 LOOK_STREAM = 0x10_0C  # the look's child stream of a clip's seed
 LUMINANCE = np.array([0.2126, 0.7152, 0.0722])
+MAP_PROBABILITY = 0.6  # with maps at hand, the share of clips lit by one (the rest: the analytic sky)
 MIDDLE_GREY_EXPOSURE = 0.9  # exposure x illuminance of a sunlit horizontal surface (shading units)
 
 # Open ground: (pattern, palette ends as sRGB hex, pattern scale per metre range, roughness, weight).
@@ -87,8 +91,10 @@ def _dress_character(rng: np.random.Generator, character: CharacterSpec) -> Char
     return dataclasses.replace(character, material=material, outfit=outfit)
 
 
-def photo_dress(spec: ClipSpec) -> ClipSpec:
-    """The same clip in the photographic look (see the module docstring)."""
+def photo_dress(spec: ClipSpec, maps: tuple[Path, ...] = ()) -> ClipSpec:
+    """The same clip in the photographic look (see the module docstring). With ``maps`` (HDRI
+    files, scenes.environments), a clip is lit by one of them, turned at random, with probability
+    MAP_PROBABILITY; its sun and ambient light come from the map."""
     rng = np.random.default_rng(np.random.SeedSequence([int(spec.run_seed), int(spec.clip_index), LOOK_STREAM]))
     sun = np.asarray(spec.lighting.sun_direction, dtype=np.float64)
     sun = sun / np.linalg.norm(sun)
@@ -97,11 +103,20 @@ def photo_dress(spec: ClipSpec) -> ClipSpec:
     sky = ambient_from_sky(sun, turbidity, zenith)
     _, ground = _ground(rng)
     sun_color = np.asarray(spec.lighting.sun_color, dtype=np.float64)
+    haze = r4(rng.uniform(28.0, 40.0), 3)
+    environment = {}
+    if maps and rng.uniform() < MAP_PROBABILITY:
+        path = Path(maps[int(rng.integers(len(maps)))])
+        rotation = r4(rng.uniform(-np.pi, np.pi), 5)
+        light = environment_light(read_map(path), rotation)
+        sun, sun_color, sky = light.sun_direction, light.sun_irradiance / np.pi, light.ambient
+        environment = {"environment": str(path), "environment_sha256": file_sha256(path),
+                       "environment_rotation": rotation, "environment_licence": licence_text(path)}  # fmt: skip
     lit = float(LUMINANCE @ sun_color) * max(sun[2], 0.1) + float(LUMINANCE @ sky)  # a sunlit horizontal surface
     bounce = np.asarray(ground.base_color) * lit  # light the ground sends back up
-    lighting = Lighting(spec.lighting.sun_direction, spec.lighting.sun_color, v4(sky), v4(bounce))
+    lighting = Lighting(v4(sun, 5), v4(sun_color), v4(sky), v4(bounce))
     look = PhotoLook(turbidity=turbidity, zenith_luminance=zenith, exposure=r4(MIDDLE_GREY_EXPOSURE / lit, 4),
-                     haze_m=r4(rng.uniform(28.0, 40.0), 3))  # fmt: skip
+                     haze_m=haze, **environment)  # fmt: skip
     characters = tuple(_dress_character(rng, c) for c in spec.characters)
     props = tuple(dataclasses.replace(p, material=_surface(rng, PROP_LOOKS.get(p.category, FALLBACK_LOOK))) for p in spec.props)
     dynamic = tuple(dataclasses.replace(p, material=_surface(rng, DYNAMIC_LOOKS.get(p.category, FALLBACK_LOOK)))

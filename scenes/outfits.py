@@ -87,10 +87,12 @@ class Outfit:
                 raise ValueError(f"Outfit.{field}: expected one of {allowed}, got {value!r}")
 
     def describe(self) -> str:
-        """'a red striped t-shirt, jeans and a hat' (for captions)."""
+        """'a red striped t-shirt, blue jeans and a hat' (for captions)."""
         pattern = {"plain": "", "stripes": "striped ", "checker": "checked ", "noise": "knit "}[self.top_pattern]
         hair = {"short hair": "short hair", "hat": "a hat", "shaved head": "a shaved head"}[self.hair]
-        return f"a {color_name(self.top_color)} {pattern}{self.top}, {color_name(self.bottom_color)} {self.bottom} and {hair}"
+        top = f"{color_name(self.top_color)} {pattern}{self.top}"
+        article = "an" if top[0] in "aeiou" else "a"
+        return f"{article} {top}, {color_name(self.bottom_color)} {self.bottom} and {hair}"
 
     def region_albedo(self) -> np.ndarray:
         """(len(REGIONS), 5) float32 per region: linear RGB, roughness, and 1 where the top's

@@ -116,12 +116,20 @@ class PhotoLook:
     zenith_luminance: the sky's radiance at the zenith, in the units of Lighting.sun_color.
     exposure: scale of scene radiance before the filmic tone curve.
     haze_m: distance over which surfaces fade into the horizon's colour (aerial perspective).
+    environment: path of the HDRI map (scenes.environments) that is the sky instead of the
+        analytic one ("" for the analytic sky); environment_sha256 its content's hash (checked
+        when the scene is built), environment_rotation the map's turn about +Z (radians) and
+        environment_licence the first line of the licence file beside it.
     """
 
     turbidity: float
     zenith_luminance: float
     exposure: float
     haze_m: float
+    environment: str = ""
+    environment_sha256: str = ""
+    environment_rotation: float = 0.0
+    environment_licence: str = ""
 
     def __post_init__(self) -> None:
         for name in ("turbidity", "zenith_luminance", "exposure", "haze_m"):
@@ -172,6 +180,8 @@ class Scene:
     objects: ground and props; characters: people. Instance ids are unique and >= 1.
     background_color: linear RGB of the sky seen where no surface is hit (flat look).
     look: the photographic look (sky, haze, tone curve); None: the flat debugging look.
+    sky_image: (H, 2H, 3) float32 radiance of the look's HDRI map in Blender's equirectangular
+        layout (scenes.sky.equirect_directions), rotated; None: the analytic sky.
     contacts: contact events of the clip (scenes.physics_spec.ContactEvents: simulated prop
         contacts, hand-object and foot-ground contacts); None when the scene was made without them.
     """
@@ -187,6 +197,7 @@ class Scene:
     background_color: tuple[float, float, float]
     contacts: ContactEvents | None = None
     look: PhotoLook | None = None
+    sky_image: np.ndarray | None = None
 
     def instances(self) -> list[dict]:
         """The instance table: id, name, category, dynamic, kind ("object" or "person")."""

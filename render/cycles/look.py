@@ -229,6 +229,9 @@ def clip_look(scene: Scene, look_seed: int = 0) -> dict:
         look = scene.look
         world = {"sky": {"turbidity": look.turbidity, "zenith_luminance": look.zenith_luminance,
                          "sun_direction": sun["direction"], "width": SKY_IMAGE_WIDTH}, "strength": 1.0}  # fmt: skip
+        if scene.sky_image is not None:  # an HDRI map: it holds its sun, which lights through the world
+            world = {"map": True, "strength": 1.0}
+            sun["strength"] = 0.0
         area_lights, exposure = [], float(np.log2(look.exposure)) + PHOTO_EXPOSURE_OFFSET_STOPS
         tone = {"AgX": "AgX - Base Contrast"}
     return {"materials": materials, "sun": sun, "world": world, "area_lights": area_lights, "exposure": exposure,

@@ -26,6 +26,7 @@ from worldclips.shards.format.schema import MAX_FRAMES, MAX_SIDE, RUN_NAME_PATTE
 
 BACKENDS = ("raster", "cycles")
 LOOKS = ("photo", "flat")
+NO_ENVIRONMENTS = "none"
 MAX_CLIP_BYTES = 8 << 30  # rgb + depth + segmentation of one clip held in memory
 DEFAULT_FRAMES, DEFAULT_FPS, DEFAULT_SIZE = 48, 24.0, "256x256"
 
@@ -53,6 +54,9 @@ class GenerateConfig:
     backend: str = "raster"
     look: str = "photo"  # photo (outfits, natural materials, daylight sky, filmic) or flat (debugging)
     supersample: int | None = None  # raster colour samples per pixel side (odd); None: 3 in the photo look, 1 flat
+    # HDRI maps (.exr/.hdr) lighting some photo-look clips; None: Blender's outdoor maps when
+    # `worldclips setup cycles` installed them (resolved to their folder), "none": the analytic sky only.
+    environment_dir: str | None = None
     smplx_model_dir: str | None = None
     motion_dir: str | None = None  # user motion files (AMASS .npz, BVH), scanned recursively; see scene.motions
     run_name: str | None = None
@@ -217,7 +221,7 @@ def resolve_config(file_values: dict[str, Any], flag_values: dict[str, Any], sou
         merged["size"] = f"{merged['size'][0]}x{merged['size'][1]}"
     if merged.get("size") is not None:
         merged["size"] = str(merged["size"])
-    for name in ("out", "smplx_model_dir", "motion_dir"):
+    for name in ("out", "smplx_model_dir", "motion_dir", "environment_dir"):
         value = merged.get(name)
         if value is not None and not isinstance(value, (str, Path)):
             raise ConfigError(f"{name}: expected a path (text), got {type(value).__name__} {value!r}"[:200])
@@ -242,11 +246,40 @@ def resolve_config(file_values: dict[str, Any], flag_values: dict[str, Any], sou
         cycles_config = from_jsonable(CyclesConfig, cycles if cycles is not None else {}, "cycles")
     except SpecError as error:
         raise ConfigError(str(error)) from error
+    merged["environment_dir"] = _resolve_environment_dir(merged.get("environment_dir"))
     try:
         config = GenerateConfig(**merged, scene=scene_config, cycles=cycles_config)
     except TypeError as error:
         raise ConfigError(str(error)) from error
     return _check(config)
+
+
+def _resolve_environment_dir(value) -> str:
+    """The folder of HDRI maps (checked), or "none"."""
+    from worldclips.scenes.environments import EnvironmentError_, default_map_dir, list_maps
+
+    if value is None:
+        found = default_map_dir()
+        return str(found) if found is not None else NO_ENVIRONMENTS
+    if str(value) == NO_ENVIRONMENTS:
+        return NO_ENVIRONMENTS
+    try:
+        list_maps(Path(str(value)).expanduser())
+    except EnvironmentError_ as error:
+        raise ConfigError(str(error)) from None
+    return str(Path(str(value)).expanduser().resolve())
+
+
+def environment_maps(config: GenerateConfig) -> tuple[Path, ...]:
+    """The maps photo-look clips of this config draw from (Blender's: the outdoor daylight ones)."""
+    from worldclips.scenes.environments import OUTDOOR_DEFAULT_MAPS, default_map_dir, list_maps
+
+    if config.look != "photo" or config.environment_dir in (None, NO_ENVIRONMENTS):
+        return ()
+    folder = Path(config.environment_dir)
+    default = default_map_dir()
+    names = OUTDOOR_DEFAULT_MAPS if default is not None and folder == default else None
+    return tuple(list_maps(folder, names))
 
 
 def _resolve_scenario(merged: dict[str, Any]) -> None:

@@ -19,7 +19,7 @@ from worldclips.scenes.sampling import sample_clip_spec
 from worldclips.shards.format.properties import PropertiesFailed
 from worldclips.shards.format.sample import build_meta, encode_sample, ground_truth_arrays
 from worldclips.shards.format.schema import sample_key
-from worldclips.shards.job.config import GenerateConfig
+from worldclips.shards.job.config import GenerateConfig, environment_maps
 from worldclips.shards.job.scenario_clips import scenario_spec, verify
 
 
@@ -65,7 +65,7 @@ def make_clip(
     else:
         entry, spec, info = scenario_spec(config, clip_index, seed)
     if config.look == "photo":
-        spec = photo_dress(spec)  # the same clip, dressed: outfits, materials, sky
+        spec = photo_dress(spec, environment_maps(config))  # the same clip, dressed: outfits, materials, sky
     # 2. build the scene (every per-frame value resolved) and 3. render it
     scene = build_scene(spec, body)
     rendered = renderer.render(scene)

@@ -281,10 +281,21 @@ def test_photo_look_in_cycles_same_people_sky_and_ground_truth(cycles_environmen
         assert len(colours) >= 4 and np.mean(np.argmax(colours, axis=1) == channel) > 0.9, region
 
 
-def test_photo_look_sky_in_cycles_is_the_rasters_sky(cycles_environment, make_renderer):
-    """The same Preetham sky, oriented alike: with the vertical gradient taken out, what is left
-    (the glow towards the sun's azimuth) correlates between the backends, looking either way."""
+@pytest.mark.parametrize("sky", ["analytic", "map"])
+def test_photo_look_sky_in_cycles_is_the_rasters_sky(cycles_environment, make_renderer, sky):
+    """The same sky (Preetham, or an HDRI map), oriented alike: with the vertical gradient taken
+    out, what is left (the glow towards the sun's azimuth, the map's patches) correlates between
+    the backends, looking either way."""
+    from tests.render.test_environments import synthetic_map
+    from worldclips.scenes.environments import environment_light
     from worldclips.scenes.scene import PhotoLook
+
+    sky_image = None
+    if sky == "map":
+        image = synthetic_map(64, sun=(0.6, 0.25))
+        image[8:24, 10:40] = [1.0, 0.3, 0.1]
+        image[20:28, 70:100] = [0.1, 0.8, 0.2]
+        sky_image = environment_light(image, 0.3).image
 
     width, height = 64, 40
     sun = np.array([0.7, 0.5, 0.25]) / np.linalg.norm([0.7, 0.5, 0.25])
@@ -293,7 +304,7 @@ def test_photo_look_sky_in_cycles_is_the_rasters_sky(cycles_environment, make_re
     luminance = lambda rgb: rgb.astype(float) @ [0.2126, 0.7152, 0.0722]  # noqa: E731
     for target in [(3.0, 4.0, 1.5), (-3.0, 4.0, 1.5)]:
         cam = sb.looking_camera(width, height, eye=(0.0, 0.0, 1.0), target=target, focal=30.0)
-        scene = dataclasses.replace(sb.scene(width, height, cam, [], [], lighting=lighting), look=look)
+        scene = dataclasses.replace(sb.scene(width, height, cam, [], [], lighting=lighting), look=look, sky_image=sky_image)
         cycles = luminance(CyclesRenderer(config=FAST, environment=cycles_environment).render(scene).rgb[0])
         raster = luminance(make_renderer(width, height).render(scene).rgb[0])
         assert np.corrcoef(cycles.ravel(), raster.ravel())[0, 1] > 0.9

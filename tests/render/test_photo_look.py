@@ -70,7 +70,7 @@ def test_outfits_draw_from_the_whole_range():
     assert {o.bottom for o in outfits} == {"trousers", "jeans", "shorts", "skirt"}
     skin = np.array([np.mean(o.skin_color) for o in outfits])
     assert skin.min() < 0.03 and skin.max() > 0.7  # the darkest and the lightest tones both occur
-    assert all(o.describe().startswith("a ") for o in outfits)
+    assert all(o.describe().startswith(("a ", "an ")) for o in outfits)
 
 
 def test_body_regions_follow_the_skeleton_in_a_pose():
@@ -156,3 +156,27 @@ def test_sky_pixels_follow_the_analytic_model(make_renderer):
     assert world[:, 2].max() > 0.6 and world[:, 2].min() < 0.1  # zenith-ward and horizon-ward pixels
     top, bottom = srgb[0].mean(axis=0), srgb[-1].mean(axis=0)
     assert top[2] / top[0] > bottom[2] / bottom[0]  # bluer upwards, as a clear sky
+
+
+def test_clips_lit_by_a_map_record_it_and_refuse_a_changed_file(sampled, tmp_path):
+    from tests.render.test_environments import synthetic_map, write_map
+    from worldclips.scenes.build import build_scene
+    from worldclips.shards.format.sample import look_record
+
+    spec, body = sampled
+    write_map(tmp_path / "field.exr", synthetic_map(32), "exr")
+    (tmp_path / "license.txt").write_text("CC0 test map\n")
+    maps = (tmp_path / "field.exr",)
+    dressed = [photo_dress(dataclasses.replace(spec, clip_index=i, num_frames=1), maps) for i in range(8)]
+    lit = [d for d in dressed if d.look.environment]
+    assert 0 < len(lit) < 8  # some clips by the map, the others by the analytic sky
+    d = lit[0]
+    assert d.look.environment_licence == "CC0 test map" and len(d.look.environment_sha256) == 64
+    assert photo_dress(dataclasses.replace(spec, clip_index=d.clip_index, num_frames=1), maps) == d
+    assert d.lighting.sun_direction[2] > 0.3  # the map's sun (elevation 0.5 rad), not the drawn one
+    record = look_record(d)
+    assert record["environment"].startswith("HDRI map field.exr") and record["environment_licence"] == "CC0 test map"
+    assert build_scene(d, body).sky_image.shape == (256, 512, 3)
+    write_map(tmp_path / "field.exr", synthetic_map(32) * 2, "exr")
+    with pytest.raises(ValueError, match="not the map this clip was drawn with"):
+        build_scene(d, body)

@@ -53,11 +53,9 @@ class EnvironmentLight:
     ambient: np.ndarray
 
 
-def default_map_dir() -> Path | None:
-    """Blender's world maps in the Cycles environment, if it is installed."""
-    from worldclips.render.cycles.environment import default_env_dir
-
-    found = sorted(Path(default_env_dir()).glob("lib/python3*/site-packages/bpy/*/datafiles/studiolights/world"))
+def blender_map_dir(env_dir: str | Path) -> Path | None:
+    """Blender's world maps inside a Blender (bpy) virtual environment, if it holds them."""
+    found = sorted(Path(env_dir).glob("lib/python3*/site-packages/bpy/*/datafiles/studiolights/world"))
     return found[-1] if found else None
 
 

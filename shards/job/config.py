@@ -254,9 +254,17 @@ def resolve_config(file_values: dict[str, Any], flag_values: dict[str, Any], sou
     return _check(config)
 
 
+def default_map_dir() -> Path | None:
+    """Blender's world maps in the Cycles environment (``worldclips setup cycles``), if installed."""
+    from worldclips.render.cycles.environment import default_env_dir
+    from worldclips.scenes.environments import blender_map_dir
+
+    return blender_map_dir(default_env_dir())
+
+
 def _resolve_environment_dir(value) -> str:
     """The folder of HDRI maps (checked), or "none"."""
-    from worldclips.scenes.environments import EnvironmentError_, default_map_dir, list_maps
+    from worldclips.scenes.environments import EnvironmentError_, list_maps
 
     if value is None:
         found = default_map_dir()
@@ -272,7 +280,7 @@ def _resolve_environment_dir(value) -> str:
 
 def environment_maps(config: GenerateConfig) -> tuple[Path, ...]:
     """The maps photo-look clips of this config draw from (Blender's: the outdoor daylight ones)."""
-    from worldclips.scenes.environments import OUTDOOR_DEFAULT_MAPS, default_map_dir, list_maps
+    from worldclips.scenes.environments import OUTDOOR_DEFAULT_MAPS, list_maps
 
     if config.look != "photo" or config.environment_dir in (None, NO_ENVIRONMENTS):
         return ()

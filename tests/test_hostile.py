@@ -138,7 +138,7 @@ def test_remote_shards_are_read_through_fsspec_and_a_remote_manifest_runs_no_com
     urls = shard_urls(root)
     assert urls == [f"{root}/shard-000000.tar"]
     (sample,) = list(shard_samples(urls))
-    assert sample["__key__"] == "seed0-00000000" and "depth.npy" in sample
+    assert sample["__key__"] == "seed0-00000000" and "depth.npz" in sample
     marker = tmp_path / "marker"
     fs.pipe(f"{root}/manifest.json", json.dumps({"shards": [{"name": f"shard-000000.tar; touch {marker}"}]}).encode())
     with pytest.raises(ValueError, match="does not match shard-NNNNNN.tar"):
@@ -334,10 +334,28 @@ def test_a_pose_npz_inflating_to_1_7_gb_is_refused_before_inflating(good, tmp_pa
 
 def test_an_npy_header_claiming_a_huge_shape_is_refused(good, tmp_path):
     header = io.BytesIO()
-    np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False, "shape": (2000, 4096, 4096)})
-    copy = _sample_with(good, tmp_path, "depth.npy", header.getvalue() + bytes(64))
+    np.lib.format.write_array_header_1_0(header, {"descr": "|u1", "fortran_order": False, "shape": (4, 2000, 4096, 4096)})
+    lying = io.BytesIO()
+    with zipfile.ZipFile(lying, "w") as archive:
+        archive.writestr("depth_delta_bytes.npy", header.getvalue() + bytes(64))
+    copy = _sample_with(good, tmp_path, "depth.npz", lying.getvalue())
     status, output, peak, _ = _bounded(tmp_path, ["preview", str(copy), "--out", str(tmp_path / "p")])
-    assert status == 1 and "depth.npy: header declares" in output and peak < MEMORY_LIMIT_MB, output
+    assert status == 1 and "depth.npz/depth_delta_bytes: header declares" in output and peak < MEMORY_LIMIT_MB, output
+
+
+def test_a_compressed_layer_inflating_beyond_the_clip_is_refused_before_inflating(good, tmp_path):
+    """A 90 kB depth.npz that inflates to 92 MB, for a clip whose depth is 9 kB."""
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        array = io.BytesIO()
+        np.save(array, np.zeros((4, 3, 2400, 3200), dtype=np.uint8))
+        archive.writestr("depth_delta_bytes.npy", array.getvalue())
+    assert len(bomb.getvalue()) < 200_000
+    copy = _sample_with(good, tmp_path, "depth.npz", bomb.getvalue())
+    for argv in (["validate", str(copy)], ["preview", str(copy), "--out", str(tmp_path / "p")]):
+        status, output, peak, _ = _bounded(tmp_path, argv)
+        assert status == 1 and "depth.npz: declares 92160128 bytes when inflated" in output, output
+        assert peak < MEMORY_LIMIT_MB
 
 
 def test_motion_files_claiming_huge_frame_counts(tmp_path):
@@ -395,7 +413,8 @@ def test_stock_webdataset_reading_with_decode_safely_never_unpickles(good, tmp_p
     _write_tar(data / "shard-000000.tar", [*members, ("seed0-00000000.extra.pyd", payload)])
     (sample,) = list(wds.WebDataset([str(data / "shard-000000.tar")], shardshuffle=False).map(decode_safely))
     assert sample["rgb.mp4"].shape == (3, 24, 32, 3) and sample["rgb.mp4"].dtype == np.uint8
-    assert sample["depth.npy"].shape == (3, 24, 32) and sample["meta.json"]["num_frames"] == 3
+    assert sample["depth.npz"].shape == (3, 24, 32) and sample["depth.npz"].dtype == np.float32
+    assert sample["seg.npz"].shape == (3, 24, 32) and sample["meta.json"]["num_frames"] == 3
     assert "joints2d" in sample["pose.npz"]
     assert sample["extra.pyd"] == payload and not marker.exists()  # left as bytes, never unpickled
 

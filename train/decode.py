@@ -28,13 +28,16 @@ import numpy as np
 from PIL import Image
 
 from worldclips.motions.conventions import PROJECTION_UNDEFINED
+from worldclips.shards.format.layers import DEPTH_ARRAY, DEPTH_MEMBER, decode_depth
 from worldclips.shards.format.schema import META_MEMBER, VIDEO_MEMBER
 from worldclips.train.cond.pose import skeleton_maps
 from worldclips.train.config import DataConfig
 from worldclips.train.text import caption
 from worldclips.train.video import decode_frames
 
-MEMBERS = (META_MEMBER, VIDEO_MEMBER, "depth.npy", "camera.npz", "pose.npz")
+MEMBERS = (META_MEMBER, VIDEO_MEMBER, "camera.npz", "pose.npz")  # and depth.npz (schema v4) or depth.npy
+DEPTH_MEMBERS = (DEPTH_MEMBER, "depth.npy")
+READ_MEMBERS = (*MEMBERS, *DEPTH_MEMBERS)  # what the loader takes from a shard
 POSE_ARRAYS = ("joints3d", "joints2d", "joints_valid")
 
 
@@ -131,17 +134,20 @@ def resize_nearest(maps: np.ndarray, box, size: tuple[int, int]) -> np.ndarray:
 
 def decode_example(raw: dict, config: DataConfig, rng: np.random.Generator, skeletons: bool = True) -> dict:
     """Raw sample -> example dict (see module docstring). Raises ValueError on bad data."""
-    missing = [m for m in MEMBERS if m not in raw]
+    missing = [m for m in MEMBERS if m not in raw] + ([] if DEPTH_MEMBER in raw or "depth.npy" in raw else [DEPTH_MEMBER])
     if missing:
         raise ValueError(f"missing member {missing[0]}")
     meta = json.loads(raw[META_MEMBER])
     if meta.get("verified") is False and not config.unverified:
         raise ValueError("a scenario clip without its verified properties (meta.json verified: false; data.unverified: true keeps it)")
-    depth = _npy_view(raw["depth.npy"], "depth.npy")
+    if DEPTH_MEMBER in raw:
+        depth = decode_depth(_npz(raw[DEPTH_MEMBER], DEPTH_MEMBER, (DEPTH_ARRAY,)))
+    else:
+        depth = _npy_view(raw["depth.npy"], "depth.npy")
     camera = _npz(raw["camera.npz"], "camera.npz", ("K", "cam_from_world"))
     pose = _npz(raw["pose.npz"], "pose.npz", POSE_ARRAYS)
     if depth.ndim != 3 or depth.dtype != np.float32:
-        raise ValueError(f"depth.npy: expected float32 (T, H, W), got {depth.dtype} {depth.shape}")
+        raise ValueError(f"depth: expected float32 (T, H, W), got {depth.dtype} {depth.shape}")
     num_frames, height, width = depth.shape
     if camera["K"].shape != (num_frames, 3, 3) or camera["cam_from_world"].shape != (num_frames, 4, 4):
         raise ValueError(f"camera.npz: shapes {camera['K'].shape}, {camera['cam_from_world'].shape} for {num_frames} frames")

@@ -31,7 +31,7 @@ import webdataset as wds
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from worldclips.train.config import DataConfig
-from worldclips.train.decode import MEMBERS, decode_example
+from worldclips.train.decode import READ_MEMBERS, decode_example
 from worldclips.train.shard_stream import shard_samples
 
 WARN_LIMIT = 3  # skipped-sample warnings printed per worker
@@ -85,7 +85,7 @@ class ShardStream(IterableDataset):
                 print(f"loader: worker {worker}: skipped a sample ({str(error)[:200]})", file=sys.stderr)
             return True
 
-        wanted = set(MEMBERS)
+        wanted = set(READ_MEMBERS)
         for epoch in range(start_epoch, sys.maxsize):
             shards, by_sample = self._epoch_shards(epoch, stream, streams)
             raw = shard_samples(shards, handler=on_error, select=lambda member: member in wanted)

@@ -11,6 +11,7 @@ from typing import Iterator
 import numpy as np
 
 from worldclips.motions.safe_arrays import load_npy, load_npz
+from worldclips.shards.format.layers import DEPTH_MEMBER, SEG_MEMBER, decode_depth
 from worldclips.shards.format.names import UnsafeName, shard_inside, shown, split_member
 from worldclips.shards.format.schema import MANIFEST_NAME, MAX_FRAMES, MAX_SIDE, SHARD_PATTERN
 from worldclips.shards.format.video import decode_mp4
@@ -18,6 +19,7 @@ from worldclips.shards.format.video import decode_mp4
 
 MAX_MEMBER_BYTES = 1 << 30  # one member of a shard (a 4096x4096x2000-frame clip is refused by generate)
 MAX_MEMBERS = 1 << 16
+NPY_HEADER_SLACK = 4096  # an .npy header's bytes, beyond its array's
 
 
 class ShardFormatError(ValueError):
@@ -69,12 +71,29 @@ class DecodedSample:
     contacts: dict[str, np.ndarray] | None = None  # schema v3 on
 
 
-REQUIRED_MEMBERS = ("meta.json", "rgb.mp4", "depth.npy", "seg.npy", "camera.npz", "pose.npz", "objects.npz")
+REQUIRED_MEMBERS = ("meta.json", "rgb.mp4", "camera.npz", "pose.npz", "objects.npz")
+LAYER_MEMBERS = {"npy": ("depth.npy", "seg.npy"), "npz": (DEPTH_MEMBER, SEG_MEMBER)}  # schema v1-v3, v4 on
+
+
+def depth_and_segmentation(members: dict[str, bytes], sizes: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """(T, H, W) float32 depth and uint16 ids from a sample's layer members, whichever schema
+    stored them (raw .npy, or the compressed .npz of shards.format.layers: their declared sizes
+    are checked against the clip's before anything is inflated)."""
+    if DEPTH_MEMBER in members:
+        frames, height, width = sizes
+        pixels = frames * height * width
+        depth = decode_depth(load_npz(members[DEPTH_MEMBER], DEPTH_MEMBER, max_bytes=4 * pixels + NPY_HEADER_SLACK))
+        seg_arrays = load_npz(members[SEG_MEMBER], SEG_MEMBER, max_bytes=2 * pixels + NPY_HEADER_SLACK)
+        if "seg" not in seg_arrays:
+            raise ShardFormatError(f"{SEG_MEMBER}: no 'seg' array")
+        return depth, seg_arrays["seg"]
+    return load_npy(members["depth.npy"], "depth.npy"), load_npy(members["seg.npy"], "seg.npy")
 
 
 def decode_sample(key: str, members: dict[str, bytes]) -> DecodedSample:
     """Decode one sample's members; a missing or unreadable member raises a ValueError naming it."""
-    missing = [name for name in REQUIRED_MEMBERS if name not in members]
+    layers = LAYER_MEMBERS["npz" if DEPTH_MEMBER in members or SEG_MEMBER in members else "npy"]
+    missing = [name for name in (*REQUIRED_MEMBERS, *layers) if name not in members]
     if missing:
         raise ShardFormatError(f"{key}: missing member {missing[0]}")
     try:
@@ -85,12 +104,13 @@ def decode_sample(key: str, members: dict[str, bytes]) -> DecodedSample:
         raise ShardFormatError(f"{key}.meta.json: expected a JSON object")
     sizes = clip_sizes(meta, f"{key}.meta.json")
     try:
+        depth, segmentation = depth_and_segmentation(members, sizes)
         sample = DecodedSample(
             key=key,
             meta=meta,
             rgb=decode_mp4(members["rgb.mp4"], sizes),
-            depth=load_npy(members["depth.npy"], "depth.npy"),
-            segmentation=load_npy(members["seg.npy"], "seg.npy"),
+            depth=depth,
+            segmentation=segmentation,
             camera=load_npz(members["camera.npz"], "camera.npz"),
             pose=load_npz(members["pose.npz"], "pose.npz"),
             objects=load_npz(members["objects.npz"], "objects.npz"),
@@ -100,7 +120,7 @@ def decode_sample(key: str, members: dict[str, bytes]) -> DecodedSample:
         raise
     except ValueError as error:  # a member that does not decode
         raise ShardFormatError(f"{key}: {error}") from None
-    for name, array in (("depth.npy", sample.depth), ("seg.npy", sample.segmentation)):
+    for name, array in zip(layers, (sample.depth, sample.segmentation)):
         if array.shape != sizes:
             raise ShardFormatError(f"{key}.{name}: shape {array.shape}, meta.json declares {sizes}")
     return sample

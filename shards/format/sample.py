@@ -18,6 +18,7 @@ from worldclips.scenes.scene import Scene
 from worldclips.scenes.serialization import to_jsonable
 from worldclips.scenes.spec import ClipSpec
 from worldclips.render.frames import RenderedClip
+from worldclips.shards.format.layers import layer_members
 from worldclips.shards.format import ground_truth
 from worldclips.shards.format.schema import CONVENTIONS, META_MEMBER, SCHEMA_VERSION, VIDEO_MEMBER
 from worldclips.shards.format.video import encode_mp4
@@ -133,7 +134,6 @@ def encode_sample(meta: dict, scene: Scene, rendered: RenderedClip, arrays: dict
     return {
         META_MEMBER: json.dumps(meta, sort_keys=True, indent=1).encode(),
         VIDEO_MEMBER: encode_mp4(rendered.rgb, scene.fps),
-        "depth.npy": npy_bytes(rendered.depth.astype(np.float32)),
-        "seg.npy": npy_bytes(rendered.segmentation.astype(np.uint16)),
+        **layer_members(rendered.depth, rendered.segmentation),
         **{member: npz_bytes(values) for member, values in arrays.items()},
     }

@@ -1,4 +1,4 @@
-"""Sample schema v3: the members of one WebDataset sample (one clip), their dtypes and shapes.
+"""Sample schema v4: the members of one WebDataset sample (one clip), their dtypes and shapes.
 
 Shapes use symbols: T frames, H height, W width, P persons, O objects (ground and props),
 E contact events; integers are literal sizes. docs/conventions.md carries the same table
@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # validate reads all: v1 has no pose.npz/foot_contact; v1 and v2 have no contacts.npz and no
-# objects.npz velocities.
-SUPPORTED_SCHEMA_VERSIONS = (1, 2, 3)
+# objects.npz velocities; v1-v3 store depth and segmentation raw (depth.npy, seg.npy), v4
+# compressed and losslessly (depth.npz, seg.npz: shards.format.layers).
+SUPPORTED_SCHEMA_VERSIONS = (1, 2, 3, 4)
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]+-\d{8}$")
 RUN_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 SHARD_PATTERN = re.compile(r"^shard-\d{6}\.tar$")
@@ -42,10 +43,10 @@ class ArraySpec:
     since: int = 1
 
 
-# Members stored as a single .npy array.
+# Members stored as a single .npy array (schema v1-v3; v4 stores them in depth.npz and seg.npz).
 NPY_MEMBERS: dict[str, ArraySpec] = {
-    "depth.npy": ArraySpec("float32", ("T", "H", "W"), "planar camera z in metres, 0 where no surface"),
-    "seg.npy": ArraySpec("uint16", ("T", "H", "W"), "instance id per pixel, 0 where no object"),
+    "depth.npy": ArraySpec("float32", ("T", "H", "W"), "planar camera z in metres, 0 where no surface (v1-v3; v4: depth.npz)"),
+    "seg.npy": ArraySpec("uint16", ("T", "H", "W"), "instance id per pixel, 0 where no object (v1-v3; v4: seg.npz)"),
 }
 
 # Members stored as .npz archives of named arrays.
@@ -80,6 +81,16 @@ NPZ_MEMBERS: dict[str, dict[str, ArraySpec]] = {
         "linear_velocity": ArraySpec("float64", ("O", "T", 3), "world velocity of the object's origin, m/s; 0 for static objects (v3)", since=3),
         "angular_velocity": ArraySpec("float64", ("O", "T", 3), "world angular velocity, rad/s; 0 for static objects (v3)", since=3),
     },
+    "depth.npz": {
+        "depth_delta_bytes": ArraySpec(
+            "uint8", (4, "T", "H", "W"),
+            "bytes of the time differences of planar camera z's float32 bits; decodes losslessly to (T, H, W) metres, 0 where no surface (v4)",
+            since=4,
+        ),
+    },
+    "seg.npz": {
+        "seg": ArraySpec("uint16", ("T", "H", "W"), "instance id per pixel, 0 where no object (v4, deflated)", since=4),
+    },
     "contacts.npz": {
         "frame": ArraySpec("int32", ("E",), "frame of the contact event (v3)", since=3),
         "instance_a": ArraySpec("int32", ("E",), "instance id of one body, the smaller id (v3)", since=3),
@@ -90,7 +101,9 @@ NPZ_MEMBERS: dict[str, dict[str, ArraySpec]] = {
     },
 }
 # Members added after v1: the schema version that added them.
-MEMBER_SINCE = {"contacts.npz": 3}
+MEMBER_SINCE = {"contacts.npz": 3, "depth.npz": 4, "seg.npz": 4}
+# Members dropped after a version: the last schema version that has them.
+MEMBER_UNTIL = {"depth.npy": 3, "seg.npy": 3}
 
 VIDEO_MEMBER = "rgb.mp4"
 META_MEMBER = "meta.json"
@@ -106,12 +119,17 @@ INSTANCE_FIELDS: tuple[str, ...] = ("id", "name", "category", "dynamic", "kind")
 
 def members(version: int = SCHEMA_VERSION) -> tuple[str, ...]:
     """The members of a sample of schema ``version``, sorted."""
-    return tuple(name for name in MEMBERS if MEMBER_SINCE.get(name, 1) <= version)
+    return tuple(name for name in MEMBERS if MEMBER_SINCE.get(name, 1) <= version <= MEMBER_UNTIL.get(name, version))
 
 
 def npz_members(version: int = SCHEMA_VERSION) -> tuple[str, ...]:
     """The .npz members of a sample of schema ``version``."""
     return tuple(name for name in NPZ_MEMBERS if MEMBER_SINCE.get(name, 1) <= version)
+
+
+def npy_members(version: int = SCHEMA_VERSION) -> tuple[str, ...]:
+    """The .npy members of a sample of schema ``version`` (none from v4)."""
+    return tuple(name for name in NPY_MEMBERS if version <= MEMBER_UNTIL.get(name, version))
 
 
 def npz_arrays(member: str, version: int = SCHEMA_VERSION) -> dict[str, ArraySpec]:

@@ -4,14 +4,16 @@ webdataset's own ``.decode()`` unpickles ``.pyd``/``.pickle`` members and ``torc
 ``.pth`` members, so a hostile shard could run code in the reader. ``decode_safely`` decodes
 only what the worldclips schema holds, without unpickling and with sizes checked before
 anything is inflated: ``.json`` -> parsed JSON, ``.npy`` -> ndarray, ``.npz`` -> dict of
-ndarrays, ``.mp4`` -> (T, H, W, 3) uint8 RGB frames (PyAV). Any other member stays bytes.
+ndarrays, except the compressed layers of schema v4: ``depth.npz`` -> (T, H, W) float32 metres
+and ``seg.npz`` -> (T, H, W) uint16 ids (shards.format.layers); ``.mp4`` -> (T, H, W, 3) uint8
+RGB frames (PyAV). Any other member stays bytes.
 
     import webdataset as wds
     from worldclips.shards.format.stock import decode_safely
 
     for sample in wds.WebDataset(["data/demo/shard-000000.tar"], shardshuffle=False).map(decode_safely):
         frames = sample["rgb.mp4"]     # (T, H, W, 3) uint8
-        depth = sample["depth.npy"]    # (T, H, W) float32 metres
+        depth = sample["depth.npz"]    # (T, H, W) float32 metres (schema v4; v1-v3: depth.npy)
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import json
 
 from worldclips.motions.safe_arrays import load_npy, load_npz
+from worldclips.shards.format.layers import DEPTH_MEMBER, SEG_MEMBER, decode_depth
 from worldclips.shards.format.video import decode_mp4
 
 
@@ -29,6 +32,10 @@ def decode_member(name: str, data: bytes):
         return json.loads(data)
     if extension == "npy":
         return load_npy(data, name)
+    if name.endswith(DEPTH_MEMBER):
+        return decode_depth(load_npz(data, name), name)
+    if name.endswith(SEG_MEMBER):
+        return load_npz(data, name)["seg"]
     if extension == "npz":
         return load_npz(data, name)
     if extension == "mp4":

@@ -22,7 +22,8 @@ import numpy as np
 
 from worldclips.motions.conventions import MIN_PROJECTION_DEPTH_M, PROJECTION_UNDEFINED, project_points
 from worldclips.shards.format.names import UnsafeName, shard_inside
-from worldclips.shards.format.reader import ShardFormatError, clip_sizes, read_manifest, read_shard
+from worldclips.shards.format.layers import DEPTH_MEMBER, SEG_MEMBER, decode_depth
+from worldclips.shards.format.reader import NPY_HEADER_SLACK, ShardFormatError, clip_sizes, read_manifest, read_shard
 from worldclips.motions.safe_arrays import load_npy, load_npz
 from worldclips.shards.format.schema import (
     INSTANCE_FIELDS,
@@ -37,6 +38,7 @@ from worldclips.shards.format.schema import (
     members as schema_members,
     npz_arrays,
     npz_members,
+    npy_members,
     resolve_shape,
 )
 from worldclips.shards.format.video import decode_mp4
@@ -129,18 +131,33 @@ def check_sample(key: str, members: dict[str, bytes], decode_video: bool = True)
     persons = [r["id"] for r in meta["instances"] if r["kind"] == "person"]
     objects = [r["id"] for r in meta["instances"] if r["kind"] == "object"]
     sizes = {"T": meta["num_frames"], "H": meta["height"], "W": meta["width"], "P": len(persons), "O": len(objects)}
-    arrays = {name: load_npy(members[name], name) for name in NPY_MEMBERS}
-    for name, spec in NPY_MEMBERS.items():
+    arrays = {name: load_npy(members[name], name) for name in npy_members(version)}
+    for name in arrays:
+        spec = NPY_MEMBERS[name]
         _check_array(name, "", arrays[name], spec.dtype, resolve_shape(spec.shape, sizes))
+    pixels = sizes["T"] * sizes["H"] * sizes["W"]
+    limits = {DEPTH_MEMBER: 4 * pixels + NPY_HEADER_SLACK, SEG_MEMBER: 2 * pixels + NPY_HEADER_SLACK}
+    npz = {member: load_npz(members[member], member, **({"max_bytes": limits[member]} if member in limits else {}))
+           for member in npz_members(version)}  # fmt: skip
+    if version >= 4:
+        for member in (DEPTH_MEMBER, SEG_MEMBER):
+            specs = npz_arrays(member, version)
+            if set(npz[member]) != set(specs):
+                raise SampleError(f"{member}: arrays {sorted(npz[member])}, expected {sorted(specs)}")
+            for name, spec in specs.items():
+                _check_array(member, name, npz[member][name], spec.dtype, resolve_shape(spec.shape, sizes))
+        arrays = {"depth.npy": decode_depth(npz[DEPTH_MEMBER]), "seg.npy": npz[SEG_MEMBER]["seg"]}
+        if not np.all(np.isfinite(arrays["depth.npy"])):
+            raise SampleError(f"{DEPTH_MEMBER}: depth decodes to values that are not finite")
     depth, seg = arrays["depth.npy"], arrays["seg.npy"]
+    depth_name, seg_name = (DEPTH_MEMBER, SEG_MEMBER) if version >= 4 else ("depth.npy", "seg.npy")
     if depth.min() < 0:
-        raise SampleError("depth.npy: negative depth")
+        raise SampleError(f"{depth_name}: negative depth")
     unknown = sorted(set(np.unique(seg).tolist()) - {0} - set(persons) - set(objects))
     if unknown:
-        raise SampleError(f"seg.npy: ids {unknown[:5]} are not in the instance table")
+        raise SampleError(f"{seg_name}: ids {unknown[:5]} are not in the instance table")
     if np.any((depth == 0) != (seg == 0)):
-        raise SampleError("depth.npy/seg.npy: depth is 0 exactly where segmentation is 0, but they disagree")
-    npz = {member: load_npz(members[member], member) for member in npz_members(version)}
+        raise SampleError(f"{depth_name}/{seg_name}: depth is 0 exactly where segmentation is 0, but they disagree")
     if "contacts.npz" in npz:
         frame = npz["contacts.npz"].get("frame")
         sizes["E"] = int(frame.shape[0]) if frame is not None and frame.ndim == 1 else -1

@@ -17,8 +17,7 @@ from worldclips.render.cycles.crosscheck import cross_check
 from worldclips.scenes.build import build_scene
 from worldclips.scenes.serialization import from_jsonable
 from worldclips.scenes.spec import ClipSpec
-from worldclips.shards.format.reader import read_shard
-from worldclips.motions.safe_arrays import load_npy
+from worldclips.shards.format.reader import clip_sizes, depth_and_segmentation, read_shard
 from worldclips.shards.format.schema import CONFIG_NAME, MANIFEST_NAME, META_MEMBER
 from worldclips.shards.job.config import load_yaml_config, resolve_config
 
@@ -70,7 +69,7 @@ def cross_check_dataset(directory: str | Path, cycles_env: str | None = None):
                 try:
                     scene = build_scene(from_jsonable(ClipSpec, meta["spec"]), body)
                     clip = renderer(reference).render(scene)
-                    depth, seg = load_npy(members["depth.npy"]), load_npy(members["seg.npy"])
+                    depth, seg = depth_and_segmentation(members, clip_sizes(meta, key))
                     check = cross_check(depth, seg, clip.depth, clip.segmentation)
                     yield CrossCheckResult(key, stored, reference, check)
                 except (ValueError, KeyError) as error:

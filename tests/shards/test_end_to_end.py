@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import webdataset as wds
 
-from worldclips.shards.format.schema import NPY_MEMBERS, NPZ_MEMBERS, resolve_shape
+from worldclips.shards.format.schema import SCHEMA_VERSION, npz_arrays, npz_members, npy_members, resolve_shape
 from worldclips.cli import main
 
 # --no-ray: single process (the Ray farm gives the same bytes: tests/shards/test_farm.py)
@@ -50,6 +50,13 @@ def _stock_samples(dataset):
     return list(wds.WebDataset(urls, shardshuffle=False).decode())
 
 
+def _depth_and_seg(sample: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The layers by the numpy recipe of docs/conventions.md, from stock webdataset's npz dicts."""
+    planes = sample["depth.npz"]["depth_delta_bytes"]
+    delta = np.moveaxis(planes, 0, -1).copy().view("<u4")[..., 0]
+    return np.cumsum(delta, axis=0, dtype=np.uint32).view("<f4"), sample["seg.npz"]["seg"]
+
+
 def test_stock_webdataset_reads_the_schema(dataset):
     samples = _stock_samples(dataset)
     assert [s["__key__"] for s in samples] == ["seed11-00000000", "seed11-00000001", "seed11-00000002"]
@@ -58,10 +65,9 @@ def test_stock_webdataset_reads_the_schema(dataset):
         persons = sum(row["kind"] == "person" for row in meta["instances"])
         objects = sum(row["kind"] == "object" for row in meta["instances"])
         sizes = {"T": 6, "H": 36, "W": 48, "P": persons, "O": objects, "E": len(sample["contacts.npz"]["frame"])}
-        for member, spec in NPY_MEMBERS.items():
-            assert sample[member].dtype == np.dtype(spec.dtype)
-            assert sample[member].shape == resolve_shape(spec.shape, sizes)
-        for member, arrays in NPZ_MEMBERS.items():
+        assert npy_members(SCHEMA_VERSION) == () and "depth.npy" not in sample  # v4: the layers are compressed
+        for member in npz_members(SCHEMA_VERSION):
+            arrays = npz_arrays(member, SCHEMA_VERSION)
             assert set(sample[member]) == set(arrays)
             for name, spec in arrays.items():
                 assert sample[member][name].dtype == np.dtype(spec.dtype), (member, name)
@@ -94,7 +100,7 @@ def test_joints2d_is_the_projection_of_joints3d_by_hand(dataset):
 def test_visible_joints_sit_just_behind_their_own_surface(dataset):
     visible_total = 0
     for sample in _stock_samples(dataset):
-        pose, depth, seg = sample["pose.npz"], sample["depth.npy"], sample["seg.npy"]
+        pose, (depth, seg) = sample["pose.npz"], _depth_and_seg(sample)
         camera = sample["camera.npz"]
         for person, instance in enumerate(pose["instance_id"]):
             t, j = np.nonzero(pose["joints_visible"][person])
@@ -114,9 +120,11 @@ def test_instance_table_and_segmentation(dataset):
         table = {row["id"]: row for row in sample["meta.json"]["instances"]}
         assert table[1]["category"] == "ground" and table[1]["dynamic"] is False
         assert all(row["dynamic"] for row in table.values() if row["kind"] == "person")
-        assert set(np.unique(sample["seg.npy"]).tolist()) <= {0, *table}
-        assert np.array_equal(sample["depth.npy"] == 0, sample["seg.npy"] == 0)
-        assert np.isfinite(sample["depth.npy"]).all()
+        depth, seg = _depth_and_seg(sample)
+        assert depth.dtype == np.float32 and seg.dtype == np.uint16 and depth.shape == seg.shape == (6, 36, 48)
+        assert set(np.unique(seg).tolist()) <= {0, *table}
+        assert np.array_equal(depth == 0, seg == 0)
+        assert np.isfinite(depth).all() and depth.max() > 1.0
 
 
 def test_overwrite_replaces_only_a_dataset_folder(dataset, tmp_path, capsys):
@@ -152,4 +160,4 @@ def test_licensed_smplx_body_path_end_to_end(tmp_path):
     assert sample["meta.json"]["body_model"] == "smplx"
     assert sample["pose.npz"]["joints_valid"].all()
     persons = sample["pose.npz"]["instance_id"]
-    assert np.isin(persons, sample["seg.npy"]).any()  # the SMPL-X meshes were drawn
+    assert np.isin(persons, _depth_and_seg(sample)[1]).any()  # the SMPL-X meshes were drawn

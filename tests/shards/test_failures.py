@@ -11,9 +11,11 @@ import textwrap
 import numpy as np
 import pytest
 
+from tests.shards.layers_helpers import layers, set_depth, set_segmentation
+
 from worldclips.shards.format.reader import read_shard
-from worldclips.motions.safe_arrays import load_npy, load_npz
-from worldclips.shards.format.sample import npy_bytes, npz_bytes
+from worldclips.motions.safe_arrays import load_npz
+from worldclips.shards.format.sample import npz_bytes
 from worldclips.shards.format.validate import validate_dataset
 from worldclips.shards.format.writer import sample_tar_bytes
 from worldclips.cli import main
@@ -137,12 +139,13 @@ def test_validate_catches_missing_manifest_shard_and_leftovers(good, tmp_path):
     [
         (lambda m: m.pop("objects.npz"), "members"),
         (lambda m: m.__setitem__("meta.json", b"{not json"), "meta.json: not valid JSON"),
-        (lambda m: m.__setitem__("depth.npy", npy_bytes(np.full_like(load_npy(m["depth.npy"]), np.nan))), "NaN"),
-        (lambda m: m.__setitem__("depth.npy", npy_bytes(load_npy(m["depth.npy"])[:, :-1])), "depth.npy: shape"),
-        (lambda m: m.__setitem__("seg.npy", npy_bytes(load_npy(m["seg.npy"]).astype(np.int32))), "seg.npy: dtype"),
-        (lambda m: m.__setitem__("seg.npy", npy_bytes(load_npy(m["seg.npy"]) + 50)), "not in the instance table"),
+        (lambda m: set_depth(m, np.full_like(layers(m)[0], np.nan)), "depth.npz: depth decodes to values that are not finite"),
+        (lambda m: set_depth(m, layers(m)[0][:, :-1]), "depth.npz/depth_delta_bytes: shape"),
+        (lambda m: set_segmentation(m, layers(m)[1].astype(np.int16)), "seg.npz/seg: dtype int16"),
+        (lambda m: set_segmentation(m, layers(m)[1].astype(np.int32)), "seg.npz: declares"),  # more bytes than the clip has
+        (lambda m: set_segmentation(m, layers(m)[1] + 50), "not in the instance table"),
         (lambda m: m.__setitem__("rgb.mp4", m["rgb.mp4"][:200]), "rgb.mp4"),
-        (lambda m: m.__setitem__("depth.npy", b"\x93NUMPY garbage"), "depth.npy: not a readable .npy"),
+        (lambda m: m.__setitem__("depth.npz", b"PK\x03\x04 garbage"), "depth.npz: not a readable .npz"),
     ],
 )
 def test_validate_catches_bad_members(good, tmp_path, mutate, message):

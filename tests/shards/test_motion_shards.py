@@ -9,6 +9,8 @@ import shutil
 import numpy as np
 import pytest
 
+from tests.shards.layers_helpers import as_raw_layers
+
 from worldclips.motions.catalog import generate_motion
 from worldclips.motions.dance import DanceParams
 from worldclips.motions.mannequin_body import MannequinBody
@@ -55,7 +57,7 @@ def test_user_files_drive_the_characters(dataset, motion_dir):
     kinds, files = set(), set()
     for members in _samples(dataset).values():
         meta = json.loads(members["meta.json"])
-        assert meta["schema_version"] == SCHEMA_VERSION == 3
+        assert meta["schema_version"] == SCHEMA_VERSION == 4
         for character in meta["spec"]["characters"]:
             motion = character["motion"]
             kinds.add(motion["family"])
@@ -152,6 +154,7 @@ def test_validate_reads_schema_v1_samples(dataset, tmp_path):
         objects = load_npz(members["objects.npz"])
         objects.pop("linear_velocity"), objects.pop("angular_velocity")
         members["objects.npz"] = npz_bytes(objects)
+        as_raw_layers(members)  # schema v4 compressed them
 
     copy = _copy(dataset, tmp_path)
     _rewrite(copy, as_v1)

@@ -8,6 +8,8 @@ import shutil
 
 import numpy as np
 import pytest
+
+from tests.shards.layers_helpers import as_raw_layers
 import yaml
 
 from worldclips.shards.job.config import ConfigError, resolve_config
@@ -43,7 +45,7 @@ def test_physics_dataset_validates_and_covers_the_setups(dataset, capsys):
 def test_velocities_contacts_and_scenario_params(dataset):
     for sample in iter_samples(dataset):
         meta = sample.meta
-        assert meta["schema_version"] == SCHEMA_VERSION == 3
+        assert meta["schema_version"] == SCHEMA_VERSION == 4
         params = meta["scenario_params"]
         physics = params["physics"]
         assert physics["setup"] == meta["scenario"] and physics["split"] in ("id", "ood")
@@ -127,12 +129,15 @@ def test_validate_reads_schema_v2_samples(dataset, tmp_path):
         objects = load_npz(members["objects.npz"])
         objects.pop("linear_velocity"), objects.pop("angular_velocity")
         members["objects.npz"] = npz_bytes(objects)
+        as_raw_layers(members)  # schema v4 compressed them
 
     assert _copy_with(dataset, tmp_path, as_v2) == ""
 
 
-def test_schema_v3_table():
+def test_schema_v3_and_v4_tables():
     assert "contacts.npz" in members(3) and "contacts.npz" not in members(2)
+    assert {"depth.npy", "seg.npy"} <= set(members(3)) and not {"depth.npz", "seg.npz"} & set(members(3))
+    assert {"depth.npz", "seg.npz"} <= set(members(4)) and not {"depth.npy", "seg.npy"} & set(members(4))
     assert set(npz_arrays("contacts.npz")) == {"frame", "instance_a", "instance_b", "position", "normal", "impulse"}
     assert {"linear_velocity", "angular_velocity"} <= set(npz_arrays("objects.npz", 3))
     assert "linear_velocity" not in npz_arrays("objects.npz", 2)

@@ -11,10 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.shards.layers_helpers import layers
+
 from worldclips.scenes.scenarios.loader import load_scenario, preset_names
 from worldclips.scenes.scenarios.mixture import load_mixture
 from worldclips.shards.format.reader import read_shard
-from worldclips.motions.safe_arrays import load_npy, load_npz
+from worldclips.motions.safe_arrays import load_npz
 from worldclips.shards.format.schema import sample_key
 from worldclips.shards.format.validate import validate_dataset
 from worldclips.shards.format.writer import sample_tar_bytes
@@ -44,7 +46,7 @@ class Truth:
 
     def __init__(self, meta: dict, members: dict[str, bytes]):
         self.meta = meta
-        self.seg = load_npy(members["seg.npy"], "seg.npy")
+        self.seg = layers(members)[1]
         self.camera = load_npz(members["camera.npz"], "camera.npz")
         self.pose = load_npz(members["pose.npz"], "pose.npz")
         self.objects = load_npz(members["objects.npz"], "objects.npz")

@@ -102,11 +102,11 @@ def test_corrupt_samples_are_skipped_and_counted_and_nothing_is_unpickled(datase
     marker = tmp_path / "unpickled"
     good_key, members = next(iter(read_shard(shard_urls(dataset)[0]).items()))
     buffer = io.BytesIO()
-    np.save(buffer, np.array([Evil(str(marker))], dtype=object), allow_pickle=True)
+    np.savez(buffer, depth_delta_bytes=np.array([Evil(str(marker))], dtype=object))  # pickles the object
     bad = {
-        "bad-00000001": {**members, "depth.npy": b"not an array"},
+        "bad-00000001": {**members, "depth.npz": b"not an array"},
         "bad-00000002": {**members, "rgb.mp4": members["rgb.mp4"][:200]},
-        "bad-00000003": {**members, "depth.npy": buffer.getvalue()},
+        "bad-00000003": {**members, "depth.npz": buffer.getvalue()},
         "bad-00000004": {k: v for k, v in members.items() if k != "pose.npz"},
     }
     shard = tmp_path / "shard-000000.tar"

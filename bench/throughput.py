@@ -4,8 +4,8 @@ Usage: python bench/throughput.py [--clips 6] [--frames 48] [--sizes 256x256 512
 
 For each size it builds the same clips twice: once through the whole job (sampling, motion,
 body posing, rendering, ground truth, H.264, npy/npz, tar shards, manifest) and once as the
-bare render loop (RasterRenderer.render on pre-built scenes, nothing else). Scenes have one
-character and five props, the bench scenario of the spine issue. Prints both rates, their
+bare render loop (RasterRenderer.render on pre-built scenes, nothing else), both in the default
+(photographic) look. Scenes have one character and five props, the bench scenario of the spine issue. Prints both rates, their
 ratio, and a per-stage breakdown of one clip.
 
 With ``--looks`` it instead runs the whole job on the default scene (1-3 people, 3-6 props) in
@@ -22,7 +22,8 @@ from pathlib import Path
 
 from worldclips.scenes.build import build_scene
 from worldclips.scenes.sampling import sample_clip_spec
-from worldclips.shards.job.config import resolve_config
+from worldclips.scenes.dressing import photo_dress
+from worldclips.shards.job.config import environment_maps, resolve_config
 from worldclips.shards.job.generate import generate, package_versions
 from worldclips.shards.job.shard_task import job_tools
 from worldclips.shards.format.sample import build_meta, encode_sample
@@ -37,7 +38,10 @@ def bench_size(size: str, clips: int, frames: int) -> dict:
              "ray": False},  # one process, as the bare loop (bench/farm.py measures the Ray farm)
         )  # fmt: skip
         body, renderer = job_tools(config)
-        specs = [sample_clip_spec(config.scene, config.seed, i, config.fps, frames, config.width, config.height) for i in range(clips)]
+        maps = environment_maps(config)
+        dress = (lambda spec: photo_dress(spec, maps)) if config.look == "photo" else (lambda spec: spec)  # as the job
+        specs = [dress(sample_clip_spec(config.scene, config.seed, i, config.fps, frames, config.width, config.height))
+                 for i in range(clips)]  # fmt: skip
         scenes = [build_scene(spec, body) for spec in specs]
         renderer.render(scenes[0])  # warm-up: shader compilation
         started = time.perf_counter()
@@ -46,7 +50,7 @@ def bench_size(size: str, clips: int, frames: int) -> dict:
 
         stages = {}
         t0 = time.perf_counter()
-        spec = sample_clip_spec(config.scene, config.seed, 0, config.fps, frames, config.width, config.height)
+        spec = dress(sample_clip_spec(config.scene, config.seed, 0, config.fps, frames, config.width, config.height))
         t1 = time.perf_counter()
         scene = build_scene(spec, body)
         t2 = time.perf_counter()

@@ -33,7 +33,7 @@ class DataConfig:
     num_workers: int = 0
     shuffle_buffer: int = 16  # samples held (undecoded) for sample-level shuffling
     resampled: bool = False  # shards drawn with replacement per worker (multi-node), else split
-    max_persons: int = 2  # persons kept per clip (padded with person_mask false)
+    max_persons: int = 3  # persons kept per clip (padded with person_mask false); the default scene has up to 3
     seed: int = 0
     unverified: bool = False  # also train on scenario clips kept with verified: false (docs/scenarios.md)
 

@@ -18,8 +18,8 @@ from worldclips.train.sources import shard_urls
 SHAPES = {
     "video": ((2, 9, 3, 32, 32), torch.uint8), "depth": ((2, 9, 32, 32), torch.float32),
     "K": ((2, 9, 3, 3), torch.float32), "cam_from_world": ((2, 9, 4, 4), torch.float32),
-    "joints3d_cam": ((2, 2, 9, 55, 3), torch.float32), "joints2d": ((2, 2, 9, 55, 2), torch.float32),
-    "joints_valid": ((2, 2, 55), torch.bool), "person_mask": ((2, 2), torch.bool),
+    "joints3d_cam": ((2, 3, 9, 55, 3), torch.float32), "joints2d": ((2, 3, 9, 55, 2), torch.float32),
+    "joints_valid": ((2, 3, 55), torch.bool), "person_mask": ((2, 3), torch.bool),  # max_persons 3: the default scene's most
     "skeleton": ((2, 9, 3, 32, 32), torch.uint8), "fps": ((2,), torch.float32),
 }  # fmt: skip
 

@@ -18,24 +18,37 @@ def inputs(model, batch=2, frames=3, size=4, seed=0):
             torch.randn(batch, 24, frames, size, size, generator=g))  # fmt: skip
 
 
+def _joints(batch=2, persons=2, frames=9, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    return (torch.randn(batch, persons, frames, 55, 3, generator=g), torch.ones(batch, persons, 55, dtype=torch.bool),
+            torch.tensor([[True, True], [True, False]]))  # fmt: skip
+
+
 def test_conditions_start_with_no_effect_and_match_the_base_model(tiny):
-    config = replace(tiny, model={"pose_tokens": False})
+    """Every condition on (control maps, camera rays, joint tokens): at step 0 the model is the
+    base model exactly; after one training step each condition changes the output."""
+    config = tiny
+    assert config.model.pose_tokens and config.model.camera
     torch.manual_seed(0)
     base = random_transformer(config.model)
     torch.manual_seed(0)
     model = ConditionedWan(random_transformer(config.model), config.model)
     assert model.cond_channels == condition_channels(config.model, 4) == 3 * 4 + 4
     noisy, timestep, cond, plucker = inputs(model)
-    out = model(noisy, timestep, cond, plucker)
+    joints = _joints()
+    out = model(noisy, timestep, cond, plucker, joints=joints)
     context = torch.zeros(2, config.model.text_len, config.model.text_dim)
     expected = base(noisy, timestep, context, return_dict=False)[0]
     assert out.shape == noisy.shape and torch.allclose(out, expected, atol=1e-5)
     assert torch.allclose(model(noisy, timestep, cond * 0, plucker * 0), out, atol=1e-5)
-    # After a training step the conditions matter.
+    # After a training step every condition matters.
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    model(noisy, timestep, cond, plucker).square().mean().backward()
+    model(noisy, timestep, cond, plucker, joints=joints).square().mean().backward()
     optimizer.step()
-    assert not torch.allclose(model(noisy, timestep, cond, plucker), model(noisy, timestep, cond * 0, plucker * 0))
+    trained = model(noisy, timestep, cond, plucker, joints=joints)
+    assert not torch.allclose(trained, model(noisy, timestep, cond * 0, plucker, joints=joints))
+    assert not torch.allclose(trained, model(noisy, timestep, cond, plucker * 0, joints=joints))
+    assert not torch.allclose(trained, model(noisy, timestep, cond, plucker, joints=(joints[0] * 0, *joints[1:])))
 
 
 def test_lora_trains_adapters_and_new_modules_only(tiny):

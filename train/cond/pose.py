@@ -73,7 +73,11 @@ class JointTokens(nn.Module):
         super().__init__()
         self.proj = nn.Sequential(nn.Linear(4 * NUM_JOINTS * 4 + 1, text_dim), nn.SiLU(), nn.Linear(text_dim, text_dim))
         self.frame_embedding = nn.Embedding(max_latent_frames, text_dim)
-        nn.init.normal_(self.frame_embedding.weight, std=0.02)
+        # Zero tokens at step 0: with the null text embedding every context token is then alike, so
+        # cross-attention (uniform over alike keys) gives exactly the base model's output.
+        nn.init.zeros_(self.proj[-1].weight)
+        nn.init.zeros_(self.proj[-1].bias)
+        nn.init.zeros_(self.frame_embedding.weight)
 
     def forward(self, joints3d_cam, joints_valid, person_mask) -> torch.Tensor:
         features = joint_features(joints3d_cam, joints_valid, person_mask)

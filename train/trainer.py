@@ -237,6 +237,7 @@ def _train(urls, config: RunConfig, out: Path, checkpoint: Path | None, base, wo
                 f"parameters on {world.world_size} x {world.device.type}, {len(urls)} shards, steps {step} -> {tc.steps}")  # fmt: skip
     batches, loss_value = iter(loader), float("nan")
     window_start, window_samples, data_wait = time.perf_counter(), 0, 0.0
+    window_loss, window_steps = torch.zeros((), device=world.device), 0  # the logged loss: a mean since the last log
     model.train()
     while step < tc.steps:
         for group in optimizer.param_groups:
@@ -260,8 +261,10 @@ def _train(urls, config: RunConfig, out: Path, checkpoint: Path | None, base, wo
         optimizer.zero_grad(set_to_none=True)
         ema.update(params)
         step += 1
+        window_loss += total
+        window_steps += 1
         if step % tc.log_every == 0 or step == tc.steps:
-            loss_value = mean_over_ranks(total.item(), world)  # the only host sync of a step
+            loss_value = mean_over_ranks(window_loss.item() / window_steps, world)  # the only host sync of a step
             elapsed = time.perf_counter() - window_start
             log.scalars(step, tc.steps, {
                 "loss": loss_value, "lr": optimizer.param_groups[0]["lr"], "grad_norm": float(grad_norm),
@@ -269,6 +272,7 @@ def _train(urls, config: RunConfig, out: Path, checkpoint: Path | None, base, wo
                 "skipped": float(sum(skipped.values())),
             })  # fmt: skip
             window_start, window_samples, data_wait = time.perf_counter(), 0, 0.0
+            window_loss, window_steps = torch.zeros((), device=world.device), 0
         if step % tc.checkpoint_every == 0 or step == tc.steps:
             path = _save(out, step, model, ema, optimizer, positions, config, world, len(urls), base, loss_value)
             if path is not None:

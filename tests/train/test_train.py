@@ -54,6 +54,15 @@ def test_resume_reproduces_the_uninterrupted_run(dataset, tiny, tmp_path):
     assert resumed["loss"] == pytest.approx(straight["loss"], rel=1e-6)
 
 
+def test_the_logged_loss_is_the_mean_over_its_logging_window(dataset, tiny, tmp_path, capsys):
+    every = train(str(dataset), replace(tiny, train={"steps": 3, "log_every": 1}), tmp_path / "a", tensorboard=False)
+    per_step = [float(line.split("loss ")[1].split(" |")[0]) for line in capsys.readouterr().out.splitlines()
+                if line.startswith("step ") and "loss " in line]  # fmt: skip
+    windowed = train(str(dataset), replace(tiny, train={"steps": 3, "log_every": 3}), tmp_path / "b", tensorboard=False)
+    assert len(per_step) == 3 and every["loss"] == pytest.approx(per_step[-1], rel=1e-3)
+    assert windowed["loss"] == pytest.approx(sum(per_step) / 3, rel=1e-3)  # same batches and noise: a mean of three
+
+
 def test_sample_writes_generated_beside_ground_truth(run_dir, dataset, tmp_path, capsys):
     out = tmp_path / "clip.mp4"
     assert main(["sample", "--checkpoint", str(run_dir), "--data", str(dataset), "--out", str(out), "--steps", "2"]) == 0

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from worldclips.scenes.draws import r4, v4
 from worldclips.scenes.environments import environment_light, file_sha256, licence_text, read_map
-from worldclips.scenes.outfits import FABRIC_ROUGHNESS, draw_outfit, srgb_hex_to_linear
+from worldclips.scenes.outfits import FABRIC_ROUGHNESS, draw_outfit, pick, srgb_hex_to_linear
 from worldclips.scenes.scene import Lighting, Material, PhotoLook
 from worldclips.scenes.sky import ambient_from_sky
 from worldclips.scenes.spec import CharacterSpec, ClipSpec
@@ -58,14 +58,10 @@ DYNAMIC_LOOKS = {
 FALLBACK_LOOK = (("plain", "8d8d8d a8895f 5c6e80", 0.6),)
 
 
-def _pick(rng: np.random.Generator, options):
-    return options[int(rng.integers(len(options)))]
-
-
 def _surface(rng: np.random.Generator, looks, scale: tuple[float, float] = (2.0, 4.0)) -> Material:
-    pattern, palette, roughness = _pick(rng, looks)
+    pattern, palette, roughness = pick(rng, looks)
     colors = srgb_hex_to_linear(palette)
-    base, second = _pick(rng, colors), _pick(rng, colors)
+    base, second = pick(rng, colors), pick(rng, colors)
     if pattern == "plain":
         second = base
     jitter = rng.uniform(0.9, 1.1)  # no two props of a kind quite alike

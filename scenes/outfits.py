@@ -112,22 +112,23 @@ class Outfit:
         return table
 
 
-def _pick(rng: np.random.Generator, options: tuple):
+def pick(rng: np.random.Generator, options: tuple):
+    """One of ``options``, uniformly."""
     return options[int(rng.integers(len(options)))]
 
 
 def draw_outfit(rng: np.random.Generator) -> Outfit:
     """A random everyday outfit."""
-    top = _pick(rng, TOPS)
-    top_color = _pick(rng, JACKET_COLORS if top == "jacket" else TOP_COLORS)
+    top = pick(rng, TOPS)
+    top_color = pick(rng, JACKET_COLORS if top == "jacket" else TOP_COLORS)
     top_pattern = str(rng.choice(TOP_PATTERNS, p=(0.6, 0.2, 0.1, 0.1))) if top != "jacket" else "plain"
-    bottom = _pick(rng, BOTTOMS)
-    skin = _pick(rng, SKIN)
+    bottom = pick(rng, BOTTOMS)
+    skin = pick(rng, SKIN)
     hair = str(rng.choice(HAIR_STYLES, p=(0.75, 0.2, 0.05)))
-    hair_color = {"short hair": lambda: _pick(rng, HAIR), "hat": lambda: _pick(rng, HAT_COLORS),
+    hair_color = {"short hair": lambda: pick(rng, HAIR), "hat": lambda: pick(rng, HAT_COLORS),
                   "shaved head": lambda: tuple(round(c * 0.8, 4) for c in skin)}[hair]()  # fmt: skip
-    return Outfit(top=top, top_color=top_color, top_pattern=top_pattern, top_pattern_color=_pick(rng, TOP_COLORS),
-                  bottom=bottom, bottom_color=_pick(rng, BOTTOM_COLORS[bottom]), shoes_color=_pick(rng, SHOE_COLORS),
+    return Outfit(top=top, top_color=top_color, top_pattern=top_pattern, top_pattern_color=pick(rng, TOP_COLORS),
+                  bottom=bottom, bottom_color=pick(rng, BOTTOM_COLORS[bottom]), shoes_color=pick(rng, SHOE_COLORS),
                   skin_color=skin, hair=hair, hair_color=hair_color)  # fmt: skip
 
 

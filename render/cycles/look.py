@@ -22,6 +22,7 @@ import json
 
 import numpy as np
 
+from worldclips.scenes.environments import SKY_IMAGE_WIDTH
 from worldclips.scenes.scene import Material, Scene
 
 KINDS = ("wood", "fabric", "plastic", "metal", "ceramic", "stone")
@@ -47,7 +48,6 @@ AGX_LOOKS = ("AgX - Punchy", "AgX - Medium High Contrast", "AgX - High Contrast"
 # gives a Lambertian surface the radiance albedo * s * cos(theta) / pi (measured: strength 1,
 # albedo 0.5, sun overhead -> 0.159 linear): s = pi * c matches the raster's direct light.
 SUN_STRENGTH_PER_RASTER_UNIT = float(np.pi)
-SKY_IMAGE_WIDTH = 512  # the photographic look's sky as an equirectangular world image
 PHOTO_EXPOSURE_OFFSET_STOPS = 0.0  # AgX and the raster's filmic curve put mid-grey alike
 
 

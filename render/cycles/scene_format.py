@@ -188,11 +188,9 @@ def write_scene(scene: Scene, directory: str | Path, config: CyclesConfig, devic
             }
         )
     sky = look["world"].get("sky")
-    if look["world"].get("map"):
-        arrays["world_sky"] = np.asarray(scene.sky_image, dtype=np.float32)
-        look["world"]["image"] = "world_sky"
-    elif sky is not None:
-        arrays["world_sky"] = equirect(sky["sun_direction"], sky["turbidity"], sky["zenith_luminance"], sky["width"])
+    if look["world"].get("map") or sky is not None:
+        arrays["world_sky"] = (np.asarray(scene.sky_image, dtype=np.float32) if look["world"].get("map")
+                               else equirect(sky["sun_direction"], sky["turbidity"], sky["zenith_luminance"], sky["width"]))  # fmt: skip
         look["world"]["image"] = "world_sky"
     header = {
         "format": FORMAT_NAME,

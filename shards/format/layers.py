@@ -5,7 +5,7 @@
 wrapping modulo 2^32), and the four bytes of each difference are stored as four planes, so that
 deflate sees long runs (a static surface differences to zero; the high bytes barely change).
 ``seg.npz`` holds ``seg``: (T, H, W) uint16, deflated. Both archives use deflate with fixed
-timestamps (byte-identical for the same clip). numpy alone reads them back exactly::
+timestamps (byte-identical for the same clip; written by ``shards.format.sample.npz_bytes``). numpy alone reads them back exactly::
 
     planes = np.load("depth.npz")["depth_delta_bytes"]                      # (4, T, H, W) uint8
     delta = np.moveaxis(planes, 0, -1).copy().view("<u4")[..., 0]            # (T, H, W) uint32
@@ -18,29 +18,17 @@ segmentation about 100x against the raw .npy members of schema v3.
 
 from __future__ import annotations
 
-import io
-import zipfile
-
 import numpy as np
 
 DEPTH_MEMBER, SEG_MEMBER = "depth.npz", "seg.npz"
 DEPTH_ARRAY, SEG_ARRAY = "depth_delta_bytes", "seg"
-ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
-COMPRESS_LEVEL = 6
+NPY_HEADER_SLACK = 4096  # an .npy header's bytes, beyond its array's
 
 
-def compressed_npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
-    """A deflated npz archive with fixed timestamps, members in sorted order."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, mode="w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as archive:
-        for name in sorted(arrays):
-            info = zipfile.ZipInfo(f"{name}.npy", date_time=ZIP_EPOCH)
-            info.external_attr = 0o644 << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            array = io.BytesIO()
-            np.save(array, np.ascontiguousarray(arrays[name]), allow_pickle=False)
-            archive.writestr(info, array.getvalue(), compresslevel=COMPRESS_LEVEL)
-    return buffer.getvalue()
+def inflated_limits(frames: int, height: int, width: int) -> dict[str, int]:
+    """The most bytes each layer member of a (frames, height, width) clip may declare when inflated."""
+    pixels = frames * height * width
+    return {DEPTH_MEMBER: 4 * pixels + NPY_HEADER_SLACK, SEG_MEMBER: 2 * pixels + NPY_HEADER_SLACK}
 
 
 def encode_depth(depth: np.ndarray) -> dict[str, np.ndarray]:
@@ -66,9 +54,3 @@ def decode_depth(arrays: dict[str, np.ndarray], member: str = DEPTH_MEMBER) -> n
 
 def encode_segmentation(segmentation: np.ndarray) -> dict[str, np.ndarray]:
     return {SEG_ARRAY: np.ascontiguousarray(segmentation, dtype="<u2")}
-
-
-def layer_members(depth: np.ndarray, segmentation: np.ndarray) -> dict[str, bytes]:
-    """The depth.npz and seg.npz members of a clip."""
-    return {DEPTH_MEMBER: compressed_npz_bytes(encode_depth(depth)),
-            SEG_MEMBER: compressed_npz_bytes(encode_segmentation(segmentation))}  # fmt: skip

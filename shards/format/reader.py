@@ -11,7 +11,7 @@ from typing import Iterator
 import numpy as np
 
 from worldclips.motions.safe_arrays import load_npy, load_npz
-from worldclips.shards.format.layers import DEPTH_MEMBER, SEG_MEMBER, decode_depth
+from worldclips.shards.format.layers import DEPTH_MEMBER, SEG_MEMBER, decode_depth, inflated_limits
 from worldclips.shards.format.names import UnsafeName, shard_inside, shown, split_member
 from worldclips.shards.format.schema import MANIFEST_NAME, MAX_FRAMES, MAX_SIDE, SHARD_PATTERN
 from worldclips.shards.format.video import decode_mp4
@@ -19,7 +19,6 @@ from worldclips.shards.format.video import decode_mp4
 
 MAX_MEMBER_BYTES = 1 << 30  # one member of a shard (a 4096x4096x2000-frame clip is refused by generate)
 MAX_MEMBERS = 1 << 16
-NPY_HEADER_SLACK = 4096  # an .npy header's bytes, beyond its array's
 
 
 class ShardFormatError(ValueError):
@@ -80,10 +79,9 @@ def depth_and_segmentation(members: dict[str, bytes], sizes: tuple[int, int, int
     stored them (raw .npy, or the compressed .npz of shards.format.layers: their declared sizes
     are checked against the clip's before anything is inflated)."""
     if DEPTH_MEMBER in members:
-        frames, height, width = sizes
-        pixels = frames * height * width
-        depth = decode_depth(load_npz(members[DEPTH_MEMBER], DEPTH_MEMBER, max_bytes=4 * pixels + NPY_HEADER_SLACK))
-        seg_arrays = load_npz(members[SEG_MEMBER], SEG_MEMBER, max_bytes=2 * pixels + NPY_HEADER_SLACK)
+        limits = inflated_limits(*sizes)
+        depth = decode_depth(load_npz(members[DEPTH_MEMBER], DEPTH_MEMBER, max_bytes=limits[DEPTH_MEMBER]))
+        seg_arrays = load_npz(members[SEG_MEMBER], SEG_MEMBER, max_bytes=limits[SEG_MEMBER])
         if "seg" not in seg_arrays:
             raise ShardFormatError(f"{SEG_MEMBER}: no 'seg' array")
         return depth, seg_arrays["seg"]

@@ -18,12 +18,13 @@ from worldclips.scenes.scene import Scene
 from worldclips.scenes.serialization import to_jsonable
 from worldclips.scenes.spec import ClipSpec
 from worldclips.render.frames import RenderedClip
-from worldclips.shards.format.layers import layer_members
+from worldclips.shards.format.layers import DEPTH_MEMBER, SEG_MEMBER, encode_depth, encode_segmentation
 from worldclips.shards.format import ground_truth
 from worldclips.shards.format.schema import CONVENTIONS, META_MEMBER, SCHEMA_VERSION, VIDEO_MEMBER
 from worldclips.shards.format.video import encode_mp4
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+DEFLATE_LEVEL = 6  # the compressed layers (shards.format.layers)
 
 
 def npy_bytes(array: np.ndarray) -> bytes:
@@ -32,14 +33,16 @@ def npy_bytes(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
-    """An npz archive (stored, not compressed) with fixed timestamps, members in sorted order."""
+def npz_bytes(arrays: dict[str, np.ndarray], deflate: bool = False) -> bytes:
+    """An npz archive with fixed timestamps, members in sorted order; stored, or deflated (level 6)."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, mode="w", compression=zipfile.ZIP_STORED) as archive:
+    compression = zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED
+    with zipfile.ZipFile(buffer, mode="w", compression=compression) as archive:
         for name in sorted(arrays):
             info = zipfile.ZipInfo(f"{name}.npy", date_time=ZIP_EPOCH)
             info.external_attr = 0o644 << 16
-            archive.writestr(info, npy_bytes(arrays[name]))
+            info.compress_type = compression
+            archive.writestr(info, npy_bytes(arrays[name]), compresslevel=DEFLATE_LEVEL if deflate else None)
     return buffer.getvalue()
 
 
@@ -134,6 +137,7 @@ def encode_sample(meta: dict, scene: Scene, rendered: RenderedClip, arrays: dict
     return {
         META_MEMBER: json.dumps(meta, sort_keys=True, indent=1).encode(),
         VIDEO_MEMBER: encode_mp4(rendered.rgb, scene.fps),
-        **layer_members(rendered.depth, rendered.segmentation),
+        DEPTH_MEMBER: npz_bytes(encode_depth(rendered.depth), deflate=True),
+        SEG_MEMBER: npz_bytes(encode_segmentation(rendered.segmentation), deflate=True),
         **{member: npz_bytes(values) for member, values in arrays.items()},
     }

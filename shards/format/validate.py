@@ -22,8 +22,8 @@ import numpy as np
 
 from worldclips.motions.conventions import MIN_PROJECTION_DEPTH_M, PROJECTION_UNDEFINED, project_points
 from worldclips.shards.format.names import UnsafeName, shard_inside
-from worldclips.shards.format.layers import DEPTH_MEMBER, SEG_MEMBER, decode_depth
-from worldclips.shards.format.reader import NPY_HEADER_SLACK, ShardFormatError, clip_sizes, read_manifest, read_shard
+from worldclips.shards.format.layers import DEPTH_MEMBER, SEG_MEMBER, decode_depth, inflated_limits
+from worldclips.shards.format.reader import ShardFormatError, clip_sizes, read_manifest, read_shard
 from worldclips.motions.safe_arrays import load_npy, load_npz
 from worldclips.shards.format.schema import (
     INSTANCE_FIELDS,
@@ -135,17 +135,19 @@ def check_sample(key: str, members: dict[str, bytes], decode_video: bool = True)
     for name in arrays:
         spec = NPY_MEMBERS[name]
         _check_array(name, "", arrays[name], spec.dtype, resolve_shape(spec.shape, sizes))
-    pixels = sizes["T"] * sizes["H"] * sizes["W"]
-    limits = {DEPTH_MEMBER: 4 * pixels + NPY_HEADER_SLACK, SEG_MEMBER: 2 * pixels + NPY_HEADER_SLACK}
+    limits = inflated_limits(sizes["T"], sizes["H"], sizes["W"])
     npz = {member: load_npz(members[member], member, **({"max_bytes": limits[member]} if member in limits else {}))
            for member in npz_members(version)}  # fmt: skip
+    if "contacts.npz" in npz:
+        frame = npz["contacts.npz"].get("frame")
+        sizes["E"] = int(frame.shape[0]) if frame is not None and frame.ndim == 1 else -1
+    for member in npz:
+        specs = npz_arrays(member, version)
+        if set(npz[member]) != set(specs):
+            raise SampleError(f"{member}: arrays {sorted(npz[member])}, expected {sorted(specs)}")
+        for name, spec in specs.items():
+            _check_array(member, name, npz[member][name], spec.dtype, resolve_shape(spec.shape, sizes))
     if version >= 4:
-        for member in (DEPTH_MEMBER, SEG_MEMBER):
-            specs = npz_arrays(member, version)
-            if set(npz[member]) != set(specs):
-                raise SampleError(f"{member}: arrays {sorted(npz[member])}, expected {sorted(specs)}")
-            for name, spec in specs.items():
-                _check_array(member, name, npz[member][name], spec.dtype, resolve_shape(spec.shape, sizes))
         arrays = {"depth.npy": decode_depth(npz[DEPTH_MEMBER]), "seg.npy": npz[SEG_MEMBER]["seg"]}
         if not np.all(np.isfinite(arrays["depth.npy"])):
             raise SampleError(f"{DEPTH_MEMBER}: depth decodes to values that are not finite")
@@ -158,15 +160,6 @@ def check_sample(key: str, members: dict[str, bytes], decode_video: bool = True)
         raise SampleError(f"{seg_name}: ids {unknown[:5]} are not in the instance table")
     if np.any((depth == 0) != (seg == 0)):
         raise SampleError(f"{depth_name}/{seg_name}: depth is 0 exactly where segmentation is 0, but they disagree")
-    if "contacts.npz" in npz:
-        frame = npz["contacts.npz"].get("frame")
-        sizes["E"] = int(frame.shape[0]) if frame is not None and frame.ndim == 1 else -1
-    for member in npz:
-        specs = npz_arrays(member, version)
-        if set(npz[member]) != set(specs):
-            raise SampleError(f"{member}: arrays {sorted(npz[member])}, expected {sorted(specs)}")
-        for name, spec in specs.items():
-            _check_array(member, name, npz[member][name], spec.dtype, resolve_shape(spec.shape, sizes))
     camera, pose, objs = npz["camera.npz"], npz["pose.npz"], npz["objects.npz"]
     K = camera["K"]
     if np.any(K[:, 0, 0] <= 0) or np.any(K[:, 1, 1] <= 0) or np.any(K[:, 2] != [0, 0, 1]) or np.any(K[:, 1, 0] != 0):

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from worldclips.motions.safe_arrays import load_npz
-from worldclips.shards.format.layers import DEPTH_MEMBER, SEG_MEMBER, compressed_npz_bytes, decode_depth, encode_depth
-from worldclips.shards.format.sample import npy_bytes
+from worldclips.shards.format.layers import DEPTH_MEMBER, SEG_MEMBER, decode_depth, encode_depth
+from worldclips.shards.format.sample import npy_bytes, npz_bytes
 
 
 def layers(members: dict[str, bytes]) -> tuple[np.ndarray, np.ndarray]:
@@ -16,11 +16,11 @@ def layers(members: dict[str, bytes]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def set_depth(members: dict[str, bytes], depth: np.ndarray) -> None:
-    members[DEPTH_MEMBER] = compressed_npz_bytes(encode_depth(depth))
+    members[DEPTH_MEMBER] = npz_bytes(encode_depth(depth), deflate=True)
 
 
 def set_segmentation(members: dict[str, bytes], segmentation: np.ndarray) -> None:
-    members[SEG_MEMBER] = compressed_npz_bytes({"seg": segmentation})  # any dtype: tests write wrong ones
+    members[SEG_MEMBER] = npz_bytes({"seg": segmentation}, deflate=True)  # any dtype: tests write wrong ones
 
 
 def as_raw_layers(members: dict[str, bytes]) -> None:

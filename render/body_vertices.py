@@ -6,6 +6,11 @@ positions and normals (the same linear blend as ``SkinnedMesh.vertices``, normal
 the same matrices). AnimatedVertices writes stored per-frame vertices and CPU normals.
 Both buffers hold 6 float32 per vertex and are drawn like static meshes in world space.
 
+With ``neighbours`` (the surface layers: normals, optical flow) the same vertices of frames t + 1
+and t - 1 (clamped to the clip) are kept in two more buffers each frame, ``next_buffer`` and
+``prev_buffer`` (format ``neighbour_format``), so that every pixel knows where its surface point
+moves.
+
 With ``shadow_proxy`` a vertex-clustered copy of the body (a few thousand triangles instead of
 tens of thousands) is posed the same way for the sun shadow pass only, where triangle count is
 what costs on a CPU rasterizer; colour, depth and segmentation always use the full mesh.
@@ -43,6 +48,7 @@ class SkinnedVertices:
         alignment: int,
         name: str,
         shadow_proxy: bool = False,
+        neighbours: bool = False,
     ) -> None:
         rest = np.ascontiguousarray(mesh.rest_vertices, dtype=np.float32)
         joints = np.ascontiguousarray(mesh.joint_indices, dtype=np.int32)
@@ -60,6 +66,11 @@ class SkinnedVertices:
         self._resources: list = [self._bones]
         program = programs.skinning(capacity)
         self.buffer, self._vao = self._skinning_pass(ctx, program, rest, normals, joints, weights)
+        self.num_frames = int(frames)
+        self.next_buffer = self.prev_buffer = None
+        self.neighbour_format = POSITION_ONLY_FORMAT
+        if neighbours:
+            self.next_buffer, self.prev_buffer = (self._keep(ctx.buffer(reserve=len(rest) * 24)) for _ in range(2))
         self.shadow_buffer, self.shadow_format, self.shadow_faces = self.buffer, POSITION_ONLY_FORMAT, None
         self._shadow_vao = None
         if shadow_proxy:
@@ -84,15 +95,25 @@ class SkinnedVertices:
         self._resources += [*inputs, output, vao]
         return output, vao
 
+    def _keep(self, resource):
+        self._resources.append(resource)
+        return resource
+
     def update(self, frame: int) -> None:
         """Skin frame `frame` into self.buffer (a complete framebuffer must be bound)."""
         if frame == self._current:
             return
-        self._bones.bind_to_uniform_block(glsl.BONES_BINDING, offset=frame * self._stride, size=self._stride)
-        self._vao.transform(self.buffer, moderngl.POINTS)
+        if self.next_buffer is not None:
+            for buffer, neighbour in ((self.next_buffer, frame + 1), (self.prev_buffer, frame - 1)):
+                self._skin(min(max(neighbour, 0), self.num_frames - 1), self._vao, buffer)
+        self._skin(frame, self._vao, self.buffer)
         if self._shadow_vao is not None:
             self._shadow_vao.transform(self.shadow_buffer, moderngl.POINTS)
         self._current = frame
+
+    def _skin(self, frame: int, vao, buffer) -> None:
+        self._bones.bind_to_uniform_block(glsl.BONES_BINDING, offset=frame * self._stride, size=self._stride)
+        vao.transform(buffer, moderngl.POINTS)
 
     def release(self) -> None:
         for resource in reversed(self._resources):
@@ -104,7 +125,8 @@ class AnimatedVertices:
     """Stored per-frame world vertices of a VertexAnimatedMesh, with normals computed on the CPU."""
 
     def __init__(
-        self, ctx: moderngl.Context, mesh: VertexAnimatedMesh, frames: int, name: str, shadow_proxy: bool = False
+        self, ctx: moderngl.Context, mesh: VertexAnimatedMesh, frames: int, name: str, shadow_proxy: bool = False,
+        neighbours: bool = False,
     ) -> None:
         stored = np.asarray(mesh.frame_vertices)
         self._frames = np.ascontiguousarray(_frames(stored, frames, f"{name}: frame_vertices"), dtype=np.float32)
@@ -114,6 +136,10 @@ class AnimatedVertices:
         self._normals = mesh_data.VertexNormals(mesh.faces, self.num_vertices)
         self._interleaved = np.empty((self.num_vertices, 6), dtype=np.float32)
         self.buffer = ctx.buffer(reserve=self.num_vertices * 24, dynamic=True)
+        self.next_buffer = self.prev_buffer = None
+        self.neighbour_format = "3f"
+        if neighbours:
+            self.next_buffer, self.prev_buffer = (ctx.buffer(reserve=self.num_vertices * 12, dynamic=True) for _ in range(2))
         self.uv_source = (self._frames[0], 2)  # first frame, world Z-up
         self.shadow_buffer, self.shadow_format, self.shadow_faces = self.buffer, POSITION_ONLY_FORMAT, None
         self._proxy_frames = None
@@ -132,9 +158,16 @@ class AnimatedVertices:
         self.buffer.write(self._interleaved)
         if self._proxy_frames is not None:
             self.shadow_buffer.write(self._proxy_frames[frame])
+        if self.next_buffer is not None:
+            last = len(self._frames) - 1
+            self.next_buffer.write(self._frames[min(frame + 1, last)])
+            self.prev_buffer.write(self._frames[max(frame - 1, 0)])
         self._current = frame
 
     def release(self) -> None:
         if self.shadow_buffer is not self.buffer:
             self.shadow_buffer.release()
+        for buffer in (self.next_buffer, self.prev_buffer):
+            if buffer is not None:
+                buffer.release()
         self.buffer.release()

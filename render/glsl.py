@@ -15,7 +15,9 @@ from __future__ import annotations
 from worldclips.render.glsl_photo import NATURAL_PATTERNS, SKY
 
 FRAME_BINDING, OBJECT_BINDING, BONES_BINDING = 0, 1, 2
-SHADOW_UNIT, SKY_UNIT = 0, 3  # resolve inputs use units 0-2 in their own pass
+SHADOW_UNIT, SKY_UNIT = 0, 3
+# Texture units of the supersampling resolve's inputs (the sky map keeps SKY_UNIT there too).
+RESOLVE_UNITS = {"big_color": 0, "big_depth": 1, "big_id": 2, "big_normal": 4, "big_next": 5, "big_prev": 6}
 # Material.pattern -> the integer surface_albedo() switches on (Object block, info.x).
 PATTERN_INDEX = {"plain": 0, "checker": 1, "stripes": 2, "tiles": 3, "noise": 4,
                  "grass": 5, "dirt": 6, "asphalt": 7, "concrete": 8, "planks": 9, "carpet": 10}  # fmt: skip
@@ -40,6 +42,7 @@ layout(std140) uniform Frame {
     vec4 perez_y;        // of chromaticity y,
     vec4 perez_E;        // their E terms,
     vec4 zenith;         // and zenith value / Perez value at the zenith (Y, x, y)
+    mat4 cam_from_world;
 };
 layout(std140) uniform Object {
     mat4 cam_from_object;
@@ -49,6 +52,8 @@ layout(std140) uniform Object {
     vec4 pattern_color;  // rgb, pattern scale
     ivec4 info;          // pattern index, instance id, 1: colours from the vertex tint (outfits)
     vec4 receiver;       // extra normal offset (m) of shadow lookups
+    mat4 pixel_from_object_next;  // surface layers: frame t+1's vertices -> (u z, v z, z) of the
+    mat4 pixel_from_object_prev;  // output image in frame t+1; the same for frame t-1
 };
 """
 
@@ -65,6 +70,12 @@ out float v_depth;
 out vec4 v_tint;
 out float v_tint_pattern;
 #endif
+#ifdef SURFACE_LAYERS
+in vec3 in_position_next;  // the same vertex in frame t+1 and t-1 (clamped to the clip)
+in vec3 in_position_prev;
+out vec3 v_next;
+out vec3 v_prev;
+#endif
 
 void main() {
     vec4 p = vec4(in_position, 1.0);
@@ -78,6 +89,10 @@ void main() {
     v_uv = in_uv;
     v_tint = in_tint;
     v_tint_pattern = in_tint_pattern;
+#endif
+#ifdef SURFACE_LAYERS
+    v_next = (pixel_from_object_next * vec4(in_position_next, 1.0)).xyz;
+    v_prev = (pixel_from_object_prev * vec4(in_position_prev, 1.0)).xyz;
 #endif
 }
 """
@@ -177,6 +192,16 @@ in float v_tint_pattern;
 layout(location = 0) out vec4 out_color;
 layout(location = 1) out float out_depth;
 layout(location = 2) out uint out_id;
+#ifdef SURFACE_LAYERS
+// Surface layers (render.surface_layers): the shading normal in the camera frame, and where the
+// surface point seen at this pixel centre lies in the next and previous frames' output images:
+// (u, v, z, 1), perspective-correct interpolation of (u z, v z, z) divided per fragment.
+in vec3 v_next;
+in vec3 v_prev;
+layout(location = 3) out vec4 out_normal;
+layout(location = 4) out vec4 out_next;
+layout(location = 5) out vec4 out_prev;
+#endif
 
 // Supersampled (LINEAR_OUTPUT): linear radiance, in the photo look pre-multiplied by (1 - haze)
 // with the haze in alpha; the resolve pass adds the sky once per pixel and applies the tone curve.
@@ -220,6 +245,11 @@ void main() {
     out_color = encode_output(color, -v, distance(world, camera_position.xyz));
     out_depth = v_depth;
     out_id = uint(info.y);
+#ifdef SURFACE_LAYERS
+    out_normal = vec4(mat3(cam_from_world) * n, 1.0);
+    out_next = vec4(v_next.xy / v_next.z, v_next.z, 1.0);
+    out_prev = vec4(v_prev.xy / v_prev.z, v_prev.z, 1.0);
+#endif
 }
 """
 
@@ -239,24 +269,33 @@ def _defines(**flags) -> str:
     return "".join(f"#define {name} {'' if value is True else value}\n" for name, value in flags.items() if value)
 
 
-def scene_vertex_source(shadow_pass: bool) -> str:
-    return _HEADER + _defines(SHADOW_PASS=shadow_pass) + _BLOCKS + _SCENE_VERTEX
+def scene_vertex_source(shadow_pass: bool, surface_layers: bool = False) -> str:
+    return _HEADER + _defines(SHADOW_PASS=shadow_pass, SURFACE_LAYERS=surface_layers) + _BLOCKS + _SCENE_VERTEX
 
 
 def skinning_vertex_source(max_bones: int) -> str:
     return _HEADER + _defines(MAX_BONES=max_bones) + _SKINNING_VERTEX
 
 
-def scene_fragment_source(linear_output: bool) -> str:
-    return _HEADER + _defines(LINEAR_OUTPUT=linear_output) + _BLOCKS + _SRGB + SKY + _PATTERNS + NATURAL_PATTERNS + _SCENE_FRAGMENT
+def scene_fragment_source(linear_output: bool, surface_layers: bool = False) -> str:
+    return _HEADER + _defines(LINEAR_OUTPUT=linear_output, SURFACE_LAYERS=surface_layers) + _BLOCKS + _SRGB + SKY + _PATTERNS + NATURAL_PATTERNS + _SCENE_FRAGMENT
 
 
 def shadow_fragment_source() -> str:
     return _HEADER + _SHADOW_FRAGMENT
 
 
-def background_fragment_source(linear_output: bool) -> str:
-    return _HEADER + _defines(LINEAR_OUTPUT=linear_output) + _BLOCKS + _SRGB + SKY + """
+_SURFACE_OUTPUTS = """
+#ifdef SURFACE_LAYERS
+layout(location = 3) out vec4 out_normal;
+layout(location = 4) out vec4 out_next;
+layout(location = 5) out vec4 out_prev;
+#endif
+"""
+
+
+def background_fragment_source(linear_output: bool, surface_layers: bool = False) -> str:
+    return _HEADER + _defines(LINEAR_OUTPUT=linear_output, SURFACE_LAYERS=surface_layers) + _BLOCKS + _SRGB + SKY + _SURFACE_OUTPUTS + """
 layout(location = 0) out vec4 out_color;
 layout(location = 1) out float out_depth;
 layout(location = 2) out uint out_id;
@@ -275,6 +314,9 @@ void main() {
     out_color = vec4(c, sky);
     out_depth = 0.0;
     out_id = 0u;
+#ifdef SURFACE_LAYERS
+    out_normal = out_next = out_prev = vec4(0.0);  // w = 0: no surface
+#endif
 }
 """
 
@@ -282,7 +324,12 @@ void main() {
 RESOLVE_VERTEX = BACKGROUND_VERTEX
 
 # The Frame block of the frame is still bound: world_from_pixel maps the big raster's pixels.
-RESOLVE_FRAGMENT = _HEADER + _BLOCKS + _SRGB + SKY + """
+_RESOLVE_FRAGMENT = _BLOCKS + _SRGB + SKY + _SURFACE_OUTPUTS + """
+#ifdef SURFACE_LAYERS
+uniform sampler2D big_normal;
+uniform sampler2D big_next;
+uniform sampler2D big_prev;
+#endif
 uniform sampler2D big_color;
 uniform sampler2D big_depth;
 uniform usampler2D big_id;
@@ -304,5 +351,14 @@ void main() {
     out_color = vec4(c, 1.0);
     out_depth = texelFetch(big_depth, centre, 0).r;
     out_id = texelFetch(big_id, centre, 0).r;
+#ifdef SURFACE_LAYERS
+    out_normal = texelFetch(big_normal, centre, 0);
+    out_next = texelFetch(big_next, centre, 0);
+    out_prev = texelFetch(big_prev, centre, 0);
+#endif
 }
 """
+
+
+def resolve_fragment_source(surface_layers: bool = False) -> str:
+    return _HEADER + _defines(SURFACE_LAYERS=surface_layers) + _RESOLVE_FRAGMENT

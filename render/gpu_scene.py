@@ -33,6 +33,7 @@ class RasterSettings:
     uniform_alignment: int
     cull_closed: bool = True
     shadow_proxy: bool = True
+    surface_layers: bool = False  # normals and neighbour-frame positions (render.surface_layers)
 
 
 @dataclass(eq=False)
@@ -75,7 +76,8 @@ class GpuScene:
         frames = self.num_frames
         camera = scene.camera
         self._cam_from_world = _frames(camera.cam_from_world, frames, "CameraTrack.cam_from_world")
-        K = uniforms.supersampled_intrinsics(_frames(camera.K, frames, "CameraTrack.K"), settings.supersample)
+        K_output = _frames(camera.K, frames, "CameraTrack.K")
+        K = uniforms.supersampled_intrinsics(K_output, settings.supersample)
         linear = settings.supersample > 1
 
         clip_from_world = uniforms.clip_from_cam(
@@ -93,7 +95,7 @@ class GpuScene:
             bounds = mesh_data.object_bounds(obj)[:frames]
             drawable.visible = ~mesh_data.outside_view(bounds, clip_from_world)
             self._drawables.append(drawable)
-            blocks.append(uniforms.object_blocks(self._cam_from_world, pose, obj.material, obj.instance_id))
+            blocks.append(uniforms.object_blocks(self._cam_from_world, pose, obj.material, obj.instance_id, K=K_output))
             if casts:
                 caster_bounds.append(bounds)
         for character in scene.characters:
@@ -105,7 +107,7 @@ class GpuScene:
             blocks.append(
                 uniforms.object_blocks(
                     self._cam_from_world, None, character.material, character.instance_id, receiver_offset,
-                    vertex_tint=character.outfit is not None,
+                    vertex_tint=character.outfit is not None, K=K_output,
                 )
             )
             caster_bounds.append(bounds)
@@ -132,7 +134,7 @@ class GpuScene:
         self._frame_buffer = self._keep(ctx.buffer(frame_data.tobytes()))
         object_data = np.concatenate(blocks) if blocks else np.zeros((1, uniforms.OBJECT_BLOCK_BYTES // 4), np.float32)
         self._object_buffer = self._keep(ctx.buffer(object_data.tobytes()))
-        self._background = self._keep(ctx.vertex_array(programs.background(linear), []))
+        self._background = self._keep(ctx.vertex_array(programs.background(linear, settings.surface_layers), []))
         self._sky = None
         if scene.sky_image is not None:
             image = np.ascontiguousarray(scene.sky_image, dtype=np.float32)
@@ -163,7 +165,7 @@ class GpuScene:
         """
         ctx = self._ctx
         index = self._static_buffer(np.asarray(faces).reshape(-1, 3), np.uint32, 3)
-        program = self._programs.scene(linear)
+        program = self._programs.scene(linear, self._settings.surface_layers)
         vao = self._keep(ctx.vertex_array(program, content, index_buffer=index, index_element_size=4))
         cull = closed and self._settings.cull_closed
         shadow_vao, shadow_cull = None, cull
@@ -190,11 +192,14 @@ class GpuScene:
         faces = np.asarray(mesh.faces)
         if faces.min() < 0 or faces.max() >= len(vertices):
             raise ValueError(f"SceneObject {obj.name!r}: face indices outside the {len(vertices)} vertices")
+        positions = self._static_buffer(vertices, np.float32, 3)
         content = [
-            (self._static_buffer(vertices, np.float32, 3), "3f", "in_position"),
+            (positions, "3f", "in_position"),
             (self._static_buffer(mesh.normals, np.float32, 3), "3f", "in_normal"),
             (self._static_buffer(mesh.uvs, np.float32, 2), "2f", "in_uv"),
         ]
+        if self._settings.surface_layers:  # rigid: the same vertices, moved by the Object block's matrices
+            content += [(positions, "3f", "in_position_next"), (positions, "3f", "in_position_prev")]
         closed = mesh_data.is_closed(vertices, faces)
         return self._drawable(content, faces, linear, casts, offset, closed)
 
@@ -204,10 +209,11 @@ class GpuScene:
         proxy = self._settings.shadows and self._settings.shadow_proxy
         if isinstance(mesh, SkinnedMesh):
             body = SkinnedVertices(
-                self._ctx, self._programs, mesh, self.num_frames, self._settings.uniform_alignment, name, proxy
+                self._ctx, self._programs, mesh, self.num_frames, self._settings.uniform_alignment, name, proxy,
+                neighbours=self._settings.surface_layers,
             )
         elif isinstance(mesh, VertexAnimatedMesh):
-            body = AnimatedVertices(self._ctx, mesh, self.num_frames, name, proxy)
+            body = AnimatedVertices(self._ctx, mesh, self.num_frames, name, proxy, neighbours=self._settings.surface_layers)
         else:
             raise TypeError(f"{name}: unsupported body mesh {type(mesh).__name__}")
         self._keep(body)
@@ -216,6 +222,11 @@ class GpuScene:
             (body.buffer, VERTEX_FORMAT, "in_position", "in_normal"),
             (self._static_buffer(mesh_data.body_uvs(reference, up_axis), np.float32, 2), "2f", "in_uv"),
         ]
+        if self._settings.surface_layers:
+            content += [
+                (body.next_buffer, body.neighbour_format, "in_position_next"),
+                (body.prev_buffer, body.neighbour_format, "in_position_prev"),
+            ]
         if character.outfit is not None:
             tint = mesh_data.outfit_tint(character, len(reference))
             content.append((self._static_buffer(tint, np.float32, 5), "4f 1f", "in_tint", "in_tint_pattern"))

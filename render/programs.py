@@ -32,12 +32,13 @@ class Programs:
             self._cache[key] = program
         return program
 
-    def scene(self, linear_output: bool) -> moderngl.Program:
-        """Lit colour + planar depth + instance id program."""
+    def scene(self, linear_output: bool, surface_layers: bool = False) -> moderngl.Program:
+        """Lit colour + planar depth + instance id program (+ normals and neighbour-frame positions)."""
         return self._get(
-            ("scene", linear_output),
+            ("scene", linear_output, surface_layers),
             lambda: self._ctx.program(
-                vertex_shader=glsl.scene_vertex_source(False), fragment_shader=glsl.scene_fragment_source(linear_output)
+                vertex_shader=glsl.scene_vertex_source(False, surface_layers),
+                fragment_shader=glsl.scene_fragment_source(linear_output, surface_layers),
             ),
         )
 
@@ -59,24 +60,27 @@ class Programs:
             ),
         )
 
-    def background(self, linear_output: bool) -> moderngl.Program:
+    def background(self, linear_output: bool, surface_layers: bool = False) -> moderngl.Program:
         """Full-screen far-plane triangle: sky colour, depth 0, id 0 where nothing was drawn."""
         return self._get(
-            ("background", linear_output),
+            ("background", linear_output, surface_layers),
             lambda: self._ctx.program(
-                vertex_shader=glsl.BACKGROUND_VERTEX, fragment_shader=glsl.background_fragment_source(linear_output)
+                vertex_shader=glsl.BACKGROUND_VERTEX,
+                fragment_shader=glsl.background_fragment_source(linear_output, surface_layers),
             ),
         )
 
-    def resolve(self) -> moderngl.Program:
-        """Supersampling resolve: box-filtered colour, centre-subpixel depth and id."""
+    def resolve(self, surface_layers: bool = False) -> moderngl.Program:
+        """Supersampling resolve: box-filtered colour, centre-subpixel depth, id (and surface layers)."""
         program = self._get(
-            ("resolve",),
-            lambda: self._ctx.program(vertex_shader=glsl.RESOLVE_VERTEX, fragment_shader=glsl.RESOLVE_FRAGMENT),
+            ("resolve", surface_layers),
+            lambda: self._ctx.program(
+                vertex_shader=glsl.RESOLVE_VERTEX, fragment_shader=glsl.resolve_fragment_source(surface_layers)
+            ),
         )
-        program["big_color"].value = 0
-        program["big_depth"].value = 1
-        program["big_id"].value = 2
+        units = glsl.RESOLVE_UNITS if surface_layers else dict(list(glsl.RESOLVE_UNITS.items())[:3])
+        for name, unit in units.items():
+            program[name].value = unit
         return program
 
     def release(self) -> None:

@@ -25,6 +25,7 @@ from worldclips.render.frames import RenderedClip
 from worldclips.render.gl_context import create_egl_context, describe_context
 from worldclips.render.gpu_scene import GpuScene, RasterSettings
 from worldclips.render.programs import Programs
+from worldclips.render.surface_layers import surface_layers as layers_from_surface_pass
 from worldclips.render.targets import ImageTargets, ShadowTarget
 from worldclips.scenes.scene import Scene
 
@@ -115,22 +116,26 @@ class RasterRenderer:
             return self.supersample
         return PHOTO_SUPERSAMPLE if scene.look is not None else 1
 
-    def _ensure_targets(self, width: int, height: int, supersample: int) -> ImageTargets:
+    def _ensure_targets(self, width: int, height: int, supersample: int, surface_layers: bool = False) -> ImageTargets:
         width, height = int(width), int(height)
-        if self._targets is None or (self._targets.width, self._targets.height, self._targets.supersample) != (width, height, supersample):
+        wanted = (width, height, supersample, bool(surface_layers))
+        if self._targets is None or (self._targets.width, self._targets.height, self._targets.supersample,
+                                     self._targets.surface_layers) != wanted:  # fmt: skip
             if self._targets is not None:
                 self._targets.release()
                 self._targets = None
-            self._targets = ImageTargets(self.ctx, self._programs, width, height, supersample)
+            self._targets = ImageTargets(self.ctx, self._programs, *wanted)
         return self._targets
 
-    def render(self, scene: Scene) -> RenderedClip:
-        """All frames of a scene: (T, H, W, 3) uint8 sRGB, (T, H, W) float32 depth, (T, H, W) uint16 ids."""
+    def render(self, scene: Scene, surface_layers: bool = False) -> RenderedClip:
+        """All frames of a scene: (T, H, W, 3) uint8 sRGB, (T, H, W) float32 depth, (T, H, W) uint16 ids;
+        with ``surface_layers`` also camera-frame normals and forward/backward optical flow
+        (``RenderedClip.surface``, render.surface_layers), exact at pixel centres like depth."""
         frames, height, width = int(scene.num_frames), int(scene.height), int(scene.width)
         if frames < 1:
             raise ValueError(f"Scene.num_frames: expected at least one frame, got {frames}")
         supersample = self.supersample_for(scene)
-        targets = self._ensure_targets(width, height, supersample)
+        targets = self._ensure_targets(width, height, supersample, surface_layers)
         settings = RasterSettings(
             raster_width=width * supersample,
             raster_height=height * supersample,
@@ -140,19 +145,31 @@ class RasterRenderer:
             uniform_alignment=self._uniform_alignment,
             cull_closed=self.cull_closed_meshes,
             shadow_proxy=self.body_shadow_proxies,
+            surface_layers=bool(surface_layers),
         )
         rgb = np.empty((frames, height, width, 3), dtype=np.uint8)
         depth = np.empty((frames, height, width), dtype=np.float32)
         segmentation = np.empty((frames, height, width), dtype=np.uint16)
+        surface_shape = (frames, height, width, 4) if surface_layers else (0, height, width, 4)
+        normal, next_uvz, prev_uvz = (np.empty(surface_shape, dtype=np.float32) for _ in range(3))
         gpu = GpuScene(self.ctx, self._programs, scene, settings)
         try:
             self._set_state()
             for frame in range(frames):
                 self._draw_frame(gpu, targets, frame)
                 targets.read_into(rgb[frame], depth[frame], segmentation[frame])
+                if surface_layers:
+                    targets.read_surface_into(normal[frame], next_uvz[frame], prev_uvz[frame])
         finally:
             gpu.release()
-        return RenderedClip(rgb=rgb, depth=depth, segmentation=segmentation)
+        surface = None
+        if surface_layers:
+            camera = scene.camera
+            surface = layers_from_surface_pass(
+                normal, next_uvz, prev_uvz, depth, np.asarray(camera.K)[:frames],
+                np.asarray(camera.cam_from_world)[:frames], camera.near,
+            )  # fmt: skip
+        return RenderedClip(rgb=rgb, depth=depth, segmentation=segmentation, surface=surface)
 
     def _set_state(self) -> None:
         ctx = self.ctx

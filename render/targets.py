@@ -1,7 +1,9 @@
 """Framebuffers of the raster backend: colour + planar depth + instance id, and the sun shadow map.
 
 The main framebuffer has three colour attachments (location 0: colour, 1: R32F planar camera z,
-2: R16UI instance id) and a depth renderbuffer for the z-test. With supersampling (an odd factor
+2: R16UI instance id) and a depth renderbuffer for the z-test; with the surface layers three more
+(3: camera-frame normal, 4 and 5: the surface point's (u, v, z) in the next and previous frames,
+all RGBA32F, w = 1 where a surface was drawn). With supersampling (an odd factor
 s) the scene is drawn at s times the size and a resolve pass box-filters the colour while taking
 depth and id from the middle subpixel, which sits exactly on the output pixel centre.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import moderngl
 import numpy as np
 
+from worldclips.render import glsl
 from worldclips.render.programs import Programs
 
 
@@ -23,21 +26,25 @@ def _nearest(texture: moderngl.Texture) -> moderngl.Texture:
 class ImageTargets:
     """Main and (when supersampling) output framebuffers of one image size."""
 
-    def __init__(self, ctx: moderngl.Context, programs: Programs, width: int, height: int, supersample: int) -> None:
+    def __init__(
+        self, ctx: moderngl.Context, programs: Programs, width: int, height: int, supersample: int, surface_layers: bool = False
+    ) -> None:
         if width < 1 or height < 1:
             raise ValueError(f"image size: expected positive width and height, got {width}x{height}")
         limit = int(ctx.info.get("GL_MAX_TEXTURE_SIZE", 8192))
         if max(width, height) * supersample > limit:
             raise ValueError(f"image size {width}x{height} x{supersample} exceeds GL_MAX_TEXTURE_SIZE {limit}")
         self.width, self.height, self.supersample = width, height, supersample
+        self.surface_layers = bool(surface_layers)
         self._resources: list = []
         big = (width * supersample, height * supersample)
         color_dtype = "f1" if supersample == 1 else "f2"
         self._color = self._keep(_nearest(ctx.texture(big, 4, dtype=color_dtype)))
         self._depth = self._keep(_nearest(ctx.texture(big, 1, dtype="f4")))
         self._ids = self._keep(_nearest(ctx.texture(big, 1, dtype="u2")))
+        self._surface = [self._keep(_nearest(ctx.texture(big, 4, dtype="f4"))) for _ in range(3 * surface_layers)]
         zbuffer = self._keep(ctx.depth_renderbuffer(big))
-        self.scene_fbo = self._keep(ctx.framebuffer([self._color, self._depth, self._ids], zbuffer))
+        self.scene_fbo = self._keep(ctx.framebuffer([self._color, self._depth, self._ids, *self._surface], zbuffer))
         self._resolve_vao = None
         self.output_fbo = self.scene_fbo
         if supersample > 1:
@@ -46,9 +53,10 @@ class ImageTargets:
                 self._keep(_nearest(ctx.texture(small, 4, dtype="f1"))),
                 self._keep(_nearest(ctx.texture(small, 1, dtype="f4"))),
                 self._keep(_nearest(ctx.texture(small, 1, dtype="u2"))),
+                *[self._keep(_nearest(ctx.texture(small, 4, dtype="f4"))) for _ in range(3 * surface_layers)],
             ]
             self.output_fbo = self._keep(ctx.framebuffer(outputs))
-            program = programs.resolve()
+            program = programs.resolve(self.surface_layers)
             program["factor"].value = supersample
             self._resolve_vao = self._keep(ctx.vertex_array(program, []))
 
@@ -61,9 +69,11 @@ class ImageTargets:
         if self._resolve_vao is None:
             return
         self.output_fbo.use()
-        self._color.use(location=0)
-        self._depth.use(location=1)
-        self._ids.use(location=2)
+        self._color.use(location=glsl.RESOLVE_UNITS["big_color"])
+        self._depth.use(location=glsl.RESOLVE_UNITS["big_depth"])
+        self._ids.use(location=glsl.RESOLVE_UNITS["big_id"])
+        for texture, name in zip(self._surface, ("big_normal", "big_next", "big_prev")):
+            texture.use(location=glsl.RESOLVE_UNITS[name])
         self._resolve_vao.render(moderngl.TRIANGLES, vertices=3)
 
     def read_into(self, rgb: np.ndarray, depth: np.ndarray, segmentation: np.ndarray) -> None:
@@ -72,6 +82,12 @@ class ImageTargets:
         fbo.read_into(rgb, components=3, attachment=0, alignment=1, dtype="f1")
         fbo.read_into(depth, components=1, attachment=1, alignment=1, dtype="f4")
         fbo.read_into(segmentation, components=1, attachment=2, alignment=1, dtype="u2")
+
+    def read_surface_into(self, normal: np.ndarray, next_uvz: np.ndarray, prev_uvz: np.ndarray) -> None:
+        """Surface layers only: read (H, W, 4) float32 normal (xyz, 1 where a surface was drawn) and
+        the (u, v, z, 1) of each pixel's surface point in the next and previous frames."""
+        for attachment, out in ((3, normal), (4, next_uvz), (5, prev_uvz)):
+            self.output_fbo.read_into(out, components=4, attachment=attachment, alignment=1, dtype="f4")
 
     def release(self) -> None:
         for resource in reversed(self._resources):

@@ -16,8 +16,8 @@ from worldclips.scenes.sky import shader_constants
 
 # Per-frame strides of the blocks: multiples of 256 bytes, the largest uniform-buffer offset
 # alignment drivers ask for (16 on llvmpipe, 256 on NVIDIA).
-OBJECT_BLOCK_BYTES = 256  # 256 bytes of data
-FRAME_BLOCK_BYTES = 512  # 400 bytes of data
+OBJECT_BLOCK_BYTES = 512  # 384 bytes of data
+FRAME_BLOCK_BYTES = 512  # 464 bytes of data
 MAX_OFFSET_ALIGNMENT = 256
 MIN_BONE_CAPACITY = 64
 
@@ -64,8 +64,8 @@ def frame_blocks(
     look: PhotoLook | None = None,
     sky_map: bool = False,
 ) -> np.ndarray:
-    """(T, 128) float32 Frame blocks: camera projection, lights, background, shadow parameters
-    and the photographic look (sky constants; all zero for the flat look).
+    """(T, 128) float32 Frame blocks: camera projection, lights, background, shadow parameters,
+    the photographic look (sky constants; all zero for the flat look) and cam_from_world.
 
     K (T, 3, 3) must be the intrinsics of the image actually rasterized, width x height pixels.
     """
@@ -96,6 +96,7 @@ def frame_blocks(
     out[:, 64:67] = _rgb(lighting.ground_color, "Lighting.ground_color")
     out[:, 68:71] = _rgb(background_color, "Scene.background_color")
     out[:, 72:76] = shadow_params
+    out[:, 100:116] = _columns(cam_from_world)
     if look is not None:
         out[:, 76:80] = 1.0, look.exposure, look.haze_m, float(sky_map)
         out[:, 80:100] = shader_constants(out[0, 52:55], look.turbidity, look.zenith_luminance)
@@ -109,12 +110,16 @@ def object_blocks(
     instance_id: int,
     shadow_offset_m: float = 0.0,
     vertex_tint: bool = False,
+    K: np.ndarray | None = None,
 ) -> np.ndarray:
-    """(T, 64) float32 Object blocks of one drawable (world_from_object None: vertices are in world).
+    """(T, 128) float32 Object blocks of one drawable (world_from_object None: vertices are in world).
 
     shadow_offset_m: extra distance along the normal before this surface looks up the sun shadow
     map (bodies shadowed by their own simplified proxy need a little more than other surfaces).
     vertex_tint: colours and roughness come from the vertices' tint (a body in an outfit).
+    K: (T, 3, 3) intrinsics of the output image: fills the surface-motion matrices, which map the
+    drawable's vertices of frame t + 1 (and t - 1, clamped to the clip) to that frame's output
+    pixels, (u z, v z, z) (render.surface_layers).
     """
     cam_from_world = np.asarray(cam_from_world, dtype=np.float64)
     frames = len(cam_from_world)
@@ -137,12 +142,32 @@ def object_blocks(
     out[:, 52:55] = _rgb(material.pattern_color, "Material.pattern_color")
     out[:, 55] = float(material.pattern_scale)
     out[:, 60] = float(shadow_offset_m)
+    if K is not None:
+        next_pixels, previous_pixels = neighbour_pixel_from_object(K, cam_from_world, world_from_object)
+        out[:, 64:80] = _columns(next_pixels)
+        out[:, 80:96] = _columns(previous_pixels)
     packed = out.astype(np.float32)
     info = packed[:, 56:60].view(np.int32)
     info[:, 0] = PATTERN_INDEX[material.pattern]
     info[:, 1] = int(instance_id)
     info[:, 2] = int(vertex_tint)
     return packed
+
+
+def neighbour_pixel_from_object(K: np.ndarray, cam_from_world: np.ndarray, world_from_object: np.ndarray):
+    """((T, 4, 4), (T, 4, 4)): for each frame t, the maps of object points to output pixels in frame
+    min(t + 1, T - 1) and in frame max(t - 1, 0): rows K [R | t] of that frame's camera times that
+    frame's world_from_object, so (x, y, z) = (u z, v z, z); the last row is (0, 0, 0, 1)."""
+    K = np.asarray(K, dtype=np.float64)
+    frames = len(cam_from_world)
+    if K.shape != (frames, 3, 3):
+        raise ValueError(f"K: expected shape ({frames}, 3, 3), got {K.shape}")
+    pixel_from_world = np.zeros((frames, 4, 4))
+    pixel_from_world[:, :3, :] = K @ np.asarray(cam_from_world, dtype=np.float64)[:, :3, :]
+    pixel_from_world[:, 3, 3] = 1.0
+    pixel_from_object = pixel_from_world @ world_from_object
+    index = np.arange(frames)
+    return pixel_from_object[np.minimum(index + 1, frames - 1)], pixel_from_object[np.maximum(index - 1, 0)]
 
 
 def bone_capacity(num_bones: int) -> int:

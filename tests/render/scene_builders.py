@@ -198,6 +198,13 @@ def raycast(sc: Scene, frame: int, pixels: np.ndarray) -> tuple[np.ndarray, np.n
     with every triangle whose projected bounding box holds the pixel; hits outside [near, far]
     are clipped like the rasterizer does. Depth 0 / id 0 where nothing is hit.
     """
+    depth, hit_ids, _, _ = raycast_surface(sc, frame, pixels)
+    return depth, hit_ids
+
+
+def raycast_surface(sc: Scene, frame: int, pixels: np.ndarray):
+    """``raycast`` plus the surface point hit: (depth (N,), ids (N,), face (N,) index into
+    ``world_triangles``' faces or -1, barycentric weights (N, 3) of that face's vertices)."""
     triangles, ids = _camera_triangles(sc, frame)
     K = sc.camera.K[frame]
     z = triangles[..., 2]
@@ -209,16 +216,19 @@ def raycast(sc: Scene, frame: int, pixels: np.ndarray) -> tuple[np.ndarray, np.n
     near, far = sc.camera.near, sc.camera.far
     depth = np.zeros(len(pixels))
     hit_ids = np.zeros(len(pixels), dtype=np.int64)
+    hit_faces = np.full(len(pixels), -1, dtype=np.int64)
+    weights = np.zeros((len(pixels), 3))
     k_inv = np.linalg.inv(K)
     for n, (u, v) in enumerate(np.asarray(pixels, dtype=np.float64)):  # pixel centres or any points
         candidates = np.nonzero((lo[:, 0] <= u) & (u <= hi[:, 0]) & (lo[:, 1] <= v) & (v <= hi[:, 1]))[0]
         direction = k_inv @ np.array([u, v, 1.0])  # z = 1: the ray parameter is the planar depth
-        t = _ray_triangles(direction, triangles[candidates])
+        t, bary_u, bary_v = _ray_triangles(direction, triangles[candidates], barycentric=True)
         t = np.where((t >= near) & (t <= far), t, np.inf)
         if len(t) and np.isfinite(t.min()):
             best = int(np.argmin(t))
-            depth[n], hit_ids[n] = t[best], ids[candidates[best]]
-    return depth, hit_ids
+            depth[n], hit_ids[n], hit_faces[n] = t[best], ids[candidates[best]], candidates[best]
+            weights[n] = 1.0 - bary_u[best] - bary_v[best], bary_u[best], bary_v[best]
+    return depth, hit_ids, hit_faces, weights
 
 
 def smooth_pixels(sc: Scene, frame: int, pixels: np.ndarray, delta_px: float = 0.1, floor_m: float = 1e-4):
@@ -242,8 +252,9 @@ def smooth_pixels(sc: Scene, frame: int, pixels: np.ndarray, delta_px: float = 0
     return smooth
 
 
-def _ray_triangles(direction: np.ndarray, triangles: np.ndarray) -> np.ndarray:
-    """Ray parameters of a ray from the origin against (M, 3, 3) triangles (inf where missed)."""
+def _ray_triangles(direction: np.ndarray, triangles: np.ndarray, barycentric: bool = False):
+    """Ray parameters of a ray from the origin against (M, 3, 3) triangles (inf where missed);
+    with ``barycentric`` also the hit's weights of the second and third vertex."""
     a, b, c = triangles[:, 0], triangles[:, 1], triangles[:, 2]
     e1, e2 = b - a, c - a
     p = np.cross(direction, e2)
@@ -256,7 +267,8 @@ def _ray_triangles(direction: np.ndarray, triangles: np.ndarray) -> np.ndarray:
     bary_v = (q @ direction) * inv
     t = np.einsum("ij,ij->i", e2, q) * inv
     inside = ok & (bary_u >= 0) & (bary_v >= 0) & (bary_u + bary_v <= 1) & (t > 0)
-    return np.where(inside, t, np.inf)
+    t = np.where(inside, t, np.inf)
+    return (t, bary_u, bary_v) if barycentric else t
 
 
 def trimesh_raycast(sc: Scene, frame: int, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -68,6 +68,15 @@ class ModelConfig:
     lora_alpha: float = 0.0  # 0 means lora_rank
     gradient_checkpointing: bool = False
     text_encoder: bool = False  # encode clip captions with BASE/text_encoder (needs --base); else null text
+    # Condition dropout (train.guidance): the probability that a sample trains without each
+    # condition; it teaches the unconditional velocities that guidance needs and, for the first
+    # frame, makes the model draw the scene from the 3D conditions alone.
+    drop_first_frame: float = 0.1
+    drop_camera: float = 0.1
+    drop_depth: float = 0.1
+    drop_pose_maps: float = 0.1
+    drop_pose_tokens: float = 0.1
+    drop_text: float = 0.1
 
 
 @dataclass(frozen=True)
@@ -198,6 +207,8 @@ def check_config(config: RunConfig, where: str = "config") -> None:
         (m.head_dim >= 6 and m.head_dim % 2 == 0, "model.head_dim", f"an even number >= 6, got {m.head_dim}"),
         (m.depth in DEPTH_MODES, "model.depth", f"one of {', '.join(DEPTH_MODES)}, got {m.depth!r}"),
         (m.lora_rank >= 0, "model.lora_rank", f"at least 0, got {m.lora_rank}"),
+        *[(0.0 <= getattr(m, f"drop_{c}") <= 1.0, f"model.drop_{c}", f"a probability in [0, 1], got {getattr(m, f'drop_{c}')}")
+          for c in ("first_frame", "camera", "depth", "pose_maps", "pose_tokens", "text")],
         (len(m.vae_dim_mult) == 4, "model.vae_dim_mult", f"4 entries, got {list(m.vae_dim_mult)}"),
         (t.steps >= 1, "train.steps", f"at least 1, got {t.steps}"),
         (t.lr > 0, "train.lr", f"positive, got {t.lr}"),

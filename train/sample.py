@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from worldclips.train.guidance import drop_conditions, enabled_conditions, guided_velocity, parse_guidance
+
 from worldclips.train.checkpoint import latest_checkpoint, load_checkpoint, load_model_weights
 from worldclips.train.conditions import model_inputs
 from worldclips.train.config import read_config
@@ -44,8 +46,11 @@ def to_frames(video: torch.Tensor) -> np.ndarray:
 
 
 def sample_clip(checkpoint: Path, data: str, out: Path, key: str | None = None, steps: int = 20,
-                seed: int = 0, base: Path | None = None) -> dict:  # fmt: skip
-    """Write out (mp4, [generated | ground truth] per frame); returns {"key", "checkpoint", "frames"}."""
+                seed: int = 0, base: Path | None = None, guidance: str = "", without: str = "") -> dict:  # fmt: skip
+    """Write out (mp4, [generated | ground truth] per frame); returns {"key", "checkpoint", "frames"}.
+
+    guidance: classifier-free guidance groups, "camera=3,depth+pose_maps=2" (train.guidance);
+    without: conditions dropped for the whole sampling, e.g. "first_frame"."""
     run_dir, path = resolve_checkpoint(checkpoint)
     config = read_config(run_dir / CONFIG_NAME)
     loaded = load_checkpoint(path)
@@ -61,16 +66,27 @@ def sample_clip(checkpoint: Path, data: str, out: Path, key: str | None = None, 
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     model.train(False).to(device)
     codec.to(device)
+    groups = parse_guidance(guidance, config.model)
+    dropped = [name.strip() for name in without.split(",") if name.strip()]
+    for name in dropped:
+        if name not in enabled_conditions(config.model):
+            raise ValueError(f"--without: {name!r} is not a condition of this model "
+                             f"(expected some of {', '.join(enabled_conditions(config.model))})")  # fmt: skip
     example = pick_example(data, config, key, config.model.pose_maps)
     batch = collate([example])
     inputs = model_inputs(to_device(batch, device), codec, config.model, encode_target=False,
                           text_encoder=make_text_encoder(config, base, model, device))  # fmt: skip
     _, _, frames, height, width = batch["video"].permute(0, 2, 1, 3, 4).shape
     shape = (1, codec.channels, 1 + (frames - 1) // 4, height // codec.spatial, width // codec.spatial)
+    inputs = drop_conditions(inputs, {name: torch.ones(1, dtype=torch.bool) for name in dropped}, config.model, codec.channels)
+
+    def predict(x, t, given):
+        return model(x, t, given.cond, given.plucker, given.text, given.joints)
+
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
-        latents = sample(lambda x, t: model(x, t, inputs.cond, inputs.plucker, inputs.text, inputs.joints), shape, steps,
-                         config.train.timestep_shift, generator, device)  # fmt: skip
+        latents = sample(lambda x, t: guided_velocity(predict, inputs, groups, config.model, codec.channels, x, t),
+                         shape, steps, config.train.timestep_shift, generator, device)  # fmt: skip
         generated = to_frames(codec.decode(latents)[0])
     truth = batch["video"][0].permute(0, 2, 3, 1).numpy()
     side_by_side = np.concatenate([generated[: len(truth)], truth], axis=2)

@@ -23,6 +23,7 @@ import torch.distributed as dist
 from worldclips.train.build import LatentCodec, build_backbone, check_base
 from worldclips.train.checkpoint import latest_checkpoint, load_checkpoint, load_model_weights, save_checkpoint
 from worldclips.train.conditions import ModelInputs, model_inputs
+from worldclips.train.guidance import draw_dropout, drop_conditions
 from worldclips.train.config import RunConfig, read_config, replace, save_config
 from worldclips.train.flow import flow_loss
 from worldclips.train.loader import make_loader
@@ -79,14 +80,23 @@ def make_text_encoder(config: RunConfig, base: Path | None, model: ConditionedWa
     return encoder
 
 
-def step_generator(seed: int, rank: int, step: int, micro: int = 0) -> torch.Generator:
-    return torch.Generator().manual_seed(int(np.random.SeedSequence([seed, rank, step, micro]).generate_state(1)[0]))
+DROPOUT_STREAM = 1  # the condition dropout's draws, apart from the noise's (stream 0)
+
+
+def step_generator(seed: int, rank: int, step: int, micro: int = 0, stream: int = 0) -> torch.Generator:
+    entropy = [seed, rank, step, micro] + ([stream] if stream else [])
+    return torch.Generator().manual_seed(int(np.random.SeedSequence(entropy).generate_state(1)[0]))
 
 
 def training_loss(model, codec: LatentCodec, batch: dict, config: RunConfig, generator: torch.Generator,
-                  text_encoder=None) -> torch.Tensor:  # fmt: skip
-    """Flow-matching loss of one batch (already on the model's device)."""
-    return inputs_loss(model, model_inputs(batch, codec, config.model, text_encoder=text_encoder), config, generator)
+                  text_encoder=None, dropout: torch.Generator | None = None) -> torch.Tensor:  # fmt: skip
+    """Flow-matching loss of one batch (already on the model's device); with a ``dropout``
+    generator, each condition of each sample is dropped with its drop_<name> probability."""
+    inputs = model_inputs(batch, codec, config.model, text_encoder=text_encoder)
+    if dropout is not None:
+        dropped = draw_dropout(inputs.cond.shape[0], config.model, dropout)
+        inputs = drop_conditions(inputs, dropped, config.model, codec.channels)
+    return inputs_loss(model, inputs, config, generator)
 
 
 def inputs_loss(model, inputs: ModelInputs, config: RunConfig, generator: torch.Generator) -> torch.Tensor:
@@ -252,7 +262,8 @@ def _train(urls, config: RunConfig, out: Path, checkpoint: Path | None, base, wo
             sync = micro == tc.grad_accum - 1 or world.world_size == 1
             with contextlib.nullcontext() if sync else trained.no_sync():
                 loss = training_loss(trained, codec, to_device(batch, world.device), config,
-                                     step_generator(tc.seed, world.rank, step, micro), text) / tc.grad_accum  # fmt: skip
+                                     step_generator(tc.seed, world.rank, step, micro), text,
+                                     step_generator(tc.seed, world.rank, step, micro, DROPOUT_STREAM)) / tc.grad_accum  # fmt: skip
                 loss.backward()
             total += loss.detach()
             window_samples += len(batch["key"]) * world.world_size

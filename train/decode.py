@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image
 
 from worldclips.motions.conventions import PROJECTION_UNDEFINED
-from worldclips.shards.format.layers import DEPTH_ARRAY, DEPTH_MEMBER, decode_depth
+from worldclips.shards.format.layers import DEPTH_ARRAY, DEPTH_MEMBER, SEG_ARRAY, SEG_MEMBER, decode_depth
 from worldclips.shards.format.schema import META_MEMBER, VIDEO_MEMBER
 from worldclips.train.cond.pose import skeleton_maps
 from worldclips.train.config import DataConfig
@@ -132,8 +132,11 @@ def resize_nearest(maps: np.ndarray, box, size: tuple[int, int]) -> np.ndarray:
     return maps.take(rows, axis=1).take(cols, axis=2)
 
 
-def decode_example(raw: dict, config: DataConfig, rng: np.random.Generator, skeletons: bool = True) -> dict:
-    """Raw sample -> example dict (see module docstring). Raises ValueError on bad data."""
+def decode_example(raw: dict, config: DataConfig, rng: np.random.Generator, skeletons: bool = True,
+                   person_pixels: bool = False) -> dict:  # fmt: skip
+    """Raw sample -> example dict (see module docstring). Raises ValueError on bad data.
+    ``person_pixels``: also "person_pixels" (F, H, W) bool, the pixels of every person (from the
+    segmentation, same crop and resize), for metrics over people and background."""
     missing = [m for m in MEMBERS if m not in raw] + ([] if DEPTH_MEMBER in raw or "depth.npy" in raw else [DEPTH_MEMBER])
     if missing:
         raise ValueError(f"missing member {missing[0]}")
@@ -191,4 +194,15 @@ def decode_example(raw: dict, config: DataConfig, rng: np.random.Generator, skel
     }
     if skeletons:
         example["skeleton"] = skeleton_maps(pixels, valid, *size).transpose(0, 3, 1, 2).copy()
+    if person_pixels:
+        if SEG_MEMBER in raw:
+            segmentation = _npz(raw[SEG_MEMBER], SEG_MEMBER, (SEG_ARRAY,))[SEG_ARRAY]
+        elif "seg.npy" in raw:
+            segmentation = _npy_view(raw["seg.npy"], "seg.npy")
+        else:
+            raise ValueError(f"missing member {SEG_MEMBER}")
+        if segmentation.shape != depth.shape:
+            raise ValueError(f"segmentation: shape {segmentation.shape}, depth is {depth.shape}")
+        people = [row["id"] for row in meta.get("instances", []) if isinstance(row, dict) and row.get("kind") == "person"]
+        example["person_pixels"] = resize_nearest(np.isin(segmentation[indices], people), box, size)
     return example

@@ -129,3 +129,23 @@ def guided_velocity(predict, inputs: ModelInputs, groups: list[tuple[tuple[str, 
     for level, (_, scale) in enumerate(groups, start=1):
         guided = guided + scale * (velocities[level] - velocities[level - 1])
     return guided
+
+
+def shuffle_condition(inputs: ModelInputs, name: str, order: torch.Tensor, config: ModelConfig,
+                      latent_channels: int) -> ModelInputs:  # fmt: skip
+    """``inputs`` with one condition taken from other clips: sample b gets clip ``order[b]``'s."""
+    cond, plucker, joints, text = inputs.cond, inputs.plucker, inputs.joints, inputs.text
+    channels = condition_channels(config, latent_channels)
+    if name in channels:
+        cond = cond.clone()
+        for part in channels[name]:
+            cond[:, part] = inputs.cond[order.to(cond.device)][:, part]
+    elif name == "camera" and plucker is not None:
+        plucker = plucker[order.to(plucker.device)]
+    elif name == "pose_tokens" and joints is not None:
+        joints = tuple(part[order.to(part.device)] for part in joints)
+    elif name == "text" and text is not None:
+        text = text[order.to(text.device)]
+    elif name not in CONDITIONS:
+        raise ValueError(f"unknown condition {name!r} (expected one of {', '.join(CONDITIONS)})")
+    return replace(inputs, cond=cond, plucker=plucker, joints=joints, text=text)

@@ -129,10 +129,11 @@ def make_loader(urls: list[str], config: DataConfig, rank: int = 0, world_size: 
                       persistent_workers=workers > 0, prefetch_factor=2 if workers else None)  # fmt: skip
 
 
-def iter_examples(urls: list[str], config: DataConfig, skeletons: bool = True, seed: int = 0) -> Iterator[dict]:
-    """Examples in dataset order, one pass, no shuffling (for sampling and inspection).
+def iter_examples(urls: list[str], config: DataConfig, skeletons: bool = True, seed: int = 0,
+                  person_pixels: bool = False) -> Iterator[dict]:  # fmt: skip
+    """Examples in dataset order, one pass, no shuffling (for sampling, evaluation and inspection).
     Corrupt samples raise."""
     for index, sample in enumerate(shard_samples(urls)):
-        example = decode_example(sample, config, np.random.default_rng([seed, index]), skeletons)
+        example = decode_example(sample, config, np.random.default_rng([seed, index]), skeletons, person_pixels)
         example["key"] = sample["__key__"]
         yield example

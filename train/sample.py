@@ -45,12 +45,9 @@ def to_frames(video: torch.Tensor) -> np.ndarray:
     return ((video.permute(1, 2, 3, 0) + 1.0) * 127.5).round().clamp(0, 255).to(torch.uint8).cpu().numpy()
 
 
-def sample_clip(checkpoint: Path, data: str, out: Path, key: str | None = None, steps: int = 20,
-                seed: int = 0, base: Path | None = None, guidance: str = "", without: str = "") -> dict:  # fmt: skip
-    """Write out (mp4, [generated | ground truth] per frame); returns {"key", "checkpoint", "frames"}.
-
-    guidance: classifier-free guidance groups, "camera=3,depth+pose_maps=2" (train.guidance);
-    without: conditions dropped for the whole sampling, e.g. "first_frame"."""
+def load_for_inference(checkpoint: Path, base: Path | None = None):
+    """(config, model with its EMA weights in eval mode, codec, device, checkpoint path, base) of
+    ``--checkpoint`` (a run directory or a checkpoint folder)."""
     run_dir, path = resolve_checkpoint(checkpoint)
     config = read_config(run_dir / CONFIG_NAME)
     loaded = load_checkpoint(path)
@@ -66,6 +63,16 @@ def sample_clip(checkpoint: Path, data: str, out: Path, key: str | None = None, 
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     model.train(False).to(device)
     codec.to(device)
+    return config, model, codec, device, path, base
+
+
+def sample_clip(checkpoint: Path, data: str, out: Path, key: str | None = None, steps: int = 20,
+                seed: int = 0, base: Path | None = None, guidance: str = "", without: str = "") -> dict:  # fmt: skip
+    """Write out (mp4, [generated | ground truth] per frame); returns {"key", "checkpoint", "frames"}.
+
+    guidance: classifier-free guidance groups, "camera=3,depth+pose_maps=2" (train.guidance);
+    without: conditions dropped for the whole sampling, e.g. "first_frame"."""
+    config, model, codec, device, path, base = load_for_inference(checkpoint, base)
     groups = parse_guidance(guidance, config.model)
     dropped = [name.strip() for name in without.split(",") if name.strip()]
     for name in dropped:

@@ -141,7 +141,8 @@ def _sample(args: argparse.Namespace) -> int:
     if args.steps < 1:
         raise ValueError(f"--steps: expected a positive integer, got {args.steps}")
     result = sample_clip(Path(args.checkpoint), args.data, Path(args.out), key=args.key, steps=args.steps,
-                         seed=args.seed, base=Path(args.base) if args.base else None)  # fmt: skip
+                         seed=args.seed, base=Path(args.base) if args.base else None, guidance=args.guidance,
+                         without=args.without)  # fmt: skip
     print(f"wrote {args.out}: {result['frames']} frames of {result['key']}, generated | ground truth ({result['checkpoint']})")
     return 0
 
@@ -159,6 +160,25 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str):
         self.exit(EXIT_USAGE, f"worldclips: error: {message} (see {self.prog} --help)\n")
+
+
+def _eval(args) -> int:
+    from worldclips.train.evaluate import effects_table, evaluate, write_report
+
+    try:
+        levels = tuple(float(v) for v in args.noise_levels.split(",") if v.strip())
+    except ValueError:
+        raise ValueError(f"--noise-levels: expected numbers in (0, 1], got {args.noise_levels!r}") from None
+    if not levels or not all(0.0 < v <= 1.0 for v in levels):
+        raise ValueError(f"--noise-levels: expected numbers in (0, 1], got {args.noise_levels!r}")
+    if args.clips < 2 or args.steps < 1 or args.samples < 0:
+        raise ValueError("--clips: at least 2; --steps: at least 1; --samples: at least 0")
+    report = evaluate(Path(args.checkpoint), args.data, clips=args.clips, noise_levels=levels, samples=args.samples,
+                      steps=args.steps, seed=args.seed, base=Path(args.base) if args.base else None)  # fmt: skip
+    write_report(report, Path(args.out))
+    print(effects_table(report))
+    print(f"wrote {args.out} ({report['clips']} clips of {args.data}, {report['checkpoint']})")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -248,11 +268,26 @@ def build_parser() -> argparse.ArgumentParser:
     sam.add_argument("--checkpoint", required=True, help="run directory (latest checkpoint) or a checkpoint folder")
     sam.add_argument("--data", required=True, help="dataset holding the (held-out) sample")
     sam.add_argument("--out", required=True, help="output .mp4: generated | ground truth, side by side")
+    sam.add_argument("--guidance", default="", help="classifier-free guidance per condition group, e.g. "
+                     "camera=3,depth+pose_maps=2 (conditions: first_frame, camera, depth, pose_maps, pose_tokens, text)")
+    sam.add_argument("--without", default="", help="conditions to sample without, e.g. first_frame (comma-separated)")
     sam.add_argument("--key", help="sample key (default: the first sample)")
     sam.add_argument("--steps", type=_integer, default=20, help="Euler steps of the flow (default 20)")
     sam.add_argument("--seed", type=_integer, default=0, help="noise seed (default 0)")
     sam.add_argument("--base", help="the base folder of a --base run (default: the path the run recorded)")
     sam.set_defaults(handler=_sample)
+
+    ev = commands.add_parser("eval", help="does a checkpoint use its conditions? condition ablations and sample metrics")
+    ev.add_argument("--checkpoint", required=True, help="run directory (latest checkpoint) or a checkpoint folder")
+    ev.add_argument("--data", required=True, help="held-out dataset")
+    ev.add_argument("--out", required=True, help="the JSON report to write")
+    ev.add_argument("--clips", type=_integer, default=16, help="held-out clips used (default 16, at least 2)")
+    ev.add_argument("--noise-levels", default="0.25,0.5,0.75", help="noise levels s in (0, 1], comma-separated")
+    ev.add_argument("--samples", type=_integer, default=2, help="clips sampled for PSNR / SSIM (default 2; 0: none)")
+    ev.add_argument("--steps", type=_integer, default=20, help="Euler steps of each sample (default 20)")
+    ev.add_argument("--seed", type=_integer, default=0, help="seed of the crops and the noise (default 0)")
+    ev.add_argument("--base", help="the base folder of a --base run (default: the path the run recorded)")
+    ev.set_defaults(handler=_eval)
     return parser
 
 

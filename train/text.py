@@ -13,6 +13,8 @@ from pathlib import Path
 
 import torch
 
+from worldclips.shards.format.meta_schema import parsed
+
 
 MOTION_WORDS = {
     "walk": "walking", "run": "running", "jump": "jumping", "sit": "sitting down", "reach": "reaching out",
@@ -28,7 +30,7 @@ def caption(meta: dict) -> str:
     """A plain description of the clip from its meta.json (no model needed): who does what and
     wears what, the place and the sky (photographic look), the props and the camera."""
     params = meta.get("scenario_params") or {}
-    spec = meta.get("spec") or {}
+    spec = parsed(meta, "spec") or {}  # JSON text (shards.format.meta_schema), or an object in older datasets
     look = meta.get("look") or {}
     kinds = params.get("people_motion") or []
     outfits = [row.get("outfit", "") for row in look.get("outfits") or []]

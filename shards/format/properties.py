@@ -16,6 +16,7 @@ import numpy as np
 
 from worldclips.scenes.scenarios.checks import Check, label
 from worldclips.scenes.serialization import to_jsonable
+from worldclips.shards.format.meta_schema import parsed
 
 
 class PropertiesFailed(RuntimeError):
@@ -67,8 +68,8 @@ class ClipData:
             person_ids=pose["instance_id"], world_from_object=objects["world_from_object"], object_ids=objects["instance_id"],
             contacts=arrays.get("contacts.npz", {"frame": np.zeros(0, np.int32), "instance_a": np.zeros(0, np.int32),
                                                  "instance_b": np.zeros(0, np.int32), "impulse": np.zeros(0)}),
-            instances=list(meta["instances"]), spec=meta["spec"],
-            roles=dict(meta.get("scenario_params", {}).get("scenario", {}).get("roles", {})),
+            instances=list(meta["instances"]), spec=parsed(meta, "spec"),
+            roles=dict((parsed(meta, "scenario_params", "scenario") or {}).get("roles", {})),
         )  # fmt: skip
 
     def instance(self, role: str) -> dict:
@@ -134,7 +135,7 @@ def recheck(meta: dict, data: ClipData) -> str | None:
     from worldclips.scenes.scenarios.checks import CHECK_CLASSES
     from worldclips.scenes.serialization import SpecError, from_jsonable
 
-    recorded = meta.get("properties")
+    recorded = parsed(meta, "properties")
     if not recorded:
         return None
     try:

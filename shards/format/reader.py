@@ -13,6 +13,7 @@ import numpy as np
 from worldclips.motions.safe_arrays import load_npy, load_npz
 from worldclips.shards.format.layers import DEPTH_MEMBER, SEG_MEMBER, decode_depth, inflated_limits
 from worldclips.shards.format.names import UnsafeName, shard_inside, shown, split_member
+from worldclips.shards.format.meta_schema import expanded
 from worldclips.shards.format.schema import MANIFEST_NAME, MAX_FRAMES, MAX_SIDE, SHARD_PATTERN
 from worldclips.shards.format.video import decode_mp4
 
@@ -57,7 +58,8 @@ def read_shard(path: Path) -> dict[str, dict[str, bytes]]:
 
 @dataclass(frozen=True, eq=False)
 class DecodedSample:
-    """One sample's members as arrays (see shards.format.schema for shapes)."""
+    """One sample's members as arrays (see shards.format.schema for shapes); ``meta``: meta.json with
+    its JSON text fields parsed (shards.format.meta_schema.expanded)."""
 
     key: str
     meta: dict
@@ -105,7 +107,7 @@ def decode_sample(key: str, members: dict[str, bytes]) -> DecodedSample:
         depth, segmentation = depth_and_segmentation(members, sizes)
         sample = DecodedSample(
             key=key,
-            meta=meta,
+            meta=expanded(meta),
             rgb=decode_mp4(members["rgb.mp4"], sizes),
             depth=depth,
             segmentation=segmentation,

@@ -20,6 +20,7 @@ from worldclips.scenes.spec import ClipSpec
 from worldclips.render.frames import RenderedClip
 from worldclips.shards.format.layers import DEPTH_MEMBER, SEG_MEMBER, encode_depth, encode_segmentation
 from worldclips.shards.format import ground_truth
+from worldclips.shards.format.meta_schema import json_text
 from worldclips.shards.format.schema import CONVENTIONS, META_MEMBER, SCHEMA_VERSION, VIDEO_MEMBER
 from worldclips.shards.format.video import encode_mp4
 
@@ -49,22 +50,23 @@ def npz_bytes(arrays: dict[str, np.ndarray], deflate: bool = False) -> bytes:
 def scenario_params(spec: ClipSpec) -> dict:
     """A short summary of the choices that define the scenario (the full spec is stored too).
 
-    Clips with dynamic props add their count and categories; physics setups add ``physics``:
-    the setup, the split (id / ood), the values drawn and the ranges they were drawn from.
+    The same fields in every clip (shards.format.meta_schema): the dynamic props' count and
+    categories (0 and [] without), and ``physics``, JSON text of what a physics setup drew (the
+    setup, the split id / ood, the values drawn and the ranges they were drawn from), ``"null"``
+    for a clip without one; ``scenario`` (set by build_meta): JSON text, ``"null"`` by default.
     """
-    params = {
+    return {
         "camera_family": spec.camera.path.family,
-        "fov_deg": spec.camera.fov_deg,
+        "fov_deg": float(spec.camera.fov_deg),
         "num_people": len(spec.characters),
         "people_motion": [c.motion_kind for c in spec.characters],
         "num_props": len(spec.props),
         "prop_categories": [p.category for p in spec.props],
         "num_dynamic_props": len(spec.dynamic_props),
         "dynamic_prop_categories": [p.category for p in spec.dynamic_props],
+        "physics": json_text(to_jsonable(spec.physics)),
+        "scenario": json_text(None),
     }
-    if spec.physics is not None:
-        params["physics"] = to_jsonable(spec.physics)
-    return params
 
 
 def look_record(spec: ClipSpec) -> dict:
@@ -91,32 +93,36 @@ def look_record(spec: ClipSpec) -> dict:
 def build_meta(
     key: str, run: str, spec: ClipSpec, scene: Scene, body_model: str, renderer: str, versions: dict, scenario: dict | None = None
 ) -> dict:
-    """meta.json of a clip; ``scenario``: what a scenario drew (scenes.scenarios.sampler), kept
-    under ``scenario_params.scenario``."""
+    """meta.json of a clip, one schema for every clip (shards.format.meta_schema.META_TREE);
+    ``scenario``: what a scenario drew (scenes.scenarios.sampler), kept as JSON text under
+    ``scenario_params.scenario``. The job fills in ``properties`` and ``verified`` of a scenario
+    clip and ``redraw`` of a re-drawn one; here they say "no properties" and "first draw"."""
     ids = instance_ids(spec)
     assert all(ids[row["name"]] == row["id"] for row in scene.instances())
     params = scenario_params(spec)
-    if scenario is not None:
-        params["scenario"] = scenario
+    params["scenario"] = json_text(scenario)
     return {
         "schema_version": SCHEMA_VERSION,
         "clip_id": key,
         "run": run,
         "run_seed": spec.run_seed,
         "clip_index": spec.clip_index,
-        "fps": spec.fps,
+        "fps": float(spec.fps),
         "num_frames": spec.num_frames,
         "width": spec.width,
         "height": spec.height,
         "scenario": spec.scenario,
         "scenario_params": params,
-        "spec": to_jsonable(spec),
+        "spec": spec.to_json(),
         "look": look_record(spec),
         "instances": scene.instances(),
         "body_model": body_model,
         "renderer": renderer,
         "conventions": CONVENTIONS,
         "versions": versions,
+        "properties": json_text({}),
+        "verified": True,
+        "redraw": {"attempt": 0, "seed": spec.run_seed},
     }
 
 

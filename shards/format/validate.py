@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from worldclips.motions.conventions import MIN_PROJECTION_DEPTH_M, PROJECTION_UNDEFINED, project_points
+from worldclips.shards.format.meta_schema import parsed
 from worldclips.shards.format.names import UnsafeName, shard_inside
 from worldclips.shards.format.layers import DEPTH_MEMBER, SEG_MEMBER, decode_depth, inflated_limits
 from worldclips.shards.format.reader import ShardFormatError, clip_sizes, read_manifest, read_shard
@@ -177,7 +178,7 @@ def check_sample(key: str, members: dict[str, bytes], decode_video: bool = True)
     _check_joints(pose, K, camera["cam_from_world"], seg)
     if "foot_contact" in pose:
         _check_foot_contact(pose["foot_contact"], pose["joints3d"])
-    if "properties" in meta:  # a scenario clip: its properties, re-measured, must match its record
+    if parsed(meta, "properties"):  # a scenario clip: its properties, re-measured, must match its record
         from worldclips.shards.format.properties import ClipData, recheck
 
         problem = recheck(meta, ClipData.from_arrays(meta, seg, npz))

@@ -15,8 +15,7 @@ from worldclips.motions.bodies import make_body_model
 from worldclips.render.backends import make_renderer
 from worldclips.render.cycles.crosscheck import cross_check
 from worldclips.scenes.build import build_scene
-from worldclips.scenes.serialization import from_jsonable
-from worldclips.scenes.spec import ClipSpec
+from worldclips.shards.format.meta_schema import spec_from_meta
 from worldclips.shards.format.reader import clip_sizes, depth_and_segmentation, read_shard
 from worldclips.shards.format.schema import CONFIG_NAME, MANIFEST_NAME, META_MEMBER
 from worldclips.shards.job.config import load_yaml_config, resolve_config
@@ -67,7 +66,7 @@ def cross_check_dataset(directory: str | Path, cycles_env: str | None = None):
                 stored = str(meta.get("renderer", "raster"))
                 reference = "raster" if stored == "cycles" else "cycles"
                 try:
-                    scene = build_scene(from_jsonable(ClipSpec, meta["spec"]), body)
+                    scene = build_scene(spec_from_meta(meta), body)
                     clip = renderer(reference).render(scene)
                     depth, seg = depth_and_segmentation(members, clip_sizes(meta, key))
                     check = cross_check(depth, seg, clip.depth, clip.segmentation)

@@ -15,6 +15,7 @@ from worldclips.scenes.scenarios.mixture import MixtureEntry
 from worldclips.scenes.scenarios.sampler import sample_scenario_clip
 from worldclips.scenes.spec import ClipSpec
 from worldclips.shards.job.config import GenerateConfig
+from worldclips.shards.format.meta_schema import json_text
 from worldclips.shards.format.properties import ClipData, measure
 
 
@@ -32,8 +33,8 @@ def scenario_spec(config: GenerateConfig, clip_index: int, seed: int) -> tuple[M
 
 
 def verify(entry: MixtureEntry, meta: dict, rendered: RenderedClip, arrays: dict[str, dict[str, np.ndarray]]) -> dict:
-    """Measure the scenario's properties; records them (and ``verified``) in ``meta``."""
+    """Measure the scenario's properties; records them (as JSON text) and ``verified`` in ``meta``."""
     results = measure(entry.scenario.properties, ClipData.from_arrays(meta, rendered.segmentation, arrays))
-    meta["properties"] = results
+    meta["properties"] = json_text(results)  # JSON text: one meta.json schema (shards.format.meta_schema)
     meta["verified"] = all(r["passed"] for r in results.values())
     return results

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from worldclips.scenes.scenarios.loader import ScenarioError, load_scenario, preset_names
+from worldclips.shards.format.meta_schema import expanded
 from worldclips.scenes.scenarios.mixture import load_mixture
 from worldclips.shards.job.config import resolve_config
 from worldclips.shards.job.generate import generate
@@ -95,7 +96,7 @@ def test_the_example_scenarios_generate_verified_clips(tmp_path, monkeypatch):
         generate(config, progress=False)
         with tarfile.open(next(out.glob("shard-*.tar"))) as archive:
             member = next(m for m in archive.getmembers() if m.name.endswith("meta.json"))
-            meta = json.load(archive.extractfile(member))
+            meta = expanded(json.load(archive.extractfile(member)))  # properties, scenario: JSON text
         assert meta["scenario"] == Path(name).stem and meta["verified"] is True
         assert all(result["passed"] for result in meta["properties"].values())
         if "dance_orbit" in name:

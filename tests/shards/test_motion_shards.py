@@ -16,6 +16,7 @@ from worldclips.motions.dance import DanceParams
 from worldclips.motions.mannequin_body import MannequinBody
 from worldclips.motions.walk import WalkParams
 from worldclips.shards.job.config import ConfigError, resolve_config
+from worldclips.shards.format.meta_schema import expanded
 from worldclips.shards.format.reader import read_shard
 from worldclips.motions.safe_arrays import load_npz
 from worldclips.shards.format.sample import npz_bytes
@@ -56,7 +57,7 @@ def test_user_files_drive_the_characters(dataset, motion_dir):
     assert validate_dataset(dataset).ok
     kinds, files = set(), set()
     for members in _samples(dataset).values():
-        meta = json.loads(members["meta.json"])
+        meta = expanded(json.loads(members["meta.json"]))  # spec: JSON text in meta.json
         assert meta["schema_version"] == SCHEMA_VERSION == 4
         for character in meta["spec"]["characters"]:
             motion = character["motion"]

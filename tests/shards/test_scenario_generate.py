@@ -15,6 +15,7 @@ from tests.shards.layers_helpers import layers
 
 from worldclips.scenes.scenarios.loader import load_scenario, preset_names
 from worldclips.scenes.scenarios.mixture import load_mixture
+from worldclips.shards.format.meta_schema import compacted, expanded
 from worldclips.shards.format.reader import read_shard
 from worldclips.motions.safe_arrays import load_npz
 from worldclips.shards.format.schema import sample_key
@@ -37,7 +38,7 @@ def samples(out: Path) -> list[tuple[str, dict, dict[str, bytes]]]:
     rows = []
     for entry in manifest["shards"]:
         for key, members in read_shard(out / entry["name"]).items():
-            rows.append((key, json.loads(members["meta.json"]), members))
+            rows.append((key, expanded(json.loads(members["meta.json"])), members))  # JSON text fields parsed
     return rows
 
 
@@ -297,12 +298,12 @@ def tampered(dataset: Path, tmp_path: Path, prop: str, change) -> list[str]:
     for entry in manifest["shards"]:
         shard = copy / entry["name"]
         items = read_shard(shard)
-        key = next((k for k, m in items.items() if prop in json.loads(m["meta.json"])["properties"]), None)
+        key = next((k for k, m in items.items() if prop in expanded(json.loads(m["meta.json"]))["properties"]), None)
         if key is None:
             continue
-        meta = json.loads(items[key]["meta.json"])
+        meta = expanded(json.loads(items[key]["meta.json"]))
         change(meta)
-        items[key]["meta.json"] = json.dumps(meta, sort_keys=True, indent=1).encode()
+        items[key]["meta.json"] = json.dumps(compacted(meta), sort_keys=True, indent=1).encode()
         data = sample_tar_bytes(list(items.items()))
         shard.write_bytes(data)
         entry.update(bytes=len(data), sha256=hashlib.sha256(data).hexdigest())

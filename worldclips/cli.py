@@ -61,8 +61,11 @@ def _motions_check(args: argparse.Namespace) -> int:
 
 def _preview(args: argparse.Namespace) -> int:
     from worldclips.shards.format.preview import write_previews
+    from worldclips.shards.format.storage import is_url
 
-    if not Path(args.dataset).is_dir():
+    if is_url(args.out):
+        raise ValueError(f"preview: --out: expected a local folder, got {args.out}")
+    if not is_url(args.dataset) and not Path(args.dataset.removeprefix("file://")).is_dir():
         raise ValueError(f"preview: {args.dataset} is not a directory")
     written = write_previews(args.dataset, args.out, max_clips=args.max_clips)
     if not written:
@@ -72,8 +75,11 @@ def _preview(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from worldclips.shards.format.storage import is_url
     from worldclips.shards.format.validate import validate_dataset
 
+    if args.cross_check and is_url(args.dataset):
+        raise ValueError("validate: --cross-check reads local datasets only (it re-renders each clip)")
     report = validate_dataset(args.dataset, decode_video=not args.no_video)
     for line in report.errors:
         print(f"FAIL {line}")
@@ -236,13 +242,13 @@ def build_parser() -> argparse.ArgumentParser:
     chk.set_defaults(handler=_motions_check)
 
     pre = commands.add_parser("preview", help="mp4 + PNG contact sheet per clip: RGB | depth | segmentation | skeleton")
-    pre.add_argument("dataset", help="dataset directory written by generate")
+    pre.add_argument("dataset", help="dataset written by generate: a directory or an fsspec URL (s3://bucket/prefix, ...)")
     pre.add_argument("--out", required=True, help="directory for <key>.mp4 and <key>.png")
     pre.add_argument("--max-clips", type=_integer, default=None, help="preview at most this many clips")
     pre.set_defaults(handler=_preview)
 
     val = commands.add_parser("validate", help="re-check every shard and sample; non-zero exit on any problem")
-    val.add_argument("dataset", help="dataset directory written by generate")
+    val.add_argument("dataset", help="dataset written by generate: a directory or an fsspec URL (s3://bucket/prefix, ...)")
     val.add_argument("--no-video", action="store_true", help="skip decoding rgb.mp4")
     val.add_argument("--cross-check", action="store_true",
                      help="re-render each clip with the other backend (raster <-> cycles) and compare depth and segmentation")  # fmt: skip

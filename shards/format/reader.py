@@ -1,7 +1,13 @@
-"""Reading shards back: tar members grouped by sample key, decoded without unpickling."""
+"""Reading shards back: tar members grouped by sample key, decoded without unpickling.
+
+A dataset is a local directory or an fsspec URL (``s3://bucket/prefix``, ``gs://...``,
+``memory://...``; ``file://`` is a local path); remote shards are streamed, never copied to disk,
+and nothing is ever written there.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import tarfile
 from dataclasses import dataclass
@@ -12,9 +18,10 @@ import numpy as np
 
 from worldclips.motions.safe_arrays import load_npy, load_npz
 from worldclips.shards.format.layers import DEPTH_MEMBER, SEG_MEMBER, decode_depth, inflated_limits
-from worldclips.shards.format.names import UnsafeName, shard_inside, shown, split_member
+from worldclips.shards.format.names import UnsafeName, shard_inside, shard_url_inside, shown, split_member
 from worldclips.shards.format.meta_schema import expanded
 from worldclips.shards.format.schema import MANIFEST_NAME, MAX_FRAMES, MAX_SIDE, SHARD_PATTERN
+from worldclips.shards.format.storage import is_url, open_storage
 from worldclips.shards.format.video import decode_mp4
 
 
@@ -40,19 +47,102 @@ def check_member_header(info: tarfile.TarInfo, where: str) -> tuple[str, str]:
         raise ShardFormatError(str(error)) from None
 
 
-def read_shard(path: Path) -> dict[str, dict[str, bytes]]:
-    """Samples of a tar shard in file order: key -> member name -> bytes (names and sizes checked first)."""
+class ShardDigestError(ShardFormatError):
+    """A shard's bytes differ from the size or sha256 its manifest records."""
+
+
+def dataset_root(dataset: str | Path) -> Path | str:
+    """A local directory as a Path (``file://`` URLs too), any other URL as a string without a trailing /."""
+    text = str(dataset)
+    if text.startswith("file://"):
+        return Path(text[len("file://"):])
+    return text.rstrip("/") if is_url(text) else Path(dataset)
+
+
+def open_binary(location: str | Path):
+    """A binary stream of a local file or an fsspec URL (read in blocks, nothing copied to disk)."""
+    if isinstance(location, Path) or not is_url(str(location)):
+        return open(dataset_root(location), "rb")
+    import fsspec
+
+    return fsspec.open(str(location), "rb").open()
+
+
+def _members(archive: tarfile.TarFile, where: str, stop_after_first: bool = False) -> dict[str, dict[str, bytes]]:
     samples: dict[str, dict[str, bytes]] = {}
-    where = Path(path).name
+    for count, info in enumerate(archive):
+        if count >= MAX_MEMBERS:
+            raise ShardFormatError(f"{where}: more than {MAX_MEMBERS} members")
+        key, member = check_member_header(info, where)
+        if stop_after_first and samples and key not in samples:
+            break
+        samples.setdefault(key, {})[member] = archive.extractfile(info).read()
+    return samples
+
+
+def read_shard(path: str | Path, stop_after_first: bool = False) -> dict[str, dict[str, bytes]]:
+    """Samples of a tar shard (a path or an fsspec URL, streamed) in file order: key -> member
+    name -> bytes (names and sizes checked first); only the first sample with ``stop_after_first``."""
+    where = str(path).rstrip("/").rpartition("/")[2]
     try:
-        with tarfile.open(path, mode="r:") as archive:
-            for count, info in enumerate(archive):
-                if count >= MAX_MEMBERS:
-                    raise ShardFormatError(f"{where}: more than {MAX_MEMBERS} members")
-                key, member = check_member_header(info, where)
-                samples.setdefault(key, {})[member] = archive.extractfile(info).read()
+        if isinstance(path, Path) or not is_url(str(path)):
+            with tarfile.open(dataset_root(path), mode="r:") as archive:
+                return _members(archive, where, stop_after_first)
+        with open_binary(path) as handle, tarfile.open(fileobj=handle, mode="r|") as archive:
+            return _members(archive, where, stop_after_first)
     except tarfile.TarError as error:
         raise ShardFormatError(f"{where}: not a readable tar ({error})") from None
+
+
+def first_sample(shard: str | Path) -> dict[str, bytes]:
+    """The members of a shard's first sample (the stream stops there)."""
+    samples = read_shard(shard, stop_after_first=True)
+    return next(iter(samples.values()), {})
+
+
+class _Hashing:
+    """A read-only stream that hashes what passes through it and refuses more than ``limit`` bytes."""
+
+    def __init__(self, raw, limit: int, where: str):
+        self.raw, self.limit, self.where = raw, limit, where
+        self.sha, self.size = hashlib.sha256(), 0
+
+    def read(self, size: int = -1) -> bytes:
+        want = self.limit + 1 - self.size if size is None or size < 0 else min(size, self.limit + 1 - self.size)
+        data = self.raw.read(max(want, 0)) if want > 0 else b""
+        self.size += len(data)
+        self.sha.update(data)
+        if self.size > self.limit:
+            raise ShardDigestError(f"{self.where}: more bytes than the {self.limit} the manifest records")
+        return data
+
+    def drain(self) -> None:
+        while self.read(1 << 22):
+            pass
+
+
+def read_verified_shard(location: str | Path, size: object, sha256: object) -> dict[str, dict[str, bytes]]:
+    """``read_shard`` in one pass that also hashes the bytes as they stream: ShardDigestError when
+    they differ from the manifest's ``size`` and ``sha256`` (reading stops past ``size`` bytes),
+    ShardFormatError when the tar is unreadable; the samples only when both agree."""
+    where = str(location).rstrip("/").rpartition("/")[2]
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0 or not isinstance(sha256, str):
+        raise ShardDigestError(f"{where}: the manifest records no valid size and sha256")
+    samples, problem = None, None
+    with open_binary(location) as raw:
+        stream = _Hashing(raw, size, where)
+        try:
+            with tarfile.open(fileobj=stream, mode="r|") as archive:
+                samples = _members(archive, where)
+        except ShardDigestError:
+            raise
+        except (tarfile.TarError, ShardFormatError, EOFError) as error:
+            problem = error
+        stream.drain()
+    if stream.size != size or stream.sha.hexdigest() != sha256:
+        raise ShardDigestError(f"{where}: size or sha256 differs from the manifest")
+    if problem is not None:
+        raise ShardFormatError(f"{where}: not a readable tar ({problem})") from None
     return samples
 
 
@@ -157,10 +247,34 @@ def parse_manifest(data: bytes, where: str) -> dict:
 
 
 def read_manifest(directory: str | Path) -> dict:
-    """A dataset's manifest.json, read (at most one byte past the limit) and parsed."""
-    path = Path(directory) / MANIFEST_NAME
-    with open(path, "rb") as handle:
-        return parse_manifest(handle.read(MAX_MANIFEST_BYTES + 1), str(path))
+    """A dataset's manifest.json (local or a URL), read (at most one byte past the limit) and parsed."""
+    root = dataset_root(directory)
+    where = str(root / MANIFEST_NAME) if isinstance(root, Path) else f"{root}/{MANIFEST_NAME}"
+    with open_binary(root / MANIFEST_NAME if isinstance(root, Path) else where) as handle:
+        return parse_manifest(handle.read(MAX_MANIFEST_BYTES + 1), where)
+
+
+def shard_location(dataset: str | Path, name: object, where: str) -> Path | str:
+    """Where a shard named by a manifest is: a path inside a local dataset (names.shard_inside) or
+    a URL under a remote one (names.shard_url_inside); the name is checked either way."""
+    root = dataset_root(dataset)
+    try:
+        return shard_inside(root, name, where) if isinstance(root, Path) else shard_url_inside(root, name, where)
+    except UnsafeName as error:
+        raise ShardFormatError(str(error)) from None
+
+
+def shard_locations(dataset: str | Path) -> list[Path | str]:
+    """``shard_paths`` of a local dataset; of a remote one, the shards its manifest lists (or, with
+    no manifest, its shard-NNNNNN.tar objects, sorted)."""
+    root = dataset_root(dataset)
+    if isinstance(root, Path):
+        return shard_paths(root)
+    storage = open_storage(root, role="dataset")
+    where = f"{root}/{MANIFEST_NAME}"
+    if MANIFEST_NAME in storage.names():
+        return [shard_location(root, entry["name"], where) for entry in read_manifest(root)["shards"]]
+    return [shard_location(root, name, root) for name in storage.names() if SHARD_PATTERN.fullmatch(name)]
 
 
 def shard_paths(directory: str | Path) -> list[Path]:
@@ -181,6 +295,7 @@ def shard_paths(directory: str | Path) -> list[Path]:
 
 
 def iter_samples(directory: str | Path) -> Iterator[DecodedSample]:
-    for path in shard_paths(directory):
+    """Every sample of a dataset (a local directory or a URL), decoded, in manifest order."""
+    for path in shard_locations(directory):
         for key, members in read_shard(path).items():
             yield decode_sample(key, members)

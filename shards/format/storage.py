@@ -148,7 +148,8 @@ class LocalStorage(Storage):
 
 
 class FsspecStorage(Storage):
-    def __init__(self, url: str):
+    def __init__(self, url: str, role: str = "out"):
+        """``role``: what the URL was given as, for error messages (``out``, ``dataset``)."""
         import fsspec
 
         self.url = url.rstrip("/")
@@ -156,9 +157,9 @@ class FsspecStorage(Storage):
             self.fs, self.root = fsspec.core.url_to_fs(self.url)
         except ImportError as error:
             scheme = url.partition("://")[0]
-            raise ValueError(f"out: no filesystem for {scheme}:// URLs is installed ({error})") from error
+            raise ValueError(f"{role}: no filesystem for {scheme}:// URLs is installed ({error})") from error
         except ValueError as error:
-            raise ValueError(f"out: {error}") from error
+            raise ValueError(f"{role}: {error}") from error
         self.root = self.root.rstrip("/")
         protocols = self.fs.protocol if isinstance(self.fs.protocol, (tuple, list)) else (self.fs.protocol,)
         self.atomic_upload = any(p in ATOMIC_UPLOAD_PROTOCOLS for p in protocols)
@@ -231,11 +232,12 @@ class FsspecStorage(Storage):
         return True
 
 
-def open_storage(location: str | Path) -> Storage:
-    """A local directory for paths (and ``file://`` URLs), fsspec for any other URL."""
+def open_storage(location: str | Path, role: str = "out") -> Storage:
+    """A local directory for paths (and ``file://`` URLs), fsspec for any other URL; ``role``
+    names the location in error messages. Readers (validate, preview) only read through it."""
     location = str(location)
     if location.startswith("file://"):
         return LocalStorage(location[len("file://"):])
     if is_url(location):
-        return FsspecStorage(location)
+        return FsspecStorage(location, role)
     return LocalStorage(location)

@@ -22,9 +22,11 @@ import numpy as np
 
 from worldclips.motions.conventions import MIN_PROJECTION_DEPTH_M, PROJECTION_UNDEFINED, project_points
 from worldclips.shards.format.meta_schema import parsed
-from worldclips.shards.format.names import UnsafeName, shard_inside
 from worldclips.shards.format.layers import DEPTH_MEMBER, SEG_MEMBER, decode_depth, inflated_limits
-from worldclips.shards.format.reader import ShardFormatError, clip_sizes, read_manifest, read_shard
+from worldclips.shards.format.reader import (
+    ShardDigestError, ShardFormatError, clip_sizes, dataset_root, read_manifest, read_verified_shard, shard_location,
+)
+from worldclips.shards.format.storage import open_storage
 from worldclips.motions.safe_arrays import load_npy, load_npz
 from worldclips.shards.format.schema import (
     INSTANCE_FIELDS,
@@ -43,7 +45,7 @@ from worldclips.shards.format.schema import (
     resolve_shape,
 )
 from worldclips.shards.format.video import decode_mp4
-from worldclips.shards.format.writer import TEMP_PREFIX, sha256_file
+from worldclips.shards.format.writer import TEMP_PREFIX
 
 PROJECTION_TOLERANCE_PX = 1e-2
 RIGID_TOLERANCE = 1e-6
@@ -262,42 +264,52 @@ def _check_joints(pose: dict, K: np.ndarray, cam_from_world: np.ndarray, seg: np
 
 
 def validate_dataset(directory: str | Path, decode_video: bool = True) -> ValidationReport:
-    """Check a dataset directory; never raises on bad data, reports it instead."""
-    directory = Path(directory)
+    """Check a dataset, a local directory or an fsspec URL (``s3://bucket/prefix``, ``file://``...,
+    read only, each shard streamed once: hashed while its tar is read); never raises on bad data,
+    reports it instead."""
+    root = dataset_root(directory)
     report = ValidationReport()
-    if not directory.is_dir():
-        report.errors.append(f"{directory}: not a directory")
+    try:
+        storage = open_storage(root, role="dataset")
+        names = storage.names() if storage.exists() else None
+    except (OSError, ValueError) as error:
+        report.errors.append(f"{directory}: cannot be read ({error})")
+        return report
+    if names is None:
+        report.errors.append(f"{directory}: not a directory" if isinstance(root, Path) else f"{directory}: no dataset there")
         return report
     try:
-        manifest = read_manifest(directory)
+        manifest = read_manifest(root)
         listed = {entry["name"]: entry for entry in manifest["shards"]}
     except (OSError, ValueError, KeyError, TypeError) as error:
         report.errors.append(f"{MANIFEST_NAME}: missing or unreadable ({error}); the run did not finish")
         return report
-    for leftover in directory.glob(f"{TEMP_PREFIX}*"):
-        report.errors.append(f"{leftover.name}: temporary file left behind by an interrupted writer")
-    for path in sorted(directory.iterdir()):
-        if SHARD_PATTERN.match(path.name) and path.name not in listed:
-            report.errors.append(f"{path.name}: shard not listed in the manifest")
+    for leftover in names:
+        if leftover.startswith(TEMP_PREFIX):
+            report.errors.append(f"{leftover}: temporary file left behind by an interrupted writer")
+    for name in names:
+        if SHARD_PATTERN.match(name) and name not in listed:
+            report.errors.append(f"{name}: shard not listed in the manifest")
     seen_keys: set[str] = set()
     for name, entry in sorted(listed.items(), key=lambda item: str(item[0])):
         try:
-            path = shard_inside(directory, name, MANIFEST_NAME)
-        except UnsafeName as error:
+            location = shard_location(root, name, MANIFEST_NAME)
+        except ShardFormatError as error:
             report.errors.append(str(error))
             continue
-        if not path.is_file():
+        if not (location.is_file() if isinstance(location, Path) else name in names):
             report.errors.append(f"{name}: listed in the manifest but missing")
             continue
-        if path.stat().st_size != entry.get("bytes") or sha256_file(path) != entry.get("sha256"):
+        try:
+            samples = read_verified_shard(location, entry.get("bytes"), entry.get("sha256"))
+        except ShardDigestError:
             report.errors.append(f"{name}: size or sha256 differs from the manifest (corrupt or truncated)")
             continue
-        report.shards += 1
-        try:
-            samples = read_shard(path)
-        except (tarfile.TarError, ShardFormatError) as error:
+        except (OSError, tarfile.TarError, ShardFormatError) as error:
+            report.shards += 1
             report.errors.append(f"{name}: unreadable tar ({error})")
             continue
+        report.shards += 1
         if list(samples) != list(entry.get("keys", [])) or len(samples) != entry.get("samples"):
             report.errors.append(f"{name}: sample keys differ from the manifest")
         for key, members in samples.items():

@@ -25,21 +25,28 @@ DEPTH_ARRAY, SEG_ARRAY = "depth_delta_bytes", "seg"
 NPY_HEADER_SLACK = 4096  # an .npy header's bytes, beyond its array's
 
 
-def inflated_limits(frames: int, height: int, width: int) -> dict[str, int]:
-    """The most bytes each layer member of a (frames, height, width) clip may declare when inflated."""
-    pixels = frames * height * width
-    return {DEPTH_MEMBER: 4 * pixels + NPY_HEADER_SLACK, SEG_MEMBER: 2 * pixels + NPY_HEADER_SLACK}
+def encode_float_bits(array: np.ndarray, axis: int) -> np.ndarray:
+    """float32 array -> (4, *shape) uint8: its bit patterns (little-endian uint32) differenced along
+    ``axis`` (the first entry kept, wrapping modulo 2^32), the four bytes as four planes."""
+    array = np.ascontiguousarray(array, dtype="<f4")
+    bits = np.moveaxis(array.view("<u4"), axis, 0)
+    delta = bits.copy()
+    delta[1:] -= bits[:-1]  # uint32: wraps modulo 2^32, undone exactly by a uint32 cumsum
+    delta = np.ascontiguousarray(np.moveaxis(delta, 0, axis))
+    return np.ascontiguousarray(np.moveaxis(delta.view(np.uint8).reshape(*array.shape, 4), -1, 0))
+
+
+def decode_float_bits(planes: np.ndarray, axis: int) -> np.ndarray:
+    """The inverse of ``encode_float_bits``: (4, *shape) uint8 -> float32, bit for bit."""
+    delta = np.moveaxis(planes, 0, -1).copy().view("<u4")[..., 0]
+    return np.cumsum(delta, axis=axis, dtype=np.uint32).view("<f4")
 
 
 def encode_depth(depth: np.ndarray) -> dict[str, np.ndarray]:
     """(T, H, W) float32 depth -> {"depth_delta_bytes": (4, T, H, W) uint8} (see the module docstring)."""
-    depth = np.ascontiguousarray(depth, dtype="<f4")
-    if depth.ndim != 3:
-        raise ValueError(f"depth: expected (T, H, W), got shape {depth.shape}")
-    bits = depth.view("<u4")
-    delta = bits.copy()
-    delta[1:] -= bits[:-1]  # uint32: wraps modulo 2^32, undone exactly by a uint32 cumsum
-    return {DEPTH_ARRAY: np.ascontiguousarray(np.moveaxis(delta.view(np.uint8).reshape(*depth.shape, 4), -1, 0))}
+    if np.ndim(depth) != 3:
+        raise ValueError(f"depth: expected (T, H, W), got shape {np.shape(depth)}")
+    return {DEPTH_ARRAY: encode_float_bits(depth, axis=0)}
 
 
 def decode_depth(arrays: dict[str, np.ndarray], member: str = DEPTH_MEMBER) -> np.ndarray:
@@ -48,9 +55,17 @@ def decode_depth(arrays: dict[str, np.ndarray], member: str = DEPTH_MEMBER) -> n
     if planes is None or planes.dtype != np.uint8 or planes.ndim != 4 or planes.shape[0] != 4:
         shown = "missing" if planes is None else f"{planes.dtype} {planes.shape}"
         raise ValueError(f"{member}/{DEPTH_ARRAY}: expected uint8 (4, T, H, W), got {shown}")
-    delta = np.moveaxis(planes, 0, -1).copy().view("<u4")[..., 0]
-    return np.cumsum(delta, axis=0, dtype=np.uint32).view("<f4")
+    return decode_float_bits(planes, axis=0)
 
 
 def encode_segmentation(segmentation: np.ndarray) -> dict[str, np.ndarray]:
     return {SEG_ARRAY: np.ascontiguousarray(segmentation, dtype="<u2")}
+
+
+def decode_segmentation_member(arrays: dict[str, np.ndarray], member: str = SEG_MEMBER) -> np.ndarray:
+    """The arrays of a seg.npz -> (T, H, W) uint16 ids."""
+    seg = arrays.get(SEG_ARRAY)
+    if seg is None or seg.ndim != 3:
+        shown = "missing" if seg is None else f"{seg.dtype} {seg.shape}"
+        raise ValueError(f"{member}/{SEG_ARRAY}: expected (T, H, W) ids, got {shown}")
+    return seg

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from worldclips.shards.format.schema import CONVENTIONS
+from worldclips.shards.format.schema import CONVENTIONS, META_FIELDS_SINCE
 
 JSON_TEXT = "json"  # a string holding JSON
 # Fields stored as JSON text: path -> what json.loads gives for a clip without it.
@@ -76,7 +76,7 @@ META_TREE: dict[str, Any] = {
     "redraw": {"attempt": int, "seed": int},
 }
 # Fields added with a later schema version: name -> (since, type).
-META_TREE_SINCE: dict[str, tuple[int, Any]] = {"layers": (5, [str])}
+META_TREE_SINCE: dict[str, tuple[int, Any]] = {"layers": (META_FIELDS_SINCE["layers"], [str])}
 
 
 def json_text(value: Any) -> str:

@@ -1,5 +1,8 @@
 """``worldclips preview``: an mp4 and a PNG contact sheet per clip, four panels side by side:
-RGB | depth colour map | segmentation | skeleton overlay (joints2d on RGB, hollow = occluded).
+RGB | depth colour map | segmentation | skeleton overlay (joints2d on RGB, hollow = occluded),
+then one panel per optional layer the clip has: normals (camera frame, (n + 1) / 2 as RGB),
+forward optical flow (hue = direction, saturation = speed, grey = occluded) and point tracks
+(dots on RGB with a short trail, hollow = hidden).
 """
 
 from __future__ import annotations
@@ -95,12 +98,71 @@ def skeleton_overlay(rgb: np.ndarray, pose: dict[str, np.ndarray]) -> np.ndarray
     return np.stack(frames)
 
 
+def normal_colors(normals: np.ndarray) -> np.ndarray:
+    """(T, H, W, 3) camera-frame normals -> uint8 RGB (n + 1) / 2, black where no surface."""
+    values = normals.astype(np.float32)
+    colors = ((values + 1.0) * 127.5).clip(0, 255).astype(np.uint8)
+    colors[np.all(values == 0, axis=-1)] = 0
+    return colors
+
+
+def flow_colors(flow: np.ndarray, occluded: np.ndarray) -> np.ndarray:
+    """(T, H, W, 2) flow -> uint8 RGB: hue = direction, saturation = speed (per clip, 99th
+    percentile = full), occluded pixels grey."""
+    speed = np.linalg.norm(flow, axis=-1)
+    scale = max(float(np.percentile(speed, 99)), 1e-6)
+    hue = (np.arctan2(flow[..., 1], flow[..., 0]) / (2 * np.pi)) % 1.0
+    saturation = np.clip(speed / scale, 0, 1)
+    h6 = hue * 6.0
+    channel = lambda offset: np.clip(np.abs((h6 + offset) % 6.0 - 3.0) - 1.0, 0, 1)  # noqa: E731
+    rgb = np.stack([channel(0.0), channel(4.0), channel(2.0)], axis=-1)
+    colors = ((1.0 - saturation[..., None] * (1.0 - rgb)) * 255).astype(np.uint8)
+    colors[occluded] = 96
+    return colors
+
+
+def tracks_overlay(rgb: np.ndarray, tracks: dict[str, np.ndarray], trail: int = 6) -> np.ndarray:
+    """(T, H, W, 3) frames with the point tracks drawn: a dot per point (hollow while hidden) and
+    its last ``trail`` positions, a colour per point."""
+    frames = []
+    radius = max(1, rgb.shape[1] // 160)
+    colors = [tuple(int(255 * c) for c in colorsys.hsv_to_rgb((n * 0.618034) % 1.0, 0.8, 1.0))
+              for n in range(len(tracks["tracks"]))]  # fmt: skip
+    for t, frame in enumerate(rgb):
+        image = Image.fromarray(frame)
+        draw = ImageDraw.Draw(image)
+        for n, path in enumerate(tracks["tracks"]):
+            visible = tracks["visible"][n]
+            if not visible[max(0, t - trail) : t + 1].any():
+                continue
+            points = [tuple(path[k]) for k in range(max(0, t - trail), t + 1)]
+            if len(points) > 1:
+                draw.line(points, fill=colors[n], width=1)
+            u, v = path[t]
+            box = [u - radius, v - radius, u + radius, v + radius]
+            draw.ellipse(box, fill=colors[n] if visible[t] else None, outline=colors[n])
+        frames.append(np.asarray(image))
+    return np.stack(frames)
+
+
 def panels(sample: DecodedSample) -> np.ndarray:
-    """(T, H, 4W, 3) uint8: RGB | depth | segmentation | skeleton."""
-    return np.concatenate(
-        [sample.rgb, depth_colors(sample.depth), instance_colors(sample.segmentation), skeleton_overlay(sample.rgb, sample.pose)],
-        axis=2,
-    )
+    """(T, H, kW, 3) uint8: RGB | depth | segmentation | skeleton, then normals | flow | tracks
+    for the optional layers the sample has."""
+    strips = [sample.rgb, depth_colors(sample.depth), instance_colors(sample.segmentation), skeleton_overlay(sample.rgb, sample.pose)]
+    layers = sample.layers or {}
+    if "normals" in layers:
+        strips.append(normal_colors(layers["normals"]))
+    if "flow" in layers:
+        strips.append(flow_colors(layers["flow"]["forward"], layers["flow"]["occluded_forward"]))
+    if "tracks" in layers:
+        strips.append(tracks_overlay(sample.rgb, layers["tracks"]))
+    return np.concatenate(strips, axis=2)
+
+
+def panel_names(sample: DecodedSample) -> str:
+    """The panels' names, left to right, for captions."""
+    names = ["RGB", "depth", "segmentation", "skeleton"]
+    return " | ".join(names + [name for name in ("normals", "flow", "tracks") if name in (sample.layers or {})])
 
 
 def contact_sheet(sample: DecodedSample, strip: np.ndarray) -> Image.Image:
@@ -114,7 +176,7 @@ def contact_sheet(sample: DecodedSample, strip: np.ndarray) -> Image.Image:
     caption = (
         f"{sample.key}  {sample.meta.get('scenario', 'default')}  camera={params.get('camera_family')}  "
         f"people={params.get('num_people')}  props={params.get('num_props')}{dynamic}  frames={count}@{sample.meta.get('fps')}fps  "
-        "RGB | depth | segmentation | skeleton"
+        + panel_names(sample)
     )
     ImageDraw.Draw(sheet).text((4, 3), caption, fill=(235, 235, 235))
     for row, t in enumerate(rows):

@@ -17,9 +17,10 @@ from typing import Iterator
 import numpy as np
 
 from worldclips.motions.safe_arrays import load_npy, load_npz
-from worldclips.shards.format.layers import DEPTH_MEMBER, SEG_MEMBER, decode_depth, inflated_limits
-from worldclips.shards.format.names import UnsafeName, shard_inside, shard_url_inside, shown, split_member
+from worldclips.shards.format.layer_registry import LAYERS, inflated_limits
+from worldclips.shards.format.layers import DEPTH_MEMBER, SEG_MEMBER, decode_depth
 from worldclips.shards.format.meta_schema import expanded
+from worldclips.shards.format.names import UnsafeName, shard_inside, shard_url_inside, shown, split_member
 from worldclips.shards.format.schema import MANIFEST_NAME, MAX_FRAMES, MAX_SIDE, SHARD_PATTERN
 from worldclips.shards.format.storage import is_url, open_storage
 from worldclips.shards.format.video import decode_mp4
@@ -160,6 +161,7 @@ class DecodedSample:
     pose: dict[str, np.ndarray]
     objects: dict[str, np.ndarray]
     contacts: dict[str, np.ndarray] | None = None  # schema v3 on
+    layers: dict[str, object] | None = None  # optional layers (v5): name -> decoded (shards.format.layer_registry)
 
 
 REQUIRED_MEMBERS = ("meta.json", "rgb.mp4", "camera.npz", "pose.npz", "objects.npz")
@@ -178,6 +180,13 @@ def depth_and_segmentation(members: dict[str, bytes], sizes: tuple[int, int, int
             raise ShardFormatError(f"{SEG_MEMBER}: no 'seg' array")
         return depth, seg_arrays["seg"]
     return load_npy(members["depth.npy"], "depth.npy"), load_npy(members["seg.npy"], "seg.npy")
+
+
+def optional_layers(members: dict[str, bytes], sizes: tuple[int, int, int]) -> dict[str, object]:
+    """The optional layers present (normals, flow, tracks), decoded; declared sizes checked first."""
+    limits = inflated_limits(*sizes)
+    return {layer.name: layer.decode(load_npz(members[layer.member], layer.member, max_bytes=limits[layer.member]), layer.member)
+            for layer in LAYERS.values() if not layer.required and layer.member in members}  # fmt: skip
 
 
 def decode_sample(key: str, members: dict[str, bytes]) -> DecodedSample:
@@ -205,6 +214,7 @@ def decode_sample(key: str, members: dict[str, bytes]) -> DecodedSample:
             pose=load_npz(members["pose.npz"], "pose.npz"),
             objects=load_npz(members["objects.npz"], "objects.npz"),
             contacts=load_npz(members["contacts.npz"], "contacts.npz") if "contacts.npz" in members else None,
+            layers=optional_layers(members, sizes),
         )
     except ShardFormatError:
         raise

@@ -18,7 +18,7 @@ from worldclips.scenes.scene import Scene
 from worldclips.scenes.serialization import to_jsonable
 from worldclips.scenes.spec import ClipSpec
 from worldclips.render.frames import RenderedClip
-from worldclips.shards.format.layers import DEPTH_MEMBER, SEG_MEMBER, encode_depth, encode_segmentation
+from worldclips.shards.format.layer_registry import DEFAULT_LAYERS, LAYERS, LayerInputs
 from worldclips.shards.format import ground_truth
 from worldclips.shards.format.meta_schema import json_text
 from worldclips.shards.format.schema import CONVENTIONS, META_MEMBER, SCHEMA_VERSION, VIDEO_MEMBER
@@ -34,8 +34,8 @@ def npy_bytes(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def npz_bytes(arrays: dict[str, np.ndarray], deflate: bool = False) -> bytes:
-    """An npz archive with fixed timestamps, members in sorted order; stored, or deflated (level 6)."""
+def npz_bytes(arrays: dict[str, np.ndarray], deflate: bool = False, level: int = DEFLATE_LEVEL) -> bytes:
+    """An npz archive with fixed timestamps, members in sorted order; stored, or deflated (level 6 by default)."""
     buffer = io.BytesIO()
     compression = zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED
     with zipfile.ZipFile(buffer, mode="w", compression=compression) as archive:
@@ -43,7 +43,7 @@ def npz_bytes(arrays: dict[str, np.ndarray], deflate: bool = False) -> bytes:
             info = zipfile.ZipInfo(f"{name}.npy", date_time=ZIP_EPOCH)
             info.external_attr = 0o644 << 16
             info.compress_type = compression
-            archive.writestr(info, npy_bytes(arrays[name]), compresslevel=DEFLATE_LEVEL if deflate else None)
+            archive.writestr(info, npy_bytes(arrays[name]), compresslevel=level if deflate else None)
     return buffer.getvalue()
 
 
@@ -91,7 +91,8 @@ def look_record(spec: ClipSpec) -> dict:
 
 
 def build_meta(
-    key: str, run: str, spec: ClipSpec, scene: Scene, body_model: str, renderer: str, versions: dict, scenario: dict | None = None
+    key: str, run: str, spec: ClipSpec, scene: Scene, body_model: str, renderer: str, versions: dict, scenario: dict | None = None,
+    layers: tuple[str, ...] = DEFAULT_LAYERS,
 ) -> dict:
     """meta.json of a clip, one schema for every clip (shards.format.meta_schema.META_TREE);
     ``scenario``: what a scenario drew (scenes.scenarios.sampler), kept as JSON text under
@@ -103,6 +104,7 @@ def build_meta(
     params["scenario"] = json_text(scenario)
     return {
         "schema_version": SCHEMA_VERSION,
+        "layers": list(layers),
         "clip_id": key,
         "run": run,
         "run_seed": spec.run_seed,
@@ -136,14 +138,21 @@ def ground_truth_arrays(scene: Scene, rendered: RenderedClip) -> dict[str, dict[
     }
 
 
-def encode_sample(meta: dict, scene: Scene, rendered: RenderedClip, arrays: dict | None = None) -> dict[str, bytes]:
+def encode_sample(
+    meta: dict, scene: Scene, rendered: RenderedClip, arrays: dict | None = None, inputs: LayerInputs | None = None,
+    layers: tuple[str, ...] = DEFAULT_LAYERS,
+) -> dict[str, bytes]:
     """All members of one sample, keyed by member name (without the sample key); ``arrays``: the
-    .npz members' arrays if already computed (``ground_truth_arrays``)."""
+    .npz members' arrays if already computed (``ground_truth_arrays``); ``layers``: the layers
+    written (shards.format.layer_registry), encoded from ``inputs`` (default: ``rendered`` alone)."""
     arrays = ground_truth_arrays(scene, rendered) if arrays is None else arrays
-    return {
+    inputs = LayerInputs(rendered) if inputs is None else inputs
+    members = {
         META_MEMBER: json.dumps(meta, sort_keys=True, indent=1).encode(),
         VIDEO_MEMBER: encode_mp4(rendered.rgb, scene.fps),
-        DEPTH_MEMBER: npz_bytes(encode_depth(rendered.depth), deflate=True),
-        SEG_MEMBER: npz_bytes(encode_segmentation(rendered.segmentation), deflate=True),
-        **{member: npz_bytes(values) for member, values in arrays.items()},
     }
+    for name in layers:
+        layer = LAYERS[name]
+        if layer.encode is not None:
+            members[layer.member] = npz_bytes(layer.encode(inputs), deflate=True, level=layer.deflate_level)
+    return {**members, **{member: npz_bytes(values) for member, values in arrays.items()}}

@@ -1,4 +1,4 @@
-"""Sample schema v4: the members of one WebDataset sample (one clip), their dtypes and shapes.
+"""Sample schema v5: the members of one WebDataset sample (one clip), their dtypes and shapes.
 
 Shapes use symbols: T frames, H height, W width, P persons, O objects (ground and props),
 E contact events; integers are literal sizes. docs/conventions.md carries the same table
@@ -10,11 +10,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 4
+from worldclips.shards.format.layer_registry import LAYERS
+
+SCHEMA_VERSION = 5
 # validate reads all: v1 has no pose.npz/foot_contact; v1 and v2 have no contacts.npz and no
 # objects.npz velocities; v1-v3 store depth and segmentation raw (depth.npy, seg.npy), v4
-# compressed and losslessly (depth.npz, seg.npz: shards.format.layers).
-SUPPORTED_SCHEMA_VERSIONS = (1, 2, 3, 4)
+# compressed and losslessly (depth.npz, seg.npz: shards.format.layers); v5 adds meta.json's
+# ``layers`` and the optional layer members it lists (normals.npz, flow.npz, tracks.npz:
+# shards.format.layer_registry).
+SUPPORTED_SCHEMA_VERSIONS = (1, 2, 3, 4, 5)
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]+-\d{8}$")
 RUN_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 SHARD_PATTERN = re.compile(r"^shard-\d{6}\.tar$")
@@ -114,6 +118,7 @@ META_FIELDS: tuple[str, ...] = (
     "schema_version", "clip_id", "run", "run_seed", "clip_index", "fps", "num_frames", "width", "height",
     "scenario", "scenario_params", "spec", "instances", "body_model", "renderer", "conventions", "versions",
 )  # fmt: skip
+META_FIELDS_SINCE = {"layers": 5}  # fields added later: the schema version that added them
 INSTANCE_FIELDS: tuple[str, ...] = ("id", "name", "category", "dynamic", "kind")
 
 
@@ -163,4 +168,7 @@ def schema_table() -> str:
     for member, arrays in NPZ_MEMBERS.items():
         for name, spec in arrays.items():
             rows.append(f"| {member} | {name} | {spec.dtype} | ({', '.join(map(str, spec.shape))}) | {spec.description} |")
+    for layer in LAYERS.values():
+        if not layer.required:
+            rows.append(f"| {layer.member} | | | | optional layer `{layer.name}` (v5, listed in meta.json `layers`): {layer.stored} |")
     return "\n".join(rows)

@@ -4,8 +4,9 @@ webdataset's own ``.decode()`` unpickles ``.pyd``/``.pickle`` members and ``torc
 ``.pth`` members, so a hostile shard could run code in the reader. ``decode_safely`` decodes
 only what the worldclips schema holds, without unpickling and with sizes checked before
 anything is inflated: ``.json`` -> parsed JSON, ``.npy`` -> ndarray, ``.npz`` -> dict of
-ndarrays, except the compressed layers of schema v4: ``depth.npz`` -> (T, H, W) float32 metres
-and ``seg.npz`` -> (T, H, W) uint16 ids (shards.format.layers); ``.mp4`` -> (T, H, W, 3) uint8
+ndarrays, except the layers (shards.format.layer_registry): ``depth.npz`` -> (T, H, W) float32
+metres, ``seg.npz`` -> (T, H, W) uint16 ids, ``normals.npz`` -> (T, H, W, 3) float16, ``flow.npz``
+and ``tracks.npz`` -> dicts of their arrays, dtypes checked; ``.mp4`` -> (T, H, W, 3) uint8
 RGB frames (PyAV). Any other member stays bytes.
 
     import webdataset as wds
@@ -21,7 +22,7 @@ from __future__ import annotations
 import json
 
 from worldclips.motions.safe_arrays import load_npy, load_npz
-from worldclips.shards.format.layers import DEPTH_MEMBER, SEG_MEMBER, decode_depth
+from worldclips.shards.format.layer_registry import layer_for_member
 from worldclips.shards.format.video import decode_mp4
 
 
@@ -32,10 +33,9 @@ def decode_member(name: str, data: bytes):
         return json.loads(data)
     if extension == "npy":
         return load_npy(data, name)
-    if name.endswith(DEPTH_MEMBER):
-        return decode_depth(load_npz(data, name), name)
-    if name.endswith(SEG_MEMBER):
-        return load_npz(data, name)["seg"]
+    layer = layer_for_member(name)
+    if layer is not None and layer.decode is not None:
+        return layer.decode(load_npz(data, name), name)
     if extension == "npz":
         return load_npz(data, name)
     if extension == "mp4":

@@ -22,7 +22,8 @@ import numpy as np
 
 from worldclips.motions.conventions import MIN_PROJECTION_DEPTH_M, PROJECTION_UNDEFINED, project_points
 from worldclips.shards.format.meta_schema import parsed
-from worldclips.shards.format.layers import DEPTH_MEMBER, SEG_MEMBER, decode_depth, inflated_limits
+from worldclips.shards.format.layer_registry import LAYERS, REQUIRED_LAYERS, inflated_limits
+from worldclips.shards.format.layers import DEPTH_MEMBER, SEG_MEMBER, decode_depth
 from worldclips.shards.format.reader import (
     ShardDigestError, ShardFormatError, clip_sizes, dataset_root, read_manifest, read_verified_shard, shard_location,
 )
@@ -33,6 +34,7 @@ from worldclips.shards.format.schema import (
     KEY_PATTERN,
     MANIFEST_NAME,
     META_FIELDS,
+    META_FIELDS_SINCE,
     META_MEMBER,
     NPY_MEMBERS,
     SHARD_PATTERN,
@@ -90,6 +92,17 @@ def _check_rigid(where: str, transforms: np.ndarray) -> None:
         raise SampleError(f"{where}: last row is not [0, 0, 0, 1]")
 
 
+def _optional_layers(meta: dict) -> list:
+    """The optional layers a v5 meta.json lists (shards.format.layer_registry), its list checked."""
+    listed = meta["layers"]
+    if not isinstance(listed, list) or not all(isinstance(n, str) and n in LAYERS for n in listed) or len(set(listed)) != len(listed):
+        raise SampleError(f"{META_MEMBER}: layers: expected a list of distinct layer names ({', '.join(LAYERS)}), got {listed!r}"[:300])
+    missing = [name for name in REQUIRED_LAYERS if name not in listed]
+    if missing:
+        raise SampleError(f"{META_MEMBER}: layers: {missing[0]} is always written, but not listed")
+    return [LAYERS[name] for name in listed if not LAYERS[name].required]
+
+
 def _check_meta(key: str, raw: bytes) -> dict:
     try:
         meta = json.loads(raw)
@@ -102,6 +115,9 @@ def _check_meta(key: str, raw: bytes) -> dict:
         raise SampleError(f"{META_MEMBER}: missing fields {missing}")
     if meta["schema_version"] not in SUPPORTED_SCHEMA_VERSIONS:
         raise SampleError(f"{META_MEMBER}: schema_version {meta['schema_version']!r}, expected one of {list(SUPPORTED_SCHEMA_VERSIONS)}")
+    missing = [name for name, since in META_FIELDS_SINCE.items() if since <= meta["schema_version"] and name not in meta]
+    if missing:
+        raise SampleError(f"{META_MEMBER}: missing fields {missing} (schema v{meta['schema_version']})")
     if meta["clip_id"] != key:
         raise SampleError(f"{META_MEMBER}: clip_id {meta['clip_id']!r} differs from the sample key")
     try:
@@ -128,7 +144,8 @@ def check_sample(key: str, members: dict[str, bytes], decode_video: bool = True)
         raise SampleError(f"members {sorted(members)}: no {META_MEMBER}")
     meta = _check_meta(key, members[META_MEMBER])
     version = meta["schema_version"]
-    names, expected_members = set(members), schema_members(version)
+    optional = _optional_layers(meta) if version >= 5 else []
+    names, expected_members = set(members), (*schema_members(version), *(layer.member for layer in optional))
     if names != set(expected_members):
         raise SampleError(f"members {sorted(names)}, expected {list(expected_members)} (schema v{version})")
     persons = [r["id"] for r in meta["instances"] if r["kind"] == "person"]
@@ -178,6 +195,11 @@ def check_sample(key: str, members: dict[str, bytes], decode_video: bool = True)
     if "contacts.npz" in npz:
         _check_contacts(npz["contacts.npz"], {r["id"] for r in meta["instances"]}, sizes["T"])
     _check_joints(pose, K, camera["cam_from_world"], seg)
+    for layer in optional:
+        decoded = layer.decode(load_npz(members[layer.member], layer.member, max_bytes=limits[layer.member]), layer.member)
+        problems = layer.check(decoded, (sizes["T"], sizes["H"], sizes["W"]), seg)
+        if problems:
+            raise SampleError(problems[0])
     if "foot_contact" in pose:
         _check_foot_contact(pose["foot_contact"], pose["joints3d"])
     if parsed(meta, "properties"):  # a scenario clip: its properties, re-measured, must match its record

@@ -22,12 +22,14 @@ from worldclips.scenes.scene_config import SceneConfig
 from worldclips.scenes.scenarios.mixture import ScenarioMixture
 from worldclips.scenes.serialization import SpecError, from_jsonable, to_jsonable
 from worldclips.scenes.yaml_files import read_yaml_mapping
+from worldclips.shards.format.layer_registry import DEFAULT_LAYERS, LAYERS, MAX_TRACKS, REQUIRED_LAYERS
 from worldclips.shards.format.schema import MAX_FRAMES, MAX_SIDE, RUN_NAME_PATTERN
 
 BACKENDS = ("raster", "cycles")
 LOOKS = ("photo", "flat")
 NO_ENVIRONMENTS = "none"
-MAX_CLIP_BYTES = 8 << 30  # rgb + depth + segmentation of one clip held in memory
+MAX_CLIP_BYTES = 8 << 30  # rgb + depth + segmentation (+ surface layers) of one clip held in memory
+SURFACE_BYTES_PER_PIXEL = 66  # the raster's surface read-back (48) plus normals and flow
 DEFAULT_FRAMES, DEFAULT_FPS, DEFAULT_SIZE = 48, 24.0, "256x256"
 
 
@@ -57,6 +59,10 @@ class GenerateConfig:
     # HDRI maps (.exr/.hdr) lighting some photo-look clips; None: Blender's outdoor maps when
     # `worldclips setup cycles` installed them (resolved to their folder), "none": the analytic sky only.
     environment_dir: str | None = None
+    # Ground-truth layers written (shards.format.layer_registry): rgb, depth and seg always; any of
+    # normals, flow (raster backend) and tracks (num_tracks point tracks per clip) on request.
+    layers: tuple[str, ...] = DEFAULT_LAYERS
+    num_tracks: int = 256
     smplx_model_dir: str | None = None
     motion_dir: str | None = None  # user motion files (AMASS .npz, BVH), scanned recursively; see scene.motions
     run_name: str | None = None
@@ -136,8 +142,9 @@ def _check(config: GenerateConfig) -> GenerateConfig:
     pixels = config.width * config.height if config.size is not None else mixture.max_pixels()
     if frames > MAX_FRAMES:
         raise ConfigError(f"frames: a scenario's clips would have up to {frames} frames (limit {MAX_FRAMES}); give --frames")
-    if frames * pixels * 9 > MAX_CLIP_BYTES:
-        need = frames * pixels * 9 / 2**30
+    per_pixel = 9 + (SURFACE_BYTES_PER_PIXEL if any(LAYERS[name].surface_pass for name in config.layers) else 0)
+    if frames * pixels * per_pixel > MAX_CLIP_BYTES:
+        need = frames * pixels * per_pixel / 2**30
         raise ConfigError(f"frames x size: one clip would need {need:.1f} GiB of memory (limit {MAX_CLIP_BYTES >> 30})")
     if config.backend not in BACKENDS:
         raise ConfigError(f"backend: expected one of {list(BACKENDS)}, got {config.backend!r}")
@@ -146,6 +153,11 @@ def _check(config: GenerateConfig) -> GenerateConfig:
     if config.supersample is not None and (isinstance(config.supersample, bool) or not isinstance(config.supersample, int)
                                            or config.supersample not in (1, 3, 5)):  # fmt: skip
         raise ConfigError(f"supersample: expected 1, 3 or 5 (odd: the centre sample is the pixel centre), got {config.supersample!r}")
+    surface = [name for name in config.layers if LAYERS[name].surface_pass]
+    if surface and config.backend != "raster":
+        raise ConfigError(f"layers: {', '.join(surface)} need the raster backend's surface pass; backend "
+                          f"{config.backend} writes {', '.join(n for n in LAYERS if n not in surface)}")
+    integer("num_tracks", 1, MAX_TRACKS)
     if config.run_name is not None and not RUN_NAME_PATTERN.match(str(config.run_name)):
         raise ConfigError(f"run_name: expected 1-64 letters, digits, '_' or '-', got {config.run_name!r}")
     _check_farm(config, integer)
@@ -247,6 +259,7 @@ def resolve_config(file_values: dict[str, Any], flag_values: dict[str, Any], sou
     except SpecError as error:
         raise ConfigError(str(error)) from error
     merged["environment_dir"] = _resolve_environment_dir(merged.get("environment_dir"))
+    merged["layers"] = parse_layers(merged.get("layers", DEFAULT_LAYERS))
     try:
         config = GenerateConfig(**merged, scene=scene_config, cycles=cycles_config)
     except TypeError as error:
@@ -260,6 +273,18 @@ def default_map_dir() -> Path | None:
     from worldclips.scenes.environments import blender_map_dir
 
     return blender_map_dir(default_env_dir())
+
+
+def parse_layers(value) -> tuple[str, ...]:
+    """``layers`` as a list or "a,b,c" text -> the layers in registry order, the required ones included."""
+    names = value.split(",") if isinstance(value, str) else value
+    if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+        raise ConfigError(f"layers: expected a list of layer names ({', '.join(LAYERS)}), got {value!r}"[:200])
+    names = [n.strip() for n in names if n.strip()]
+    unknown = [n for n in names if n not in LAYERS]
+    if unknown:
+        raise ConfigError(f"layers: unknown layer {unknown[0]!r} (expected some of {', '.join(LAYERS)})"[:200])
+    return tuple(name for name in LAYERS if name in names or name in REQUIRED_LAYERS)
 
 
 def _resolve_environment_dir(value) -> str:

@@ -16,11 +16,16 @@ from worldclips.motions.body import BodyModel
 from worldclips.scenes.build import build_scene
 from worldclips.scenes.dressing import photo_dress
 from worldclips.scenes.sampling import sample_clip_spec
+from worldclips.render.tracks import point_tracks
+from worldclips.shards.format.layer_registry import LAYERS, LayerInputs
 from worldclips.shards.format.properties import PropertiesFailed
 from worldclips.shards.format.sample import build_meta, encode_sample, ground_truth_arrays
 from worldclips.shards.format.schema import sample_key
 from worldclips.shards.job.config import GenerateConfig, environment_maps
 from worldclips.shards.job.scenario_clips import scenario_spec, verify
+
+
+TRACKS_STREAM = 7  # the point tracks' random stream, apart from the spec's draws
 
 
 @dataclass(frozen=True)
@@ -68,10 +73,16 @@ def make_clip(
         spec = photo_dress(spec, environment_maps(config))  # the same clip, dressed: outfits, materials, sky
     # 2. build the scene (every per-frame value resolved) and 3. render it
     scene = build_scene(spec, body)
-    rendered = renderer.render(scene)
+    if any(LAYERS[name].surface_pass for name in config.layers):  # the config allows these on raster only
+        rendered = renderer.render(scene, surface_layers=True)
+    else:
+        rendered = renderer.render(scene)
+    tracks = None
+    if "tracks" in config.layers:
+        tracks = point_tracks(scene, rendered.depth, rendered.segmentation, config.num_tracks, [seed, clip_index, TRACKS_STREAM])
     # 4. ground truth in the sample schema's arrays
     key = sample_key(config.run, clip_index)
-    meta = build_meta(key, config.run, spec, scene, body.name, config.backend, versions, info)
+    meta = build_meta(key, config.run, spec, scene, body.name, config.backend, versions, info, config.layers)
     if attempt:
         meta["run_seed"] = config.seed
         meta["redraw"] = {"attempt": attempt, "seed": seed}
@@ -83,5 +94,5 @@ def make_clip(
         if not all(r["passed"] for r in results.values()) and not final:
             raise PropertiesFailed(results, entry.name)
     # 6. encode the sample's members
-    members = encode_sample(meta, scene, rendered, arrays)
+    members = encode_sample(meta, scene, rendered, arrays, LayerInputs(rendered, tracks), config.layers)
     return ClipResult(key, members, scene.num_frames, entry.name if entry else None, results)

@@ -1,0 +1,139 @@
+"""The optional layers (normals, flow, tracks) through generate, validate, preview, the reader and
+stock tools; the layer declarations; their codecs; and what validate refuses."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from worldclips.cli import main
+from worldclips.shards.format.layer_registry import LAYERS, REQUIRED_LAYERS, inflated_limits
+from worldclips.shards.format.layers import decode_float_bits, encode_float_bits
+from worldclips.shards.format.reader import iter_samples
+from worldclips.shards.format.stock import decode_member
+from worldclips.shards.format.validate import check_sample
+from worldclips.shards.job.config import ConfigError, parse_layers, resolve_config
+
+ALL = "rgb,depth,seg,normals,flow,tracks"
+ARGS = ["--clips", "2", "--no-ray", "--frames", "5", "--size", "64x48", "--clips-per-shard", "2", "--seed", "3",
+        "--num-tracks", "30", "--quiet"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    out = tmp_path_factory.mktemp("layers") / "data"
+    assert main(["generate", "--out", str(out), "--layers", ALL, *ARGS]) == 0
+    return out
+
+
+def _members(dataset) -> dict[str, bytes]:
+    with tarfile.open(dataset / "shard-000000.tar") as archive:
+        return {info.name: archive.extractfile(info).read() for info in archive}
+
+
+def test_every_layer_is_written_listed_and_validates(dataset, capsys):
+    members = _members(dataset)
+    for key in ("seed3-00000000", "seed3-00000001"):
+        meta = json.loads(members[f"{key}.meta.json"])
+        assert meta["layers"] == list(LAYERS) and meta["schema_version"] == 5
+        for layer in LAYERS.values():
+            assert f"{key}.{layer.member}" in members
+    assert main(["validate", str(dataset)]) == 0
+    assert "OK: 1 shards, 2 samples" in capsys.readouterr().out
+
+
+def test_reader_and_stock_decoder_give_the_layers(dataset):
+    sample = next(iter_samples(dataset))
+    frames, height, width = sample.depth.shape
+    assert sample.layers["normals"].shape == (frames, height, width, 3)
+    assert sample.layers["flow"]["forward"].shape == (frames, height, width, 2)
+    tracks = sample.layers["tracks"]
+    assert tracks["tracks"].shape[1:] == (frames, 2) and 0 < len(tracks["tracks"]) <= 30
+    members = _members(dataset)
+    flow = decode_member("seed3-00000000.flow.npz", members["seed3-00000000.flow.npz"])
+    np.testing.assert_array_equal(flow["forward"], sample.layers["flow"]["forward"])
+    # numpy alone, by the recipe in docs/conventions.md
+    raw = np.load(io.BytesIO(members["seed3-00000000.flow.npz"]))
+    planes = raw["forward_delta_bytes"]
+    recipe = np.cumsum(np.moveaxis(planes, 0, -1).copy().view("<u4")[..., 0], axis=2, dtype=np.uint32).view("<f4")
+    np.testing.assert_array_equal(recipe, flow["forward"])
+    normals = np.load(io.BytesIO(members["seed3-00000000.normals.npz"]))["normals"]
+    np.testing.assert_array_equal(normals, sample.layers["normals"])
+
+
+def test_default_run_writes_only_the_required_layers(tmp_path):
+    out = tmp_path / "plain"
+    assert main(["generate", "--out", str(out), *ARGS[:-3], "--quiet"]) == 0
+    members = _members(out)
+    meta = json.loads(members["seed3-00000000.meta.json"])
+    assert meta["layers"] == list(REQUIRED_LAYERS)
+    assert not any(name.endswith(("normals.npz", "flow.npz", "tracks.npz")) for name in members)
+
+
+def test_preview_draws_a_panel_per_layer(dataset, tmp_path):
+    assert main(["preview", str(dataset), "--out", str(tmp_path / "p")]) == 0
+    sheet = Image.open(tmp_path / "p" / "seed3-00000000.png")
+    assert sheet.size[0] == 7 * 64  # RGB | depth | seg | skeleton | normals | flow | tracks
+
+
+def _sample(dataset, key, member, change) -> dict[str, bytes]:
+    """One sample's members (names without the key), with one npz member's arrays changed."""
+    members = {name.split(".", 1)[1]: data for name, data in _members(dataset).items() if name.startswith(key + ".")}
+    arrays = dict(np.load(io.BytesIO(members[member])))
+    change(arrays)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    members[member] = buffer.getvalue()
+    return members
+
+
+@pytest.mark.parametrize(
+    "member, change, message",
+    [
+        ("tracks.npz", lambda a: a.__setitem__("instance_ids", a["instance_ids"] * 0 + 999), "lie on their own instance"),
+        ("normals.npz", lambda a: a.__setitem__("normals", a["normals"] * np.float16(2)), "unit length"),
+        ("flow.npz", lambda a: a.pop("occluded_backward"), "occluded_backward"),
+    ],
+)  # fmt: skip
+def test_validate_refuses_broken_layers(dataset, member, change, message):
+    members = _sample(dataset, "seed3-00000000", member, change)
+    with pytest.raises(ValueError, match=message):
+        check_sample("seed3-00000000", members)
+    check_sample("seed3-00000000", _sample(dataset, "seed3-00000000", member, lambda a: None))  # unchanged: fine
+
+
+def test_layers_config_field_and_flag(tmp_path):
+    assert parse_layers("flow, tracks") == ("rgb", "depth", "seg", "flow", "tracks")
+    assert parse_layers(["tracks", "normals"]) == ("rgb", "depth", "seg", "normals", "tracks")
+    with pytest.raises(ConfigError, match=r"layers: unknown layer 'optical'"):
+        parse_layers("rgb,optical")
+    with pytest.raises(ConfigError, match="need the raster backend"):
+        resolve_config({"layers": ["flow"], "backend": "cycles"}, {"out": str(tmp_path / "x")})
+    with pytest.raises(ConfigError, match="num_tracks"):
+        resolve_config({"layers": ["tracks"], "num_tracks": 0}, {"out": str(tmp_path / "x")})
+    config = resolve_config({"layers": ["tracks"], "backend": "cycles"}, {"out": str(tmp_path / "x")})
+    assert config.layers == ("rgb", "depth", "seg", "tracks")  # tracks come from geometry: any backend
+
+
+def test_float_bit_planes_are_lossless_along_any_axis():
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(3, 4, 5, 2)).astype(np.float32)
+    values[0, 0, 0] = [np.inf, -0.0]
+    for axis in range(4):
+        planes = encode_float_bits(values, axis)
+        assert planes.shape == (4, 3, 4, 5, 2) and planes.dtype == np.uint8
+        np.testing.assert_array_equal(decode_float_bits(planes, axis).view(np.uint32), values.view(np.uint32))
+
+
+def test_every_layer_has_a_size_bound_and_a_docs_row():
+    limits = inflated_limits(48, 256, 256)
+    for layer in LAYERS.values():
+        assert layer.decode is None or limits[layer.member] >= 48 * 256 * 256 * layer.bytes_per_pixel
+    docs = open("docs/conventions.md").read()
+    for layer in LAYERS.values():
+        assert f"`{layer.name}`" in docs or layer.required, layer.name

@@ -38,6 +38,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 
 from worldclips.train.conditions import ModelInputs, model_inputs  # noqa: E402
 from worldclips.train.config import RunConfig, load_config, replace  # noqa: E402
+from worldclips.train.latent_cache import encode_dataset  # noqa: E402
 from worldclips.train.loader import make_loader  # noqa: E402
 from worldclips.train.model import trainable_parameters  # noqa: E402
 from worldclips.train.optim import EMA, make_optimizer  # noqa: E402
@@ -54,25 +55,31 @@ def make_dataset(out: Path, clips: int, frames: int, size: str) -> Path:
     return out
 
 
-def loader_rate(urls: list[str], config: RunConfig, workers: int, batches: int) -> tuple[float, dict]:
+def loader_rate(urls: list[str], config: RunConfig, workers: int, batches: int, cached: bool = False) -> tuple[float, dict]:
     data = replace(config, data={"num_workers": workers}).data
-    iterator = iter(make_loader(urls, data, skeletons=config.model.pose_maps))
+    iterator = iter(make_loader(urls, data, skeletons=config.model.pose_maps, cached=cached))
     first = next(iterator)  # worker start-up and shuffle-buffer fill are not counted
     started = time.perf_counter()
     samples = sum(len(next(iterator)["key"]) for _ in range(batches))
     return samples / (time.perf_counter() - started), first
 
 
-def step_rate(config: RunConfig, batch: dict, steps: int, device: torch.device) -> float:
+def step_rate(config: RunConfig, batch: dict, steps: int, device: torch.device, cached: bool = False) -> float:
+    """Samples/s of full training steps on one batch; ``cached``: the VAE encoding done once
+    beforehand, as a latent cache (train.latent_cache) gives it."""
     model, codec = build_model(config, None)
     model.to(device).train()
     codec.to(device)
     params = trainable_parameters(model)
     optimizer, ema = make_optimizer(params, config.train), EMA(params, config.train.ema_decay)
     batch = to_device(batch, device)
+    if cached:
+        with torch.no_grad():
+            encoded = model_inputs(batch, codec, config.model)
 
     def step(i: int) -> None:
-        loss = inputs_loss(model, model_inputs(batch, codec, config.model), config, step_generator(0, 0, i))
+        inputs = encoded if cached else model_inputs(batch, codec, config.model)
+        loss = inputs_loss(model, inputs, config, step_generator(0, 0, i))
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
@@ -106,6 +113,12 @@ def cpu_part(args) -> None:
         print(f"  training step ({args.config}, VAE encode + forward + backward + AdamW + EMA): {consumed:.1f} samples/s")
         best = max(rates, key=rates.get)
         print(f"  loader / step consumption: {rates[best] / consumed:.2f} (best loader: {best} workers)")
+        cached = step_rate(config, batch, args.steps, torch.device("cpu"), cached=True)
+        cache_dir = Path(tmp) / "latents"
+        encode_dataset(str(data), config, cache_dir, progress=lambda line: None)
+        cache_rate, _ = loader_rate(shard_urls(cache_dir), config, 0, args.batches, cached=True)
+        print(f"  with the latent cache (`worldclips encode`): step {cached:.1f} samples/s ({cached / consumed:.1f}x), "
+              f"cache loader (0 workers) {cache_rate:.1f} samples/s")
 
 
 def transformer_flops(config: RunConfig, tokens: int, context: int) -> float:

@@ -27,6 +27,7 @@ import json
 import numpy as np
 from PIL import Image
 
+from worldclips.motions.safe_arrays import load_npz
 from worldclips.motions.conventions import PROJECTION_UNDEFINED
 from worldclips.shards.format.layers import DEPTH_ARRAY, DEPTH_MEMBER, SEG_ARRAY, SEG_MEMBER, decode_depth
 from worldclips.shards.format.schema import META_MEMBER, VIDEO_MEMBER
@@ -39,6 +40,8 @@ MEMBERS = (META_MEMBER, VIDEO_MEMBER, "camera.npz", "pose.npz")  # and depth.npz
 DEPTH_MEMBERS = (DEPTH_MEMBER, "depth.npy")
 READ_MEMBERS = (*MEMBERS, *DEPTH_MEMBERS)  # what the loader takes from a shard
 POSE_ARRAYS = ("joints3d", "joints2d", "joints_valid")
+CACHE_MEMBERS = ("inputs.npz", "caption.txt", "meta.json")  # a latent-cache sample (train.latent_cache)
+JOINT_ARRAYS = ("joints3d_cam", "joints_valid", "person_mask")
 
 
 def _npy(data: bytes, member: str) -> np.ndarray:
@@ -205,4 +208,17 @@ def decode_example(raw: dict, config: DataConfig, rng: np.random.Generator, skel
             raise ValueError(f"segmentation: shape {segmentation.shape}, depth is {depth.shape}")
         people = [row["id"] for row in meta.get("instances", []) if isinstance(row, dict) and row.get("kind") == "person"]
         example["person_pixels"] = resize_nearest(np.isin(segmentation[indices], people), box, size)
+    return example
+
+
+def decode_cached(raw: dict) -> dict:
+    """A cache sample (member -> bytes) -> example arrays for ``collate`` (no unpickling; sizes checked)."""
+    if "inputs.npz" not in raw:
+        raise ValueError("missing member inputs.npz")
+    arrays = load_npz(raw["inputs.npz"], "inputs.npz")
+    for name in ("latents", "cond"):
+        if name not in arrays or arrays[name].dtype != np.float32 or arrays[name].ndim != 4:
+            raise ValueError(f"inputs.npz/{name}: expected float32 (C, T, h, w)")
+    example = {name: np.ascontiguousarray(value) for name, value in arrays.items()}
+    example["caption"] = raw.get("caption.txt", b"").decode("utf-8", errors="replace")
     return example

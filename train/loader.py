@@ -31,7 +31,7 @@ import webdataset as wds
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from worldclips.train.config import DataConfig
-from worldclips.train.decode import READ_MEMBERS, decode_example
+from worldclips.train.decode import CACHE_MEMBERS, READ_MEMBERS, decode_cached, decode_example
 from worldclips.train.shard_stream import shard_samples
 
 WARN_LIMIT = 3  # skipped-sample warnings printed per worker
@@ -52,12 +52,12 @@ class ShardStream(IterableDataset):
     """
 
     def __init__(self, urls: list[str], config: DataConfig, rank: int = 0, world_size: int = 1,
-                 start: dict[int, tuple[int, int]] | None = None, skeletons: bool = True):  # fmt: skip
+                 start: dict[int, tuple[int, int]] | None = None, skeletons: bool = True, cached: bool = False):  # fmt: skip
         super().__init__()
         if not urls:
             raise ValueError("loader: no shards")
         self.urls, self.config, self.rank, self.world_size = list(urls), config, rank, world_size
-        self.start, self.skeletons = dict(start or {}), skeletons
+        self.start, self.skeletons, self.cached = dict(start or {}), skeletons, cached
 
     def _epoch_shards(self, epoch: int, stream: int, streams: int) -> tuple[list[str], bool]:
         """(shard URLs for this stream in this epoch, whether to split by sample instead)."""
@@ -85,7 +85,7 @@ class ShardStream(IterableDataset):
                 print(f"loader: worker {worker}: skipped a sample ({str(error)[:200]})", file=sys.stderr)
             return True
 
-        wanted = set(READ_MEMBERS)
+        wanted = set(CACHE_MEMBERS if self.cached else READ_MEMBERS)
         for epoch in range(start_epoch, sys.maxsize):
             shards, by_sample = self._epoch_shards(epoch, stream, streams)
             raw = shard_samples(shards, handler=on_error, select=lambda member: member in wanted)
@@ -100,7 +100,10 @@ class ShardStream(IterableDataset):
                     continue
                 generator = np.random.default_rng([self.config.seed, stream, epoch, index])
                 try:
-                    example = decode_example(sample, self.config, generator, self.skeletons)
+                    if self.cached:  # a latent-cache sample (train.latent_cache): its crop is fixed
+                        example = decode_cached(sample)
+                    else:
+                        example = decode_example(sample, self.config, generator, self.skeletons)
                 except Exception as error:  # a bad sample never stops training
                     on_error(ValueError(f"{sample.get('__key__')}: {error}"))
                     continue
@@ -121,9 +124,9 @@ class ShardStream(IterableDataset):
 
 def make_loader(urls: list[str], config: DataConfig, rank: int = 0, world_size: int = 1,
                 start: dict[int, tuple[int, int]] | None = None, skeletons: bool = True,
-                pin_memory: bool = False) -> DataLoader:  # fmt: skip
+                pin_memory: bool = False, cached: bool = False) -> DataLoader:  # fmt: skip
     """A DataLoader over a ShardStream: batches are made in the workers (batch_size=None here)."""
-    stream = ShardStream(urls, config, rank, world_size, start, skeletons)
+    stream = ShardStream(urls, config, rank, world_size, start, skeletons, cached)
     workers = config.num_workers
     return DataLoader(stream, batch_size=None, num_workers=workers, pin_memory=pin_memory,
                       persistent_workers=workers > 0, prefetch_factor=2 if workers else None)  # fmt: skip

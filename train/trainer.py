@@ -10,6 +10,7 @@ resumed run draws what the uninterrupted run would have drawn.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import time
@@ -24,6 +25,7 @@ from worldclips.train.build import LatentCodec, build_backbone, check_base
 from worldclips.train.checkpoint import latest_checkpoint, load_checkpoint, load_model_weights, save_checkpoint
 from worldclips.train.conditions import ModelInputs, model_inputs
 from worldclips.train.guidance import draw_dropout, drop_conditions
+from worldclips.train.latent_cache import cached_inputs, check_fingerprint, read_cache_manifest
 from worldclips.train.config import RunConfig, read_config, replace, save_config
 from worldclips.train.flow import flow_loss
 from worldclips.train.loader import make_loader
@@ -92,7 +94,12 @@ def training_loss(model, codec: LatentCodec, batch: dict, config: RunConfig, gen
                   text_encoder=None, dropout: torch.Generator | None = None) -> torch.Tensor:  # fmt: skip
     """Flow-matching loss of one batch (already on the model's device); with a ``dropout``
     generator, each condition of each sample is dropped with its drop_<name> probability."""
-    inputs = model_inputs(batch, codec, config.model, text_encoder=text_encoder)
+    if "latents" in batch:  # a latent-cache batch: the VAE pass was done by `worldclips encode`
+        inputs = cached_inputs(batch, batch["latents"].device)
+        if text_encoder is not None:
+            inputs = dataclasses.replace(inputs, text=text_encoder(batch["caption"]))
+    else:
+        inputs = model_inputs(batch, codec, config.model, text_encoder=text_encoder)
     if dropout is not None:
         dropped = draw_dropout(inputs.cond.shape[0], config.model, dropout)
         inputs = drop_conditions(inputs, dropped, config.model, codec.channels)
@@ -182,12 +189,17 @@ def gather(value, world: Distributed) -> list:
 
 
 def train(data: str, config: RunConfig | None, out: Path, resume: bool = False, base: Path | None = None,
-          steps: int | None = None, tensorboard: bool = True) -> dict:  # fmt: skip
+          steps: int | None = None, tensorboard: bool = True, latents: str | None = None) -> dict:  # fmt: skip
     """Train to config.train.steps (or ``steps``); returns {"step", "loss", "checkpoint", "rank"}.
-    With ``resume`` the config comes from ``out`` (pass None)."""
+    With ``resume`` the config comes from ``out`` (pass None). ``latents``: a latent cache of
+    ``data`` (train.latent_cache) to read instead of the clips."""
     if base is not None:
         check_base(Path(base))
     urls = shard_urls(data)
+    cache = None
+    if latents is not None:
+        cache = (str(latents), read_cache_manifest(Path(latents)))
+        urls = shard_urls(latents)
     config, checkpoint = prepare_run_dir(Path(out), config, resume, steps)
     if config.model.text_encoder and base is None and checkpoint is None:
         raise ValueError("model.text_encoder: needs --base with text_encoder/ and tokenizer/")
@@ -195,14 +207,15 @@ def train(data: str, config: RunConfig | None, out: Path, resume: bool = False, 
     out = Path(out)
     log = TrainLog(out, enabled=world.rank == 0, tensorboard=tensorboard)
     try:
-        return _train(urls, config, out, checkpoint, base, world, log)
+        return _train(urls, config, out, checkpoint, base, world, log, cache)
     finally:
         log.close()
         if world.world_size > 1:
             dist.destroy_process_group()
 
 
-def _train(urls, config: RunConfig, out: Path, checkpoint: Path | None, base, world: Distributed, log: TrainLog) -> dict:
+def _train(urls, config: RunConfig, out: Path, checkpoint: Path | None, base, world: Distributed, log: TrainLog,
+           cache: tuple[str, dict] | None = None) -> dict:  # fmt: skip
     tc = config.train
     if world.rank == 0:
         out.mkdir(parents=True, exist_ok=True)
@@ -214,6 +227,8 @@ def _train(urls, config: RunConfig, out: Path, checkpoint: Path | None, base, wo
     model.to(world.device)
     codec.to(world.device, dtype=torch.bfloat16 if world.device.type == "cuda" and tc.bf16 else torch.float32)
     codec.mean.data, codec.std.data = codec.mean.float(), codec.std.float()
+    if cache is not None:
+        check_fingerprint(cache[1], config, codec, cache[0])
     text = make_text_encoder(config, base, model, world.device)
     params = trainable_parameters(model)
     optimizer = make_optimizer(params, tc)
@@ -239,7 +254,7 @@ def _train(urls, config: RunConfig, out: Path, checkpoint: Path | None, base, wo
     if world.world_size > 1:
         trained = torch.nn.parallel.DistributedDataParallel(model, device_ids=[world.device.index] if world.device.type == "cuda" else None)
     loader = make_loader(urls, config.data, world.rank, world.world_size, start, skeletons=config.model.pose_maps,
-                         pin_memory=world.device.type == "cuda")  # fmt: skip
+                         pin_memory=world.device.type == "cuda", cached=cache is not None)  # fmt: skip
     positions = {int(w): list(p) for w, p in start.items()}
     skipped: dict[int, int] = {}
     n_trainable = sum(p.numel() for p in params.values())

@@ -125,6 +125,18 @@ def _require_train_extra(command: str) -> None:
         )
 
 
+def _encode(args: argparse.Namespace) -> int:
+    _require_train_extra("worldclips encode")
+    from worldclips.train.config import load_config
+    from worldclips.train.latent_cache import encode_dataset
+
+    manifest = encode_dataset(args.data, load_config(args.config or "tiny"), Path(args.out), crops=args.crops,
+                              base=Path(args.base) if args.base else None,
+                              progress=(lambda line: None) if args.quiet else print)  # fmt: skip
+    print(f"wrote {manifest['samples']} cached crops in {len(manifest['shards'])} shards to {args.out}")
+    return 0
+
+
 def _train(args: argparse.Namespace) -> int:
     _require_train_extra("worldclips train")
     from worldclips.train.config import load_config
@@ -134,7 +146,7 @@ def _train(args: argparse.Namespace) -> int:
         raise ValueError(f"--steps: expected a positive integer, got {args.steps}")
     config = None if args.resume and args.config is None else load_config(args.config or "tiny")
     result = train(args.data, config, Path(args.out), resume=args.resume, base=Path(args.base) if args.base else None,
-                   steps=args.steps, tensorboard=not args.no_tensorboard)  # fmt: skip
+                   steps=args.steps, tensorboard=not args.no_tensorboard, latents=args.latents)  # fmt: skip
     if result["rank"] == 0:
         print(f"trained to step {result['step']} (loss {result['loss']:.4f}); checkpoint {result['checkpoint']}")
     return 0
@@ -270,7 +282,17 @@ def build_parser() -> argparse.ArgumentParser:
     tra.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint (from step 0 if it has none yet)")
     tra.add_argument("--base", help="local diffusers Wan folder (transformer/, vae/) with the base weights")
     tra.add_argument("--no-tensorboard", action="store_true", help="console logging only")
+    tra.add_argument("--latents", help="a latent cache of --data made by `worldclips encode` (skips the VAE in every step)")
     tra.set_defaults(handler=_train)
+
+    enc = commands.add_parser("encode", help="cache the VAE latents of a dataset's clips for faster training")
+    enc.add_argument("--data", required=True, help="dataset directory, tar files or URLs")
+    enc.add_argument("--config", help="the training config (preset or YAML file; default tiny): crops, size, conditions")
+    enc.add_argument("--out", required=True, help="a new folder for the cache, e.g. data/demo.latents")
+    enc.add_argument("--crops", type=_integer, default=1, help="crops per clip (each with its own frames and stride; default 1)")
+    enc.add_argument("--base", help="local diffusers Wan folder whose VAE encodes (as the run will use)")
+    enc.add_argument("--quiet", action="store_true", help="no progress lines")
+    enc.set_defaults(handler=_encode)
 
     sam = commands.add_parser("sample", help="generate a clip from a sample's conditions, beside its ground truth")
     sam.add_argument("--checkpoint", required=True, help="run directory (latest checkpoint) or a checkpoint folder")

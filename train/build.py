@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 from torch import nn
+import torch.nn.functional as F
 
 from worldclips.train.config import ModelConfig
 
@@ -24,14 +25,43 @@ def random_transformer(config: ModelConfig) -> nn.Module:
     )  # fmt: skip
 
 
+CALIBRATION_SEED = 20261202  # the calibration videos of random VAEs (fixed: the same VAE gets the same statistics)
+
+
+def calibration_video(batch: int = 4, frames: int = 9, size: int = 64) -> torch.Tensor:
+    """(B, 3, frames, size, size) in [-1, 1]: smooth random colour fields drifting over time, a
+    fixed stand-in for natural video (low frequencies dominate) to measure latent statistics on."""
+    generator = torch.Generator().manual_seed(CALIBRATION_SEED)
+    coarse = torch.randn(batch, 3, 1, 6, 6 + frames, generator=generator)
+    fine = torch.randn(batch, 3, 1, 24, 24 + 4 * frames, generator=generator) * 0.3
+    video = []
+    for t in range(frames):  # the fields slide sideways, as under a panning camera
+        field = F.interpolate(coarse[..., t : t + 6].squeeze(2), size=(size, size), mode="bicubic", align_corners=False)
+        field = field + F.interpolate(fine[..., 4 * t : 4 * t + 24].squeeze(2), size=(size, size), mode="bilinear",
+                                      align_corners=False)  # fmt: skip
+        video.append(torch.tanh(0.8 * field))
+    return torch.stack(video, dim=2)
+
+
 def random_vae(config: ModelConfig) -> nn.Module:
+    """A Wan VAE of the configured dims with random weights (torch's global generator), its latent
+    normalisation measured on ``calibration_video`` so that latents have unit variance per
+    channel, like a trained VAE's normalised latents (with mean 0 / std 1 a random VAE's latents
+    have a standard deviation near 0.14: the flow-matching noise would drown the signal)."""
     from diffusers.models.autoencoders.autoencoder_kl_wan import AutoencoderKLWan
 
     z = config.vae_z_dim
-    return AutoencoderKLWan(
+    vae = AutoencoderKLWan(
         base_dim=config.vae_base_dim, z_dim=z, dim_mult=list(config.vae_dim_mult),
         num_res_blocks=config.vae_num_res_blocks, latents_mean=[0.0] * z, latents_std=[1.0] * z,
     )  # fmt: skip
+    with torch.no_grad():  # in float64, rounded: the same statistics whatever the thread count
+        latents = vae.double().train(False).encode(calibration_video().double()).latent_dist.mode()
+    vae.float()
+    mean = latents.mean(dim=(0, 2, 3, 4))
+    std = latents.std(dim=(0, 2, 3, 4)).clamp_min(1e-6)
+    vae.register_to_config(latents_mean=[round(float(v), 6) for v in mean], latents_std=[round(float(v), 6) for v in std])
+    return vae
 
 
 def check_base(base: Path) -> None:

@@ -115,7 +115,7 @@ def cpu_part(args) -> None:
         print(f"  loader / step consumption: {rates[best] / consumed:.2f} (best loader: {best} workers)")
         cached = step_rate(config, batch, args.steps, torch.device("cpu"), cached=True)
         cache_dir = Path(tmp) / "latents"
-        encode_dataset(str(data), config, cache_dir, progress=lambda line: None)
+        encode_dataset(str(data), config, build_model(config, None)[1], cache_dir, progress=lambda line: None)
         cache_rate, _ = loader_rate(shard_urls(cache_dir), config, 0, args.batches, cached=True)
         print(f"  with the latent cache (`worldclips encode`): step {cached:.1f} samples/s ({cached / consumed:.1f}x), "
               f"cache loader (0 workers) {cache_rate:.1f} samples/s")

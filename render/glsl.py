@@ -246,7 +246,8 @@ void main() {
     out_depth = v_depth;
     out_id = uint(info.y);
 #ifdef SURFACE_LAYERS
-    out_normal = vec4(mat3(cam_from_world) * n, 1.0);
+    vec3 facing = dot(n, v) < 0.0 ? -n : n;  // interpolated normals near silhouettes may lean away
+    out_normal = vec4(mat3(cam_from_world) * facing, 1.0);
     out_next = vec4(v_next.xy / v_next.z, v_next.z, 1.0);
     out_prev = vec4(v_prev.xy / v_prev.z, v_prev.z, 1.0);
 #endif

@@ -166,7 +166,7 @@ class RasterRenderer:
         if surface_layers:
             camera = scene.camera
             surface = layers_from_surface_pass(
-                normal, next_uvz, prev_uvz, depth, np.asarray(camera.K)[:frames],
+                normal, next_uvz, prev_uvz, depth, segmentation, np.asarray(camera.K)[:frames],
                 np.asarray(camera.cam_from_world)[:frames], camera.near,
             )  # fmt: skip
         return RenderedClip(rgb=rgb, depth=depth, segmentation=segmentation, surface=surface)

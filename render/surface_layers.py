@@ -14,8 +14,9 @@ backward flow are 0 and marked occluded.
 
 occluded_forward[t] is True where the point is not seen in frame t + 1: it leaves the image, goes
 behind the camera, or something lies in front of it at the pixel it lands on (the rendered depth
-there is nearer than the point by more than ``OCCLUSION_TOLERANCE``); a sky point is occluded where
-a surface covers its landing pixel. Flow between frames k apart: follow the tracks layer, or chain
+there is nearer than the point by more than the tolerance: 2% + 2 cm, plus the depth change
+across that pixel on its own surface, ``depth_slack``, so that ground seen at a grazing angle is
+not taken for an occluder); a sky point is occluded where a surface covers its landing pixel. Flow between frames k apart: follow the tracks layer, or chain
 the forward flows (``compose_flow``).
 """
 
@@ -26,9 +27,11 @@ from dataclasses import dataclass
 import numpy as np
 
 # A point counts as hidden where the rendered depth at its landing pixel is nearer than
-# z * (1 - REL) - ABS: the landing pixel centre may be up to 0.71 px from the point, so a steep
-# surface's own depth there may differ by a little; real occluders lie further in front.
+# z * (1 - REL) - ABS - slack: the landing pixel centre may be up to 0.71 px from the point, so
+# the surface's own depth there may differ by up to 0.71 of its change to the next pixel (the
+# slack, large on ground seen at a grazing angle); real occluders lie further in front.
 OCCLUSION_TOLERANCE_REL, OCCLUSION_TOLERANCE_ABS_M = 0.02, 0.02
+SLACK_PIXELS = 0.75
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,6 +70,23 @@ def infinity_pixels(K_from: np.ndarray, cam_from_world_from: np.ndarray, K_to: n
     return projected[..., :2] / safe, in_front
 
 
+def depth_slack(depth: np.ndarray, segmentation: np.ndarray) -> np.ndarray:
+    """(..., H, W) float64: SLACK_PIXELS times the largest depth change to a 4-neighbour pixel of
+    the same instance (0 where no surface): how much a surface's own depth may differ between a
+    pixel centre and a point up to 0.71 px away."""
+    depth = depth.astype(np.float64)
+    slack = np.zeros_like(depth)
+    for axis in (-1, -2):
+        step = np.abs(np.diff(depth, axis=axis))
+        same = (np.diff(segmentation.astype(np.int64), axis=axis) == 0) & (np.delete(depth, 0, axis=axis) > 0)
+        step = np.where(same, step, 0.0)
+        lead = [(0, 0)] * depth.ndim
+        trail = [(0, 0)] * depth.ndim
+        lead[axis], trail[axis] = (1, 0), (0, 1)
+        slack = np.maximum(slack, np.maximum(np.pad(step, lead), np.pad(step, trail)))
+    return SLACK_PIXELS * slack
+
+
 def _landing_pixels(uv: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Nearest pixel (column, row) of each landing point and whether it lies inside the image."""
     inside = np.all(np.isfinite(uv), axis=-1)
@@ -77,13 +97,14 @@ def _landing_pixels(uv: np.ndarray, width: int, height: int) -> tuple[np.ndarray
 
 
 def flow_to(
-    moved: np.ndarray, depth_to: np.ndarray, K_from, cam_from_world_from, K_to, cam_from_world_to,
+    moved: np.ndarray, depth_to: np.ndarray, slack_to: np.ndarray, K_from, cam_from_world_from, K_to, cam_from_world_to,
     near: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """One frame's flow towards another frame and its occlusion mask.
 
     moved: (H, W, 4) float32 (u, v, z, w) of each pixel's surface point in the other frame (w = 1
-    where the pixel shows a surface); depth_to: (H, W) the other frame's rendered depth.
+    where the pixel shows a surface); depth_to: (H, W) the other frame's rendered depth and
+    slack_to its ``depth_slack``.
     Returns ((H, W, 2) float32 flow, (H, W) bool occluded).
     """
     height, width = depth_to.shape
@@ -97,7 +118,8 @@ def flow_to(
     z = moved[..., 2].astype(np.float64)
     covered = np.where(
         surface,
-        (landing_depth > 0) & (landing_depth < z * (1.0 - OCCLUSION_TOLERANCE_REL) - OCCLUSION_TOLERANCE_ABS_M),
+        (landing_depth > 0)
+        & (landing_depth < z * (1.0 - OCCLUSION_TOLERANCE_REL) - OCCLUSION_TOLERANCE_ABS_M - slack_to[row, column]),
         landing_depth > 0,
     )
     occluded = ~(in_front & inside) | covered
@@ -106,12 +128,12 @@ def flow_to(
 
 
 def surface_layers(
-    normal: np.ndarray, next_uvz: np.ndarray, prev_uvz: np.ndarray, depth: np.ndarray, K: np.ndarray,
-    cam_from_world: np.ndarray, near: float,
+    normal: np.ndarray, next_uvz: np.ndarray, prev_uvz: np.ndarray, depth: np.ndarray, segmentation: np.ndarray,
+    K: np.ndarray, cam_from_world: np.ndarray, near: float,
 ) -> SurfaceLayers:  # fmt: skip
     """The layers from the surface pass: normal, next_uvz, prev_uvz (T, H, W, 4) float32 as read
-    back (``render.targets.ImageTargets.read_surface_into``), depth (T, H, W), the camera's
-    K (T, 3, 3) and cam_from_world (T, 4, 4) and near plane."""
+    back (``render.targets.ImageTargets.read_surface_into``), depth and segmentation (T, H, W),
+    the camera's K (T, 3, 3) and cam_from_world (T, 4, 4) and near plane."""
     frames, height, width = depth.shape
     surface = normal[..., 3:4] > 0.5
     normals = np.where(surface, normal[..., :3], 0.0).astype(np.float16)
@@ -119,14 +141,15 @@ def surface_layers(
     flow_backward = np.zeros_like(flow_forward)
     occluded_forward = np.ones((frames, height, width), bool)
     occluded_backward = np.ones_like(occluded_forward)
+    slack = [depth_slack(depth[t], segmentation[t]) for t in range(frames)]
     for t in range(frames):
         if t + 1 < frames:
             flow_forward[t], occluded_forward[t] = flow_to(
-                next_uvz[t], depth[t + 1], K[t], cam_from_world[t], K[t + 1], cam_from_world[t + 1], near
+                next_uvz[t], depth[t + 1], slack[t + 1], K[t], cam_from_world[t], K[t + 1], cam_from_world[t + 1], near
             )
         if t > 0:
             flow_backward[t], occluded_backward[t] = flow_to(
-                prev_uvz[t], depth[t - 1], K[t], cam_from_world[t], K[t - 1], cam_from_world[t - 1], near
+                prev_uvz[t], depth[t - 1], slack[t - 1], K[t], cam_from_world[t], K[t - 1], cam_from_world[t - 1], near
             )
     return SurfaceLayers(normals, flow_forward, flow_backward, occluded_forward, occluded_backward)
 

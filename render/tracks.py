@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from worldclips.motions.body import SkinnedMesh
-from worldclips.render.surface_layers import OCCLUSION_TOLERANCE_ABS_M, OCCLUSION_TOLERANCE_REL
+from worldclips.render.surface_layers import OCCLUSION_TOLERANCE_ABS_M, OCCLUSION_TOLERANCE_REL, depth_slack
 from worldclips.scenes.scene import Scene
 
 TRACK_KINDS = ("person", "prop", "scenery")  # kinds[i] indexes this tuple
@@ -32,7 +32,8 @@ class PointTracks:
 
     query_points: (N, 3) float32 (t, y, x): the first frame where the point is visible, and its
         pixel position there (TAP-Vid's "query first" order).
-    tracks: (N, T, 2) float32 (x, y) pixel positions in every frame (also while hidden).
+    tracks: (N, T, 2) float32 (x, y) pixel positions in every frame (also while hidden; in a frame
+        where the point is behind the camera they are not a projection, and it is not visible).
     visible: (N, T) bool.
     points_world: (N, T, 3) float32 world positions (metres).
     instance_ids: (N,) uint16 the instance the point lies on; kinds: (N,) uint8 index into TRACK_KINDS.
@@ -123,7 +124,7 @@ def _project(points: np.ndarray, K: np.ndarray, cam_from_world: np.ndarray) -> t
     return pixels, z
 
 
-def _visibility(pixels, z, instance, depth, segmentation, near) -> np.ndarray:
+def _visibility(pixels, z, instance, depth, segmentation, near, slack) -> np.ndarray:
     frames, height, width = depth.shape
     u, v = pixels[..., 0], pixels[..., 1]
     inside = (z > near) & (u > -0.5) & (u < width - 0.5) & (v > -0.5) & (v < height - 0.5)
@@ -132,10 +133,11 @@ def _visibility(pixels, z, instance, depth, segmentation, near) -> np.ndarray:
     t = np.arange(frames)[:, None]
     seen_depth = depth[t, row, column].astype(np.float64)
     own = segmentation[t, row, column] == instance[None, :]
-    return inside & own & (seen_depth >= z * (1.0 - OCCLUSION_TOLERANCE_REL) - OCCLUSION_TOLERANCE_ABS_M)
+    tolerance = z * OCCLUSION_TOLERANCE_REL + OCCLUSION_TOLERANCE_ABS_M + slack[t, row, column]
+    return inside & own & (seen_depth >= z - tolerance)
 
 
-def _visible_candidates(surfaces, wanted, most, rng, K, cam_from_world, depth, segmentation, near) -> list[tuple]:
+def _visible_candidates(surfaces, wanted, most, rng, K, cam_from_world, depth, segmentation, near, slack) -> list[tuple]:
     """Candidate points of one kind visible in some frame, in random order: rounds of area-uniform
     draws, each twice the last, until ``wanted`` are found (large scenery is mostly out of view)."""
     rows: list[tuple] = []
@@ -148,7 +150,7 @@ def _visible_candidates(surfaces, wanted, most, rng, K, cam_from_world, depth, s
             points = surface.place(faces, weights)  # (T, n, 3)
             pixels, z = _project(points, K, cam_from_world)
             ids = np.full(points.shape[1], surface.instance_id)
-            visible = _visibility(pixels, z, ids, depth, segmentation, near)
+            visible = _visibility(pixels, z, ids, depth, segmentation, near, slack)
             for n in np.nonzero(visible.any(axis=0))[0][: most - len(rows)]:
                 rows.append((points[:, n], pixels[:, n], visible[:, n], surface.instance_id, surface.kind))
     return [rows[i] for i in rng.permutation(len(rows))]
@@ -166,8 +168,9 @@ def point_tracks(scene: Scene, depth: np.ndarray, segmentation: np.ndarray, coun
     surfaces += [_body_surface(c, frames) for c in scene.characters]
     wanted = np.full(len(TRACK_KINDS), count // len(TRACK_KINDS))
     wanted[: count % len(TRACK_KINDS)] += 1
+    slack = depth_slack(depth, segmentation)
     kept = [_visible_candidates([s for s in surfaces if s.kind == kind], int(wanted[kind]), count, rng, K,
-                                cam_from_world, depth, segmentation, camera.near)
+                                cam_from_world, depth, segmentation, camera.near, slack)
             for kind in range(len(TRACK_KINDS))]  # fmt: skip
     # a third of the tracks on each kind; a kind with too few visible points leaves its share to the others
     chosen = [rows[: int(w)] for rows, w in zip(kept, wanted)]

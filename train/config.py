@@ -207,8 +207,8 @@ def check_config(config: RunConfig, where: str = "config") -> None:
         (m.head_dim >= 6 and m.head_dim % 2 == 0, "model.head_dim", f"an even number >= 6, got {m.head_dim}"),
         (m.depth in DEPTH_MODES, "model.depth", f"one of {', '.join(DEPTH_MODES)}, got {m.depth!r}"),
         (m.lora_rank >= 0, "model.lora_rank", f"at least 0, got {m.lora_rank}"),
-        *[(0.0 <= getattr(m, f"drop_{c}") <= 1.0, f"model.drop_{c}", f"a probability in [0, 1], got {getattr(m, f'drop_{c}')}")
-          for c in ("first_frame", "camera", "depth", "pose_maps", "pose_tokens", "text")],
+        *[(0.0 <= getattr(m, name) <= 1.0, f"model.{name}", f"a probability in [0, 1], got {getattr(m, name)}")
+          for name in DROPOUT_FIELDS],
         (len(m.vae_dim_mult) == 4, "model.vae_dim_mult", f"4 entries, got {list(m.vae_dim_mult)}"),
         (t.steps >= 1, "train.steps", f"at least 1, got {t.steps}"),
         (t.lr > 0, "train.lr", f"positive, got {t.lr}"),
@@ -248,9 +248,17 @@ def save_config(config: RunConfig, path: Path) -> None:
     path.write_text(json.dumps(config.to_dict(), indent=2) + "\n")
 
 
+DROPOUT_FIELDS = tuple(f"drop_{c}" for c in ("first_frame", "camera", "depth", "pose_maps", "pose_tokens", "text"))
+
+
 def read_config(path: Path) -> RunConfig:
+    """A run's saved config.json. A run saved before condition dropout existed keeps training
+    without it (its missing drop_* fields read as 0, not as today's defaults)."""
     try:
         values = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as error:
         raise ValueError(f"{path}: unreadable run config ({error})") from None
+    model = values.get("model") if isinstance(values, dict) else None
+    if isinstance(model, dict):
+        values = {**values, "model": {**{name: 0.0 for name in DROPOUT_FIELDS}, **model}}
     return config_from_dict(values, where=str(path))

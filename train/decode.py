@@ -135,6 +135,14 @@ def resize_nearest(maps: np.ndarray, box, size: tuple[int, int]) -> np.ndarray:
     return maps.take(rows, axis=1).take(cols, axis=2)
 
 
+def is_verified(raw: dict) -> bool:
+    """False for a scenario clip kept with ``verified: false`` (its properties were not all met)."""
+    try:
+        return json.loads(raw.get(META_MEMBER, b"{}")).get("verified") is not False
+    except (ValueError, AttributeError):
+        return True  # unreadable meta.json: decode_example reports it
+
+
 def decode_example(raw: dict, config: DataConfig, rng: np.random.Generator, skeletons: bool = True,
                    person_pixels: bool = False) -> dict:  # fmt: skip
     """Raw sample -> example dict (see module docstring). Raises ValueError on bad data.

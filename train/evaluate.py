@@ -146,7 +146,7 @@ def evaluate(checkpoint: Path, data: str, clips: int = 16, noise_levels=NOISE_LE
     text_encoder = make_text_encoder(config, base, model, device)
     examples = []
     for example in iter_examples(shard_urls(data), config.data, skeletons=config.model.pose_maps, seed=seed,
-                                 person_pixels=True):  # fmt: skip
+                                 person_pixels=True, skip_unverified=True):  # fmt: skip
         examples.append(example)
         if len(examples) == clips:
             break

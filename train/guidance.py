@@ -106,6 +106,8 @@ def parse_guidance(text: str, config: ModelConfig) -> list[tuple[tuple[str, ...]
         if unknown:
             raise ValueError(f"guidance: {unknown[0]!r} is not a condition of this model "
                              f"(expected some of {', '.join(enabled_conditions(config))})")  # fmt: skip
+        if "text" in group and not config.text_encoder:
+            raise ValueError("guidance: text needs a text encoder (model.text_encoder); this model's text is the null embedding")
         if taken & set(group):
             raise ValueError(f"guidance: {sorted(taken & set(group))[0]!r} appears in two groups")
         taken |= set(group)

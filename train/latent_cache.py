@@ -49,7 +49,7 @@ def fingerprint(config: RunConfig, codec) -> dict:
     d, m = config.data, config.model
     return {
         "version": CACHE_VERSION, "frames": d.frames, "height": d.height, "width": d.width, "strides": list(d.strides),
-        "max_persons": d.max_persons, "depth": m.depth, "pose_maps": m.pose_maps, "pose_tokens": m.pose_tokens,
+        "max_persons": d.max_persons, "unverified": d.unverified, "depth": m.depth, "pose_maps": m.pose_maps, "pose_tokens": m.pose_tokens,
         "first_frame": m.first_frame, "camera": m.camera, "vae": vae_digest(codec),
     }  # fmt: skip
 
@@ -75,17 +75,15 @@ def _members(inputs: ModelInputs, index: int, caption: str, key: str, crop: int)
     }
 
 
-def encode_dataset(data: str, config: RunConfig, out: Path, crops: int = 1, clips_per_shard: int = 64,
-                   base: Path | None = None, progress=print) -> dict:  # fmt: skip
-    """Write the cache of ``data`` for ``config`` into ``out`` (a new or empty folder); returns its manifest."""
-    from worldclips.train.trainer import build_model
-
+def encode_dataset(data: str, config: RunConfig, codec, out: Path, crops: int = 1, clips_per_shard: int = 64,
+                   progress=print) -> dict:  # fmt: skip
+    """Write the cache of ``data`` for ``config`` with ``codec`` (the run's VAE: trainer.build_model)
+    into ``out`` (a new or empty folder); returns its manifest."""
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         raise FileExistsError(f"--out: {out} is not empty (the cache goes into a new folder)")
     if crops < 1:
         raise ValueError(f"--crops: expected at least 1, got {crops}")
-    _, codec = build_model(config, base)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     codec.to(device)
     out.mkdir(parents=True, exist_ok=True)
@@ -101,7 +99,7 @@ def encode_dataset(data: str, config: RunConfig, out: Path, crops: int = 1, clip
             pending = pending[clips_per_shard:]
 
     for crop in range(crops):
-        examples = iter_examples(urls, config.data, skeletons=config.model.pose_maps, seed=crop)
+        examples = iter_examples(urls, config.data, skeletons=config.model.pose_maps, seed=crop, skip_unverified=True)
         while True:
             group = [e for _, e in zip(range(batch_size), examples)]
             if not group:
@@ -117,7 +115,7 @@ def encode_dataset(data: str, config: RunConfig, out: Path, crops: int = 1, clip
             progress(f"encode: {count} crops of clips encoded")
     flush(final=True)
     manifest = {"fingerprint": fingerprint(config, codec), "crops": crops, "samples": count, "shards": shards,
-                "data": str(data)}  # fmt: skip
+                "data": dataset_identity(data)}  # fmt: skip
     write_atomic(out / CACHE_MANIFEST, (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode())
     return manifest
 
@@ -137,8 +135,17 @@ def read_cache_manifest(directory: Path) -> dict:
     return manifest
 
 
-def check_fingerprint(manifest: dict, config: RunConfig, codec, where: str) -> None:
-    """A one-line error naming the first setting where the cache and the run differ."""
+def dataset_identity(data: str) -> str:
+    """What a cache records of its dataset: a local folder's resolved path, else the text given."""
+    path = Path(str(data))
+    return str(path.resolve()) if path.exists() else str(data)
+
+
+def check_fingerprint(manifest: dict, config: RunConfig, codec, where: str, data: str | None = None) -> None:
+    """A one-line error naming the first setting where the cache and the run differ (``codec``
+    as built, before any dtype cast), or when it was made from another dataset than ``data``."""
+    if data is not None and manifest.get("data") != dataset_identity(data):
+        raise ValueError(f"--latents: {where} was encoded from {manifest.get('data')}, not from --data {data}")
     expected = fingerprint(config, codec)
     for name, value in expected.items():
         if manifest["fingerprint"].get(name) != value:

@@ -31,7 +31,7 @@ import webdataset as wds
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from worldclips.train.config import DataConfig
-from worldclips.train.decode import CACHE_MEMBERS, READ_MEMBERS, decode_cached, decode_example
+from worldclips.train.decode import CACHE_MEMBERS, READ_MEMBERS, decode_cached, decode_example, is_verified
 from worldclips.train.shard_stream import shard_samples
 
 WARN_LIMIT = 3  # skipped-sample warnings printed per worker
@@ -133,10 +133,13 @@ def make_loader(urls: list[str], config: DataConfig, rank: int = 0, world_size: 
 
 
 def iter_examples(urls: list[str], config: DataConfig, skeletons: bool = True, seed: int = 0,
-                  person_pixels: bool = False) -> Iterator[dict]:  # fmt: skip
+                  person_pixels: bool = False, skip_unverified: bool = False) -> Iterator[dict]:  # fmt: skip
     """Examples in dataset order, one pass, no shuffling (for sampling, evaluation and inspection).
-    Corrupt samples raise."""
+    Corrupt samples raise; with ``skip_unverified`` scenario clips kept with ``verified: false``
+    are passed over as the training loader does (unless ``config.unverified``)."""
     for index, sample in enumerate(shard_samples(urls)):
+        if skip_unverified and not config.unverified and not is_verified(sample):
+            continue
         example = decode_example(sample, config, np.random.default_rng([seed, index]), skeletons, person_pixels)
         example["key"] = sample["__key__"]
         yield example

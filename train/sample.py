@@ -79,6 +79,9 @@ def sample_clip(checkpoint: Path, data: str, out: Path, key: str | None = None, 
         if name not in enabled_conditions(config.model):
             raise ValueError(f"--without: {name!r} is not a condition of this model "
                              f"(expected some of {', '.join(enabled_conditions(config.model))})")  # fmt: skip
+    both = sorted({name for group, _ in groups for name in group} & set(dropped))
+    if both:
+        raise ValueError(f"--guidance: {both[0]} is also in --without (guidance on a condition that is off does nothing)")
     example = pick_example(data, config, key, config.model.pose_maps)
     batch = collate([example])
     inputs = model_inputs(to_device(batch, device), codec, config.model, encode_target=False,

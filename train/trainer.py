@@ -198,7 +198,7 @@ def train(data: str, config: RunConfig | None, out: Path, resume: bool = False, 
     urls = shard_urls(data)
     cache = None
     if latents is not None:
-        cache = (str(latents), read_cache_manifest(Path(latents)))
+        cache = (str(latents), read_cache_manifest(Path(latents)), str(data))
         urls = shard_urls(latents)
     config, checkpoint = prepare_run_dir(Path(out), config, resume, steps)
     if config.model.text_encoder and base is None and checkpoint is None:
@@ -215,7 +215,7 @@ def train(data: str, config: RunConfig | None, out: Path, resume: bool = False, 
 
 
 def _train(urls, config: RunConfig, out: Path, checkpoint: Path | None, base, world: Distributed, log: TrainLog,
-           cache: tuple[str, dict] | None = None) -> dict:  # fmt: skip
+           cache: tuple[str, dict, str] | None = None) -> dict:  # fmt: skip
     tc = config.train
     if world.rank == 0:
         out.mkdir(parents=True, exist_ok=True)
@@ -224,11 +224,11 @@ def _train(urls, config: RunConfig, out: Path, checkpoint: Path | None, base, wo
     if loaded is not None and base is None and loaded.state.get("base"):
         base = Path(loaded.state["base"])  # a resumed LoRA run rebuilds on the same base
     model, codec = build_model(config, base)
+    if cache is not None:  # before the VAE is cast to bf16: the cache hashed its float32 weights
+        check_fingerprint(cache[1], config, codec, cache[0], cache[2])
     model.to(world.device)
     codec.to(world.device, dtype=torch.bfloat16 if world.device.type == "cuda" and tc.bf16 else torch.float32)
     codec.mean.data, codec.std.data = codec.mean.float(), codec.std.float()
-    if cache is not None:
-        check_fingerprint(cache[1], config, codec, cache[0])
     text = make_text_encoder(config, base, model, world.device)
     params = trainable_parameters(model)
     optimizer = make_optimizer(params, tc)

@@ -129,9 +129,11 @@ def _encode(args: argparse.Namespace) -> int:
     _require_train_extra("worldclips encode")
     from worldclips.train.config import load_config
     from worldclips.train.latent_cache import encode_dataset
+    from worldclips.train.trainer import build_model
 
-    manifest = encode_dataset(args.data, load_config(args.config or "tiny"), Path(args.out), crops=args.crops,
-                              base=Path(args.base) if args.base else None,
+    config = load_config(args.config or "tiny")
+    _, codec = build_model(config, Path(args.base) if args.base else None)
+    manifest = encode_dataset(args.data, config, codec, Path(args.out), crops=args.crops,
                               progress=(lambda line: None) if args.quiet else print)  # fmt: skip
     print(f"wrote {manifest['samples']} cached crops in {len(manifest['shards'])} shards to {args.out}")
     return 0

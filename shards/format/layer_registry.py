@@ -141,8 +141,3 @@ def layer_for_member(member: str) -> Layer | None:
 def inflated_limits(frames: int, height: int, width: int) -> dict[str, int]:
     """The most bytes each layer member of a (frames, height, width) clip may declare when inflated."""
     return {layer.member: layer.inflated_limit(frames, height, width) for layer in LAYERS.values() if layer.decode}
-
-
-def schema_rows() -> list[str]:
-    """The layers' rows of the schema table in docs/conventions.md (a test keeps the two in step)."""
-    return [f"| `{layer.member}` | {layer.name} | {layer.stored} |" for layer in LAYERS.values()]

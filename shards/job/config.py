@@ -29,7 +29,7 @@ BACKENDS = ("raster", "cycles")
 LOOKS = ("photo", "flat")
 NO_ENVIRONMENTS = "none"
 MAX_CLIP_BYTES = 8 << 30  # rgb + depth + segmentation (+ surface layers) of one clip held in memory
-SURFACE_BYTES_PER_PIXEL = 66  # the raster's surface read-back (48) plus normals and flow
+SURFACE_BYTES_PER_PIXEL = 96  # the raster's surface read-back (48), normals and flow (24), temporaries
 DEFAULT_FRAMES, DEFAULT_FPS, DEFAULT_SIZE = 48, 24.0, "256x256"
 
 

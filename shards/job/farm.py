@@ -182,10 +182,20 @@ def ray_session(config: GenerateConfig) -> Iterator[dict]:
     info["startup_s"] = round(time.perf_counter() - started, 3)
     # Ray's core worker installs a handler that dumps a C++ stack on SIGTERM: end like Ctrl-C instead.
     in_main = threading.current_thread() is threading.main_thread()
-    previous_sigterm = signal.signal(signal.SIGTERM, _raise_terminated) if in_main else None
+    received: list[int] = []  # SIGTERM arrived (Ray's own code may turn our Terminated into a plain KeyboardInterrupt)
+
+    def on_sigterm(signum, frame) -> None:
+        received.append(signum)
+        raise Terminated()
+
+    previous_sigterm = signal.signal(signal.SIGTERM, on_sigterm) if in_main else None
     watchdog = None if temp_dir is None else _NodeWatchdog({pid for pid in ray_roots if process_name(pid) in NODE_PROCESSES})
     try:
         yield info
+    except KeyboardInterrupt as interrupt:
+        if received and not isinstance(interrupt, Terminated):
+            raise Terminated() from interrupt
+        raise
     finally:
         if watchdog is not None:
             watchdog.stop()  # before the instance is stopped on purpose
@@ -209,9 +219,6 @@ def ray_session(config: GenerateConfig) -> Iterator[dict]:
 class Terminated(KeyboardInterrupt):
     """SIGTERM during a run: unwinds like Ctrl-C (finished shards kept, partial files removed)."""
 
-
-def _raise_terminated(signum, frame) -> None:
-    raise Terminated()
 
 
 ADDRESS_CONNECT_TIMEOUT_S = 5.0

@@ -103,6 +103,9 @@ moto_server = pytest.importorskip("moto.server")
 
 @pytest.fixture(scope="module")
 def s3_endpoint():
+    import s3fs
+
+    s3fs.S3FileSystem.clear_instance_cache()  # fsspec caches filesystems, with another server's endpoint
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -117,6 +120,7 @@ def s3_endpoint():
     finally:
         patch.undo()
         server.stop()
+        s3fs.S3FileSystem.clear_instance_cache()
 
 
 def test_validate_and_preview_a_dataset_in_an_s3_bucket(s3_endpoint, local, tmp_path, capsys):

@@ -18,6 +18,9 @@ SHARDS = ["shard-000000.tar", "shard-000001.tar", "shard-000002.tar"]
 
 @pytest.fixture(scope="module")
 def s3_endpoint():
+    import s3fs
+
+    s3fs.S3FileSystem.clear_instance_cache()  # fsspec caches filesystems, with another server's endpoint
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -32,6 +35,7 @@ def s3_endpoint():
     finally:
         patch.undo()
         server.stop()
+        s3fs.S3FileSystem.clear_instance_cache()
 
 
 @pytest.fixture(scope="module")

@@ -99,3 +99,5 @@ def test_guidance_text_is_checked(tiny):
         parse_guidance("camera=2,camera+depth=3", tiny.model)
     with pytest.raises(ValueError, match="NAME=SCALE"):
         parse_guidance("camera", tiny.model)
+    with pytest.raises(ValueError, match="needs a text encoder"):
+        parse_guidance("text=2", tiny.model)

@@ -2,6 +2,7 @@
 and a cache made for other settings is refused in one line."""
 
 import json
+import shutil
 
 import pytest
 import torch
@@ -20,7 +21,8 @@ from worldclips.train.trainer import build_model, train
 @pytest.fixture(scope="module")
 def cache(dataset, tiny, tmp_path_factory):
     out = tmp_path_factory.mktemp("cache") / "data.latents"
-    manifest = encode_dataset(str(dataset), tiny, out, crops=2, clips_per_shard=4, progress=lambda line: None)
+    manifest = encode_dataset(str(dataset), tiny, build_model(tiny, None)[1], out, crops=2, clips_per_shard=4,
+                              progress=lambda line: None)  # fmt: skip
     return out, manifest
 
 
@@ -40,10 +42,19 @@ def test_cached_inputs_equal_a_fresh_encoding(cache, dataset, tiny):
     assert stored["caption"] == example["caption"]
 
 
-def test_training_reads_the_cache(cache, dataset, tiny, tmp_path):
+def test_training_reads_the_cache_and_never_runs_the_vae(cache, dataset, tiny, tmp_path, monkeypatch):
+    from worldclips.train.build import LatentCodec
+
+    def no_vae(self, video):
+        raise AssertionError("the VAE ran although the latents are cached")
+
+    monkeypatch.setattr(LatentCodec, "encode", no_vae)
     out, _ = cache
     result = train(str(dataset), replace(tiny, train={"steps": 2}), tmp_path / "run", tensorboard=False, latents=str(out))
     assert result["step"] == 2 and result["loss"] == result["loss"]
+    with pytest.raises(ValueError, match="was encoded from .* not from --data"):
+        copy = shutil.copytree(dataset, tmp_path / "another")  # the same clips, but not the dataset it was made from
+        train(str(copy), replace(tiny, train={"steps": 1}), tmp_path / "run2", tensorboard=False, latents=str(out))
 
 
 def test_a_cache_for_other_settings_is_refused(cache, dataset, tmp_path, capsys):

@@ -98,29 +98,7 @@ def test_hostile_or_missing_remote_datasets_are_reported_in_one_line(memory, cap
     assert len(capsys.readouterr().out.strip().splitlines()) <= 2
 
 
-moto_server = pytest.importorskip("moto.server")
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    import s3fs
-
-    s3fs.S3FileSystem.clear_instance_cache()  # fsspec caches filesystems, with another server's endpoint
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    patch = pytest.MonkeyPatch()
-    for name, value in {
-        "AWS_ENDPOINT_URL": f"http://{host}:{port}", "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():  # fmt: skip
-        patch.setenv(name, value)
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        patch.undo()
-        server.stop()
-        s3fs.S3FileSystem.clear_instance_cache()
+pytest.importorskip("moto.server")  # s3_endpoint: tests/shards/conftest.py
 
 
 def test_validate_and_preview_a_dataset_in_an_s3_bucket(s3_endpoint, local, tmp_path, capsys):

@@ -10,32 +10,10 @@ import pytest
 from worldclips.shards.format.storage import FsspecStorage, LocalStorage, open_storage
 from worldclips.cli import main
 
-moto_server = pytest.importorskip("moto.server")
+pytest.importorskip("moto.server")  # s3_endpoint: tests/shards/conftest.py
 
 ARGS = ["--clips", "6", "--frames", "3", "--size", "32x24", "--clips-per-shard", "2", "--seed", "5", "--quiet"]
 SHARDS = ["shard-000000.tar", "shard-000001.tar", "shard-000002.tar"]
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    import s3fs
-
-    s3fs.S3FileSystem.clear_instance_cache()  # fsspec caches filesystems, with another server's endpoint
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    patch = pytest.MonkeyPatch()
-    for name, value in {
-        "AWS_ENDPOINT_URL": f"http://{host}:{port}", "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():  # fmt: skip
-        patch.setenv(name, value)
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        patch.undo()
-        server.stop()
-        s3fs.S3FileSystem.clear_instance_cache()
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ Nothing is ever downloaded (``local_files_only=True``)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import torch
@@ -64,13 +65,34 @@ def random_vae(config: ModelConfig) -> nn.Module:
     return vae
 
 
+def _read_part_config(path: Path) -> dict:
+    try:
+        with open(path, "rb") as handle:
+            values = json.loads(handle.read(1 << 20))
+    except (OSError, ValueError) as error:
+        raise ValueError(f"--base: {path} is not readable JSON ({error})") from None
+    if not isinstance(values, dict):
+        raise ValueError(f"--base: {path}: expected a JSON object")
+    return values
+
+
 def check_base(base: Path) -> None:
+    """A diffusers Wan text-to-video folder, checked before any weight is read: transformer/ and
+    vae/ present, and the transformer taking exactly the VAE's latent channels (an image-to-video
+    checkpoint takes 36: latents, first-frame latents and mask, plus an image encoder; this
+    trainer gives the first frame through its own condition channels instead)."""
     if not base.is_dir():
         raise FileNotFoundError(f"--base: {base} is not a directory")
     for part in ("transformer", "vae"):
         if not (base / part / "config.json").is_file():
             raise FileNotFoundError(f"--base: {base / part / 'config.json'} is missing (expected a diffusers Wan "
                                     "folder with transformer/ and vae/)")  # fmt: skip
+    transformer = _read_part_config(base / "transformer" / "config.json")
+    vae = _read_part_config(base / "vae" / "config.json")
+    channels, z = transformer.get("in_channels"), vae.get("z_dim")
+    if channels != z:
+        kind = " (an image-to-video checkpoint: use the text-to-video one of the same size)" if transformer.get("image_dim") else ""
+        raise ValueError(f"--base: transformer in_channels {channels} differs from the VAE's z_dim {z}{kind}")
 
 
 def load_base(base: Path) -> tuple[nn.Module, nn.Module]:

@@ -1,6 +1,9 @@
 """The conditioned Wan model: conditions start with no effect (zero-initialised projections), LoRA
 trains only adapters and new modules, base weights load from a local diffusers folder."""
 
+import json
+import shutil
+
 import pytest
 import torch
 
@@ -87,6 +90,17 @@ def test_base_weights_load_from_a_local_folder(tiny, base_folder, tmp_path):
         check_base(tmp_path)
     with pytest.raises(FileNotFoundError, match="is not a directory"):
         check_base(tmp_path / "nothing")
+
+
+def test_an_image_to_video_base_is_refused_before_loading(base_folder, tmp_path):
+    """Wan I2V checkpoints take 36 input channels and an image embedder: refused in one line up front."""
+    i2v = shutil.copytree(base_folder, tmp_path / "i2v")
+    config = json.loads((i2v / "transformer" / "config.json").read_text())
+    config.update(in_channels=36, image_dim=1280)
+    (i2v / "transformer" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="in_channels 36 differs from the VAE's z_dim 4 .an image-to-video checkpoint"):
+        check_base(i2v)
+    check_base(base_folder)  # the text-to-video folder passes
 
 
 def test_latent_codec_shapes(tiny):

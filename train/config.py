@@ -97,6 +97,8 @@ class OptimConfig:
     checkpoint_every: int = 50
     keep_checkpoints: int = 3  # older checkpoints are deleted once a newer one is complete
     bf16: bool = True  # bf16 autocast (GPU only)
+    val_every: int = 0  # with --val-data: the held-out loss every N steps (0: at the end only)
+    val_clips: int = 8  # held-out clips of that loss (fixed crops, noise and noise levels)
     seed: int = 0
 
 
@@ -218,6 +220,7 @@ def check_config(config: RunConfig, where: str = "config") -> None:
         (t.timestep_shift > 0, "train.timestep_shift", f"positive, got {t.timestep_shift}"),
         (t.log_every >= 1 and t.checkpoint_every >= 1, "train.log_every", "log_every and checkpoint_every at least 1"),
         (t.keep_checkpoints >= 1, "train.keep_checkpoints", f"at least 1, got {t.keep_checkpoints}"),
+        (t.val_every >= 0 and t.val_clips >= 1, "train.val_every", "val_every at least 0 and val_clips at least 1"),
     ]  # fmt: skip
     for ok, name, expected in checks:
         if not ok:

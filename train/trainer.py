@@ -115,6 +115,45 @@ def inputs_loss(model, inputs: ModelInputs, config: RunConfig, generator: torch.
                          inputs.latents, config.train.timestep_shift, generator)  # fmt: skip
 
 
+VALIDATION_NOISE_LEVELS = (0.25, 0.5, 0.75)
+
+
+def held_out_inputs(data: str, config: RunConfig, codec: LatentCodec, text_encoder, device) -> ModelInputs:
+    """The first ``train.val_clips`` clips of ``data`` (fixed crops, unverified ones skipped), encoded once."""
+    from worldclips.train.evaluate import concat_inputs
+    from worldclips.train.loader import collate, iter_examples
+
+    examples = []
+    for example in iter_examples(shard_urls(data), config.data, skeletons=config.model.pose_maps, skip_unverified=True):
+        examples.append(example)
+        if len(examples) == config.train.val_clips:
+            break
+    if not examples:
+        raise ValueError(f"--val-data: no clips in {data}")
+    parts = []
+    with torch.no_grad():
+        for start in range(0, len(examples), config.data.batch_size):
+            batch = to_device(collate(examples[start : start + config.data.batch_size]), device)
+            parts.append(model_inputs(batch, codec, config.model, text_encoder=text_encoder))
+    return concat_inputs(parts)
+
+
+def validation_loss(model, inputs: ModelInputs, config: RunConfig) -> float:
+    """Mean flow-matching loss of the held-out inputs over fixed noise levels and fixed noise."""
+    from worldclips.train.evaluate import per_clip_losses
+
+    noise = torch.randn(inputs.latents.shape, generator=torch.Generator().manual_seed(config.train.seed))
+    noise = noise.to(inputs.latents.device, inputs.latents.dtype)
+    was_training = model.training
+    model.train(False)
+    try:
+        losses = [per_clip_losses(model, inputs, noise, level, config.data.batch_size).mean()
+                  for level in VALIDATION_NOISE_LEVELS]  # fmt: skip
+    finally:
+        model.train(was_training)
+    return float(torch.stack(losses).mean())
+
+
 def to_device(batch: dict, device: torch.device) -> dict:
     return {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
 
@@ -189,10 +228,12 @@ def gather(value, world: Distributed) -> list:
 
 
 def train(data: str, config: RunConfig | None, out: Path, resume: bool = False, base: Path | None = None,
-          steps: int | None = None, tensorboard: bool = True, latents: str | None = None) -> dict:  # fmt: skip
+          steps: int | None = None, tensorboard: bool = True, latents: str | None = None,
+          val_data: str | None = None) -> dict:  # fmt: skip
     """Train to config.train.steps (or ``steps``); returns {"step", "loss", "checkpoint", "rank"}.
     With ``resume`` the config comes from ``out`` (pass None). ``latents``: a latent cache of
-    ``data`` (train.latent_cache) to read instead of the clips."""
+    ``data`` (train.latent_cache) to read instead of the clips. ``val_data``: held-out clips whose
+    loss is logged (``val_loss``) every ``train.val_every`` steps and at the end."""
     if base is not None:
         check_base(Path(base))
     urls = shard_urls(data)
@@ -207,7 +248,7 @@ def train(data: str, config: RunConfig | None, out: Path, resume: bool = False, 
     out = Path(out)
     log = TrainLog(out, enabled=world.rank == 0, tensorboard=tensorboard)
     try:
-        return _train(urls, config, out, checkpoint, base, world, log, cache)
+        return _train(urls, config, out, checkpoint, base, world, log, cache, val_data)
     finally:
         log.close()
         if world.world_size > 1:
@@ -215,7 +256,7 @@ def train(data: str, config: RunConfig | None, out: Path, resume: bool = False, 
 
 
 def _train(urls, config: RunConfig, out: Path, checkpoint: Path | None, base, world: Distributed, log: TrainLog,
-           cache: tuple[str, dict, str] | None = None) -> dict:  # fmt: skip
+           cache: tuple[str, dict, str] | None = None, val_data: str | None = None) -> dict:  # fmt: skip
     tc = config.train
     if world.rank == 0:
         out.mkdir(parents=True, exist_ok=True)
@@ -260,6 +301,7 @@ def _train(urls, config: RunConfig, out: Path, checkpoint: Path | None, base, wo
     n_trainable = sum(p.numel() for p in params.values())
     log.message(f"training {n_trainable / 1e6:.2f}M of {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M "
                 f"parameters on {world.world_size} x {world.device.type}, {len(urls)} shards, steps {step} -> {tc.steps}")  # fmt: skip
+    validation = held_out_inputs(val_data, config, codec, text, world.device) if val_data else None
     batches, loss_value = iter(loader), float("nan")
     window_start, window_samples, data_wait = time.perf_counter(), 0, 0.0
     window_loss, window_steps = torch.zeros((), device=world.device), 0  # the logged loss: a mean since the last log
@@ -299,6 +341,8 @@ def _train(urls, config: RunConfig, out: Path, checkpoint: Path | None, base, wo
             })  # fmt: skip
             window_start, window_samples, data_wait = time.perf_counter(), 0, 0.0
             window_loss, window_steps = torch.zeros((), device=world.device), 0
+        if validation is not None and ((tc.val_every and step % tc.val_every == 0) or step == tc.steps):
+            log.scalars(step, tc.steps, {"val_loss": validation_loss(model, validation, config)})
         if step % tc.checkpoint_every == 0 or step == tc.steps:
             path = _save(out, step, model, ema, optimizer, positions, config, world, len(urls), base, loss_value)
             if path is not None:

@@ -148,7 +148,8 @@ def _train(args: argparse.Namespace) -> int:
         raise ValueError(f"--steps: expected a positive integer, got {args.steps}")
     config = None if args.resume and args.config is None else load_config(args.config or "tiny")
     result = train(args.data, config, Path(args.out), resume=args.resume, base=Path(args.base) if args.base else None,
-                   steps=args.steps, tensorboard=not args.no_tensorboard, latents=args.latents)  # fmt: skip
+                   steps=args.steps, tensorboard=not args.no_tensorboard, latents=args.latents,
+                   val_data=args.val_data)  # fmt: skip
     if result["rank"] == 0:
         print(f"trained to step {result['step']} (loss {result['loss']:.4f}); checkpoint {result['checkpoint']}")
     return 0
@@ -284,6 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
     tra.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint (from step 0 if it has none yet)")
     tra.add_argument("--base", help="local diffusers Wan folder (transformer/, vae/) with the base weights")
     tra.add_argument("--no-tensorboard", action="store_true", help="console logging only")
+    tra.add_argument("--val-data", help="held-out clips: their loss (val_loss) is logged every train.val_every steps and at the end")
     tra.add_argument("--latents", help="a latent cache of --data made by `worldclips encode` (skips the VAE in every step)")
     tra.set_defaults(handler=_train)
 

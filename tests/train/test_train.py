@@ -192,3 +192,18 @@ def test_data_positions_restore_only_for_the_same_layout(tiny):
     assert restore_positions(state, tiny, world, 4, log) == {0: (3, 0)}  # shards changed: next epoch
     two_workers = replace(tiny, data={"num_workers": 2})
     assert restore_positions(state, two_workers, world, 3, log) == {0: (3, 0), 1: (3, 0)}
+
+
+def test_validation_loss_is_logged_and_deterministic(dataset, tiny, tmp_path, capsys):
+    from worldclips.train.trainer import held_out_inputs, validation_loss
+
+    config = replace(tiny, train={"steps": 3, "val_every": 2, "val_clips": 3})
+    train(str(dataset), config, tmp_path / "run", tensorboard=False, val_data=str(dataset))
+    lines = [line for line in capsys.readouterr().out.splitlines() if "val_loss" in line]
+    assert [line.split()[1] for line in lines] == ["2/3", "3/3"]
+    values = [float(line.rsplit("val_loss", 1)[1]) for line in lines]
+    assert all(v == v and v > 0 for v in values)
+    model, codec = build_model(config, None)
+    inputs = held_out_inputs(str(dataset), config, codec, None, torch.device("cpu"))
+    assert len(inputs.latents) == 3
+    assert validation_loss(model, inputs, config) == validation_loss(model, inputs, config)

@@ -154,15 +154,21 @@ def decode_example(raw: dict, config: DataConfig, rng: np.random.Generator, skel
     meta = json.loads(raw[META_MEMBER])
     if meta.get("verified") is False and not config.unverified:
         raise ValueError("a scenario clip without its verified properties (meta.json verified: false; data.unverified: true keeps it)")
-    if DEPTH_MEMBER in raw:
-        depth = decode_depth(_npz(raw[DEPTH_MEMBER], DEPTH_MEMBER, (DEPTH_ARRAY,)))
+    if DEPTH_MEMBER in raw:  # decoded below, only up to the last frame the crop takes
+        depth_arrays = _npz(raw[DEPTH_MEMBER], DEPTH_MEMBER, (DEPTH_ARRAY,))
+        planes = depth_arrays[DEPTH_ARRAY]
+        if planes.dtype != np.uint8 or planes.ndim != 4 or planes.shape[0] != 4:
+            raise ValueError(f"{DEPTH_MEMBER}/{DEPTH_ARRAY}: expected uint8 (4, T, H, W), got {planes.dtype} {planes.shape}")
+        num_frames, height, width = planes.shape[1:]
+        decode = lambda last: decode_depth(depth_arrays, DEPTH_MEMBER, frames=last + 1)  # noqa: E731
     else:
-        depth = _npy_view(raw["depth.npy"], "depth.npy")
+        stored = _npy_view(raw["depth.npy"], "depth.npy")
+        if stored.ndim != 3 or stored.dtype != np.float32:
+            raise ValueError(f"depth: expected float32 (T, H, W), got {stored.dtype} {stored.shape}")
+        num_frames, height, width = stored.shape
+        decode = lambda last: stored  # noqa: E731
     camera = _npz(raw["camera.npz"], "camera.npz", ("K", "cam_from_world"))
     pose = _npz(raw["pose.npz"], "pose.npz", POSE_ARRAYS)
-    if depth.ndim != 3 or depth.dtype != np.float32:
-        raise ValueError(f"depth: expected float32 (T, H, W), got {depth.dtype} {depth.shape}")
-    num_frames, height, width = depth.shape
     if camera["K"].shape != (num_frames, 3, 3) or camera["cam_from_world"].shape != (num_frames, 4, 4):
         raise ValueError(f"camera.npz: shapes {camera['K'].shape}, {camera['cam_from_world'].shape} for {num_frames} frames")
     joints3d, joints2d, joints_valid = pose["joints3d"], pose["joints2d"], pose["joints_valid"]
@@ -170,6 +176,7 @@ def decode_example(raw: dict, config: DataConfig, rng: np.random.Generator, skel
         raise ValueError(f"pose.npz: joints shapes {joints3d.shape}, {joints2d.shape} for {num_frames} frames")
 
     indices = choose_frames(num_frames, config.frames, config.strides, rng)
+    depth = decode(int(indices[-1]))
     rgb = decode_frames(raw[VIDEO_MEMBER], indices)  # (F, H, W, 3)
     if rgb.shape[1:3] != (height, width):
         raise ValueError(f"rgb.mp4: frames are {rgb.shape[2]}x{rgb.shape[1]}, depth is {width}x{height}")
@@ -212,8 +219,8 @@ def decode_example(raw: dict, config: DataConfig, rng: np.random.Generator, skel
             segmentation = _npy_view(raw["seg.npy"], "seg.npy")
         else:
             raise ValueError(f"missing member {SEG_MEMBER}")
-        if segmentation.shape != depth.shape:
-            raise ValueError(f"segmentation: shape {segmentation.shape}, depth is {depth.shape}")
+        if segmentation.shape != (num_frames, height, width):
+            raise ValueError(f"segmentation: shape {segmentation.shape}, depth is {(num_frames, height, width)}")
         people = [row["id"] for row in meta.get("instances", []) if isinstance(row, dict) and row.get("kind") == "person"]
         example["person_pixels"] = resize_nearest(np.isin(segmentation[indices], people), box, size)
     return example

@@ -49,13 +49,14 @@ def encode_depth(depth: np.ndarray) -> dict[str, np.ndarray]:
     return {DEPTH_ARRAY: encode_float_bits(depth, axis=0)}
 
 
-def decode_depth(arrays: dict[str, np.ndarray], member: str = DEPTH_MEMBER) -> np.ndarray:
-    """The arrays of a depth.npz -> (T, H, W) float32 depth, bit for bit."""
+def decode_depth(arrays: dict[str, np.ndarray], member: str = DEPTH_MEMBER, frames: int | None = None) -> np.ndarray:
+    """The arrays of a depth.npz -> (T, H, W) float32 depth, bit for bit; with ``frames`` only the
+    first ``frames`` frames (the time differences need nothing later)."""
     planes = arrays.get(DEPTH_ARRAY)
     if planes is None or planes.dtype != np.uint8 or planes.ndim != 4 or planes.shape[0] != 4:
         shown = "missing" if planes is None else f"{planes.dtype} {planes.shape}"
         raise ValueError(f"{member}/{DEPTH_ARRAY}: expected uint8 (4, T, H, W), got {shown}")
-    return decode_float_bits(planes, axis=0)
+    return decode_float_bits(planes if frames is None else planes[:, :frames], axis=0)
 
 
 def encode_segmentation(segmentation: np.ndarray) -> dict[str, np.ndarray]:

@@ -145,3 +145,13 @@ def test_size_bounds_hold_the_written_layers_tightly(dataset):
         assert inflated <= limits[layer.member], layer.name
         if not layer.per_track:
             assert limits[layer.member] - inflated <= layer.arrays * NPY_HEADER_SLACK, layer.name
+
+
+def test_depth_decodes_up_to_any_frame_exactly():
+    from worldclips.shards.format.layers import decode_depth, encode_depth
+
+    depth = np.random.default_rng(1).uniform(0.5, 30.0, size=(7, 5, 6)).astype(np.float32)
+    depth[2, 1, 1] = 0.0
+    arrays = encode_depth(depth)
+    for frames in (1, 3, 7):
+        np.testing.assert_array_equal(decode_depth(arrays, frames=frames).view(np.uint32), depth[:frames].view(np.uint32))

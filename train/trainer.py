@@ -25,10 +25,11 @@ from worldclips.train.build import LatentCodec, build_backbone, check_base
 from worldclips.train.checkpoint import latest_checkpoint, load_checkpoint, load_model_weights, save_checkpoint
 from worldclips.train.conditions import ModelInputs, model_inputs
 from worldclips.train.guidance import draw_dropout, drop_conditions
+from worldclips.train.heldout import concat_inputs, per_clip_losses
 from worldclips.train.latent_cache import cached_inputs, check_fingerprint, read_cache_manifest
 from worldclips.train.config import RunConfig, read_config, replace, save_config
 from worldclips.train.flow import flow_loss
-from worldclips.train.loader import make_loader
+from worldclips.train.loader import collate, iter_examples, make_loader
 from worldclips.train.logs import TrainLog
 from worldclips.train.model import ConditionedWan, apply_lora, trainable_parameters
 from worldclips.train.optim import EMA, learning_rate, make_optimizer
@@ -120,9 +121,6 @@ VALIDATION_NOISE_LEVELS = (0.25, 0.5, 0.75)
 
 def held_out_inputs(data: str, config: RunConfig, codec: LatentCodec, text_encoder, device) -> ModelInputs:
     """The first ``train.val_clips`` clips of ``data`` (fixed crops, unverified ones skipped), encoded once."""
-    from worldclips.train.evaluate import concat_inputs
-    from worldclips.train.loader import collate, iter_examples
-
     examples = []
     for example in iter_examples(shard_urls(data), config.data, skeletons=config.model.pose_maps, skip_unverified=True):
         examples.append(example)
@@ -140,8 +138,6 @@ def held_out_inputs(data: str, config: RunConfig, codec: LatentCodec, text_encod
 
 def validation_loss(model, inputs: ModelInputs, config: RunConfig) -> float:
     """Mean flow-matching loss of the held-out inputs over fixed noise levels and fixed noise."""
-    from worldclips.train.evaluate import per_clip_losses
-
     noise = torch.randn(inputs.latents.shape, generator=torch.Generator().manual_seed(config.train.seed))
     noise = noise.to(inputs.latents.device, inputs.latents.dtype)
     was_training = model.training

@@ -36,14 +36,14 @@ import torch
 # This script is bench/train.py: keep its folder off the import path so that `train` is the package.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-from worldclips.train.conditions import ModelInputs, model_inputs  # noqa: E402
+from worldclips.train.conditions import ModelInputs, model_inputs, to_device  # noqa: E402
 from worldclips.train.config import RunConfig, load_config, replace  # noqa: E402
 from worldclips.train.latent_cache import encode_dataset  # noqa: E402
 from worldclips.train.loader import make_loader  # noqa: E402
 from worldclips.train.model import trainable_parameters  # noqa: E402
 from worldclips.train.optim import EMA, make_optimizer  # noqa: E402
 from worldclips.train.sources import shard_urls  # noqa: E402
-from worldclips.train.trainer import build_model, inputs_loss, step_generator, to_device  # noqa: E402
+from worldclips.train.trainer import build_model, inputs_loss, step_generator  # noqa: E402
 
 PEAK_BF16_TFLOPS = {"H100": 989.0, "H200": 989.0, "A100": 312.0}
 

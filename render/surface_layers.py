@@ -87,8 +87,14 @@ def depth_slack(depth: np.ndarray, segmentation: np.ndarray) -> np.ndarray:
     return SLACK_PIXELS * slack
 
 
-def _landing_pixels(uv: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Nearest pixel (column, row) of each landing point and whether it lies inside the image."""
+def in_front_of(rendered_depth: np.ndarray, z: np.ndarray, slack: np.ndarray) -> np.ndarray:
+    """Whether the rendered depth at a point's landing pixel lies in front of the point (depth z)
+    by more than the tolerance: 2% + 2 cm + the surface's own ``depth_slack`` there."""
+    return rendered_depth < z * (1.0 - OCCLUSION_TOLERANCE_REL) - OCCLUSION_TOLERANCE_ABS_M - slack
+
+
+def landing_pixels(uv: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest pixel (column, row) of each (..., 2) landing point and whether it lies inside the image."""
     inside = np.all(np.isfinite(uv), axis=-1)
     inside &= (uv[..., 0] > -0.5) & (uv[..., 0] < width - 0.5) & (uv[..., 1] > -0.5) & (uv[..., 1] < height - 0.5)
     column = np.clip(np.rint(np.where(inside, uv[..., 0], 0.0)), 0, width - 1).astype(np.intp)
@@ -113,15 +119,10 @@ def flow_to(
     sky_uv, sky_in_front = infinity_pixels(K_from, cam_from_world_from, K_to, cam_from_world_to, height, width)
     uv = np.where(surface[..., None], moved[..., :2].astype(np.float64), sky_uv)
     in_front = np.where(surface, moved[..., 2] > near, sky_in_front)
-    column, row, inside = _landing_pixels(uv, width, height)
+    column, row, inside = landing_pixels(uv, width, height)
     landing_depth = depth_to[row, column].astype(np.float64)
     z = moved[..., 2].astype(np.float64)
-    covered = np.where(
-        surface,
-        (landing_depth > 0)
-        & (landing_depth < z * (1.0 - OCCLUSION_TOLERANCE_REL) - OCCLUSION_TOLERANCE_ABS_M - slack_to[row, column]),
-        landing_depth > 0,
-    )
+    covered = np.where(surface, (landing_depth > 0) & in_front_of(landing_depth, z, slack_to[row, column]), landing_depth > 0)
     occluded = ~(in_front & inside) | covered
     flow = np.where(in_front[..., None], uv - grid, 0.0)
     return flow.astype(np.float32), occluded
@@ -166,7 +167,7 @@ def compose_flow(flow_forward: np.ndarray, occluded_forward: np.ndarray, start: 
     position = grid + flow_forward[start]
     lost = occluded_forward[start].copy()
     for t in range(start + 1, start + steps):
-        column, row, inside = _landing_pixels(position, width, height)
+        column, row, inside = landing_pixels(position, width, height)
         lost |= ~inside | occluded_forward[t][row, column]
         position = position + _bilinear(flow_forward[t], position)
     return (position - grid).astype(np.float32), lost

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from worldclips.motions.body import SkinnedMesh
-from worldclips.render.surface_layers import OCCLUSION_TOLERANCE_ABS_M, OCCLUSION_TOLERANCE_REL, depth_slack
+from worldclips.render.surface_layers import depth_slack, in_front_of, landing_pixels
 from worldclips.scenes.scene import Scene
 
 TRACK_KINDS = ("person", "prop", "scenery")  # kinds[i] indexes this tuple
@@ -126,15 +126,11 @@ def _project(points: np.ndarray, K: np.ndarray, cam_from_world: np.ndarray) -> t
 
 def _visibility(pixels, z, instance, depth, segmentation, near, slack) -> np.ndarray:
     frames, height, width = depth.shape
-    u, v = pixels[..., 0], pixels[..., 1]
-    inside = (z > near) & (u > -0.5) & (u < width - 0.5) & (v > -0.5) & (v < height - 0.5)
-    column = np.clip(np.rint(np.where(inside, u, 0)), 0, width - 1).astype(np.intp)
-    row = np.clip(np.rint(np.where(inside, v, 0)), 0, height - 1).astype(np.intp)
+    column, row, inside = landing_pixels(pixels, width, height)
     t = np.arange(frames)[:, None]
-    seen_depth = depth[t, row, column].astype(np.float64)
     own = segmentation[t, row, column] == instance[None, :]
-    tolerance = z * OCCLUSION_TOLERANCE_REL + OCCLUSION_TOLERANCE_ABS_M + slack[t, row, column]
-    return inside & own & (seen_depth >= z - tolerance)
+    hidden = in_front_of(depth[t, row, column].astype(np.float64), z, slack[t, row, column])
+    return inside & (z > near) & own & ~hidden
 
 
 def _visible_candidates(surfaces, wanted, most, rng, K, cam_from_world, depth, segmentation, near, slack) -> list[tuple]:

@@ -31,6 +31,11 @@ class ModelInputs:
     text: torch.Tensor | None = None
 
 
+def to_device(batch: dict, device: torch.device) -> dict:
+    """A loader batch with its tensors on ``device`` (strings and ints unchanged)."""
+    return {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
+
+
 def to_unit(video_uint8: torch.Tensor) -> torch.Tensor:
     """(B, F, 3, H, W) uint8 -> (B, 3, F, H, W) float in [-1, 1]."""
     return video_uint8.permute(0, 2, 1, 3, 4).float() / 127.5 - 1.0

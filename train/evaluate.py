@@ -25,12 +25,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from worldclips.train.conditions import ModelInputs, model_inputs
+from worldclips.train.conditions import ModelInputs
 from worldclips.train.flow import sample
-from worldclips.train.heldout import concat_inputs, per_clip_losses, slice_inputs
+from worldclips.train.heldout import encode_examples, first_examples, per_clip_losses, slice_inputs
 from worldclips.train.guidance import drop_conditions, enabled_conditions, shuffle_condition
-from worldclips.train.loader import collate, iter_examples
-from worldclips.train.sources import shard_urls
 
 NOISE_LEVELS = (0.25, 0.5, 0.75)
 
@@ -113,25 +111,15 @@ def evaluate(checkpoint: Path, data: str, clips: int = 16, noise_levels=NOISE_LE
              steps: int = 20, seed: int = 0, base: Path | None = None) -> dict:  # fmt: skip
     """The report (see the module docstring); writes nothing."""
     from worldclips.train.sample import load_for_inference, to_frames
-    from worldclips.train.trainer import make_text_encoder, to_device
+    from worldclips.train.trainer import make_text_encoder
 
     config, model, codec, device, path, base = load_for_inference(checkpoint, base)
     text_encoder = make_text_encoder(config, base, model, device)
-    examples = []
-    for example in iter_examples(shard_urls(data), config.data, skeletons=config.model.pose_maps, seed=seed,
-                                 person_pixels=True, skip_unverified=True):  # fmt: skip
-        examples.append(example)
-        if len(examples) == clips:
-            break
+    examples = first_examples(data, config, clips, seed=seed, person_pixels=True)
     if len(examples) < 2:
         raise ValueError(f"--data: {data} has {len(examples)} clip(s); eval needs at least 2")
     chunk = max(1, config.data.batch_size)
-    parts = []
-    with torch.no_grad():
-        for start in range(0, len(examples), chunk):
-            batch = to_device(collate([{k: v for k, v in e.items() if k != "person_pixels"} for e in examples[start : start + chunk]]), device)
-            parts.append(model_inputs(batch, codec, config.model, text_encoder=text_encoder))
-    inputs = concat_inputs(parts)
+    inputs = encode_examples(examples, config, codec, text_encoder, device)
     conditions = tuple(c for c in enabled_conditions(config.model) if c != "text" or text_encoder is not None)
     report = {
         "checkpoint": str(path),

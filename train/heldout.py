@@ -1,13 +1,38 @@
-"""Held-out losses: many clips' encoded inputs, sliced and joined, and the flow-matching loss of
-each clip at a fixed noise level and fixed noise (for ``worldclips eval`` and the trainer's
-validation loss)."""
+"""Held-out clips: the first clips of a dataset with fixed crops, their inputs encoded once, sliced
+and joined, and the flow-matching loss of each clip at a fixed noise level and fixed noise (for
+``worldclips eval`` and the trainer's validation loss)."""
 
 from __future__ import annotations
 
 import torch
 
-from worldclips.train.conditions import ModelInputs
+from worldclips.train.conditions import ModelInputs, model_inputs, to_device
 from worldclips.train.flow import TIMESTEP_SCALE, noisy_and_target
+from worldclips.train.loader import collate, iter_examples
+from worldclips.train.sources import shard_urls
+
+
+def first_examples(data: str, config, count: int, seed: int = 0, person_pixels: bool = False) -> list[dict]:
+    """The first ``count`` clips of ``data`` as examples (crops drawn with ``seed``; scenario clips
+    kept unverified are skipped as the training loader skips them)."""
+    examples = []
+    for example in iter_examples(shard_urls(data), config.data, skeletons=config.model.pose_maps, seed=seed,
+                                 person_pixels=person_pixels, skip_unverified=True):  # fmt: skip
+        examples.append(example)
+        if len(examples) >= count:
+            break
+    return examples
+
+
+def encode_examples(examples: list[dict], config, codec, text_encoder, device) -> ModelInputs:
+    """All examples' model inputs (target latents included), encoded batch by batch and joined."""
+    chunk = max(1, config.data.batch_size)
+    parts = []
+    with torch.no_grad():
+        for start in range(0, len(examples), chunk):
+            group = [{k: v for k, v in e.items() if k != "person_pixels"} for e in examples[start : start + chunk]]
+            parts.append(model_inputs(to_device(collate(group), device), codec, config.model, text_encoder=text_encoder))
+    return concat_inputs(parts)
 
 
 def slice_inputs(inputs: ModelInputs, index: slice) -> ModelInputs:

@@ -23,9 +23,10 @@ from pathlib import Path
 
 import torch
 
+from worldclips.shards.format.reader import MAX_MANIFEST_BYTES, parse_manifest
 from worldclips.shards.format.sample import npz_bytes
 from worldclips.shards.format.writer import write_atomic, write_shard
-from worldclips.train.conditions import ModelInputs, model_inputs
+from worldclips.train.conditions import ModelInputs, model_inputs, to_device
 from worldclips.train.decode import JOINT_ARRAYS
 from worldclips.train.config import RunConfig
 from worldclips.train.loader import collate, iter_examples
@@ -106,8 +107,7 @@ def encode_dataset(data: str, config: RunConfig, codec, out: Path, crops: int = 
                 break
             batch = collate(group)
             with torch.no_grad():
-                inputs = model_inputs({k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()},
-                                      codec, config.model)  # fmt: skip
+                inputs = model_inputs(to_device(batch, device), codec, config.model)
             for index, example in enumerate(group):
                 pending.append((cache_key(example["key"], crop), _members(inputs, index, example["caption"], example["key"], crop)))
             count += len(group)
@@ -124,13 +124,9 @@ def read_cache_manifest(directory: Path) -> dict:
     path = Path(directory) / CACHE_MANIFEST
     if not path.is_file():
         raise FileNotFoundError(f"--latents: {directory} has no {CACHE_MANIFEST} (make one with `worldclips encode`)")
-    with open(path, "rb") as handle:
-        data = handle.read(16 << 20)
-    try:
-        manifest = json.loads(data)
-    except ValueError as error:
-        raise ValueError(f"--latents: {path}: not valid JSON ({error})") from None
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("fingerprint"), dict):
+    with open(path, "rb") as handle:  # the dataset manifest's parser: size, JSON and shards list checked
+        manifest = parse_manifest(handle.read(MAX_MANIFEST_BYTES + 1), f"--latents: {path}")
+    if not isinstance(manifest.get("fingerprint"), dict):
         raise ValueError(f"--latents: {path}: no fingerprint")
     return manifest
 

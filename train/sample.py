@@ -11,12 +11,12 @@ import torch
 from worldclips.train.guidance import drop_conditions, enabled_conditions, guided_velocity, parse_guidance
 
 from worldclips.train.checkpoint import latest_checkpoint, load_checkpoint, load_model_weights
-from worldclips.train.conditions import model_inputs
+from worldclips.train.conditions import model_inputs, to_device
 from worldclips.train.config import read_config
 from worldclips.train.flow import sample
 from worldclips.train.loader import collate, iter_examples
 from worldclips.train.sources import shard_urls
-from worldclips.train.trainer import CONFIG_NAME, build_model, make_text_encoder, to_device
+from worldclips.train.trainer import CONFIG_NAME, build_model, make_text_encoder
 from worldclips.shards.format.video import encode_mp4
 
 

@@ -23,13 +23,13 @@ import torch.distributed as dist
 
 from worldclips.train.build import LatentCodec, build_backbone, check_base
 from worldclips.train.checkpoint import latest_checkpoint, load_checkpoint, load_model_weights, save_checkpoint
-from worldclips.train.conditions import ModelInputs, model_inputs
+from worldclips.train.conditions import ModelInputs, model_inputs, to_device
 from worldclips.train.guidance import draw_dropout, drop_conditions
-from worldclips.train.heldout import concat_inputs, per_clip_losses
+from worldclips.train.heldout import encode_examples, first_examples, per_clip_losses
 from worldclips.train.latent_cache import cached_inputs, check_fingerprint, read_cache_manifest
 from worldclips.train.config import RunConfig, read_config, replace, save_config
 from worldclips.train.flow import flow_loss
-from worldclips.train.loader import collate, iter_examples, make_loader
+from worldclips.train.loader import make_loader
 from worldclips.train.logs import TrainLog
 from worldclips.train.model import ConditionedWan, apply_lora, trainable_parameters
 from worldclips.train.optim import EMA, learning_rate, make_optimizer
@@ -121,19 +121,10 @@ VALIDATION_NOISE_LEVELS = (0.25, 0.5, 0.75)
 
 def held_out_inputs(data: str, config: RunConfig, codec: LatentCodec, text_encoder, device) -> ModelInputs:
     """The first ``train.val_clips`` clips of ``data`` (fixed crops, unverified ones skipped), encoded once."""
-    examples = []
-    for example in iter_examples(shard_urls(data), config.data, skeletons=config.model.pose_maps, skip_unverified=True):
-        examples.append(example)
-        if len(examples) == config.train.val_clips:
-            break
+    examples = first_examples(data, config, config.train.val_clips)
     if not examples:
         raise ValueError(f"--val-data: no clips in {data}")
-    parts = []
-    with torch.no_grad():
-        for start in range(0, len(examples), config.data.batch_size):
-            batch = to_device(collate(examples[start : start + config.data.batch_size]), device)
-            parts.append(model_inputs(batch, codec, config.model, text_encoder=text_encoder))
-    return concat_inputs(parts)
+    return encode_examples(examples, config, codec, text_encoder, device)
 
 
 def validation_loss(model, inputs: ModelInputs, config: RunConfig) -> float:
@@ -148,10 +139,6 @@ def validation_loss(model, inputs: ModelInputs, config: RunConfig) -> float:
     finally:
         model.train(was_training)
     return float(torch.stack(losses).mean())
-
-
-def to_device(batch: dict, device: torch.device) -> dict:
-    return {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
 
 
 def prepare_run_dir(out: Path, config: RunConfig | None, resume: bool, steps: int | None) -> tuple[RunConfig, Path | None]:

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import io
 import zipfile
+from typing import Collection
 
 import numpy as np
 
 MAX_NPZ_BYTES = 256 << 20  # inflated bytes of one .npz member (pose, camera, objects, contacts)
-MAX_NPZ_ENTRIES = 64
+MAX_NPZ_ENTRIES = 512  # a 2000-frame clip's depth.npz holds 250 chunks
 
 
 def _header(stream, member: str) -> tuple[tuple[int, ...], np.dtype, int]:
@@ -52,8 +53,10 @@ def load_npy(data: bytes, member: str = "array") -> np.ndarray:
         raise ValueError(f"{member}: not a readable .npy array ({error})") from error
 
 
-def load_npz(data: bytes, member: str = "archive", max_bytes: int = MAX_NPZ_BYTES) -> dict[str, np.ndarray]:
-    """An .npz member's arrays, refused before inflating when its declared sizes exceed ``max_bytes``."""
+def load_npz(data: bytes, member: str = "archive", max_bytes: int = MAX_NPZ_BYTES,
+             only: Collection[str] | None = None) -> dict[str, np.ndarray]:  # fmt: skip
+    """An .npz member's arrays, refused before inflating when its declared sizes exceed ``max_bytes``;
+    with ``only``, just those of its arrays (the others are not inflated)."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, OSError) as error:
@@ -71,6 +74,8 @@ def load_npz(data: bytes, member: str = "archive", max_bytes: int = MAX_NPZ_BYTE
             if not name.endswith(".npy") or "/" in name or name.startswith("."):
                 raise ValueError(f"{member}: entry {name[:60]!r} is not an <array>.npy entry")
             where = f"{member}/{name[:-4]}"
+            if only is not None and name[:-4] not in only:
+                continue
             try:
                 with archive.open(info) as stream:
                     shape, dtype, payload = _header(stream, where)

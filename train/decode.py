@@ -23,13 +23,24 @@ from __future__ import annotations
 
 import io
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from PIL import Image
 
-from worldclips.motions.safe_arrays import load_npz
+from worldclips.motions.safe_arrays import MAX_NPZ_BYTES, load_npz
 from worldclips.motions.conventions import PROJECTION_UNDEFINED
-from worldclips.shards.format.layers import DEPTH_ARRAY, DEPTH_MEMBER, SEG_ARRAY, SEG_MEMBER, decode_depth
+from worldclips.shards.format.layer_registry import inflated_limits
+from worldclips.shards.format.reader import clip_sizes
+from worldclips.shards.format.layers import (
+    DEPTH_ARRAY,
+    DEPTH_MEMBER,
+    SEG_ARRAY,
+    SEG_MEMBER,
+    decode_depth,
+    decode_depth_run,
+    depth_chunk_names,
+)
 from worldclips.shards.format.schema import META_MEMBER, VIDEO_MEMBER
 from worldclips.train.cond.pose import skeleton_maps
 from worldclips.train.config import DataConfig
@@ -67,12 +78,36 @@ def _npy_view(data: bytes, member: str) -> np.ndarray:
         raise ValueError(f"{member}: not a readable .npy array ({error})") from None
 
 
-def _npz(data: bytes, member: str, names: tuple[str, ...]) -> dict[str, np.ndarray]:
-    try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
-            return {name: archive[name] for name in names}
-    except Exception as error:
-        raise ValueError(f"{member}: not a readable .npz archive with {', '.join(names)} ({error})") from None
+def _npz(data: bytes, member: str, names: tuple[str, ...], max_bytes: int = MAX_NPZ_BYTES) -> dict[str, np.ndarray]:
+    """An .npz member's arrays (declared sizes checked before inflating; see motions.safe_arrays)."""
+    arrays = load_npz(data, member, max_bytes)
+    missing = [name for name in names if name not in arrays]
+    if missing:
+        raise ValueError(f"{member}: not an .npz archive with {', '.join(names)} (no {missing[0]})")
+    return arrays
+
+
+def _depth_frames(data: bytes, sizes: tuple[int, int, int], first: int, last: int, rows: np.ndarray,
+                  cols: np.ndarray) -> tuple[int, np.ndarray]:  # fmt: skip
+    """depth.npz -> (f, depth of frames f ... >= last at pixels ``rows`` x ``cols``) with f <= first:
+    only the chunks that hold frames ``first`` ... ``last`` are inflated (schema v6; v4-v5: frames
+    0 ... last) and only the pixels wanted are decoded; declared sizes are checked against the
+    clip's (meta.json) before anything is inflated."""
+    limit = inflated_limits(*sizes)[DEPTH_MEMBER]
+    arrays = load_npz(data, DEPTH_MEMBER, limit, only={DEPTH_ARRAY, *depth_chunk_names(sizes[0], first, last)})
+    for name, planes in arrays.items():
+        if planes.ndim != 4 or planes.shape[2:] != sizes[1:]:
+            raise ValueError(f"{DEPTH_MEMBER}/{name}: shape {planes.shape}, meta.json declares {sizes[1]}x{sizes[2]} frames")
+    if DEPTH_ARRAY in arrays:  # schema v4-v5: one run of time differences
+        arrays[DEPTH_ARRAY] = arrays[DEPTH_ARRAY][:, : last + 1]
+    wanted = {name: planes.take(rows, axis=2).take(cols, axis=3) for name, planes in arrays.items()}  # time differences
+    if DEPTH_ARRAY in wanted:  # are per pixel: decoding a subset of pixels gives their depth
+        start, depth = 0, decode_depth(wanted, DEPTH_MEMBER)
+    else:
+        start, depth = decode_depth_run(wanted, DEPTH_MEMBER)
+    if not start <= first <= last < start + len(depth):
+        raise ValueError(f"{DEPTH_MEMBER}: frames {start}-{start + len(depth) - 1}, the crop needs {first}-{last}")
+    return start, depth
 
 
 def choose_frames(num_frames: int, frames: int, strides: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
@@ -125,13 +160,17 @@ def resize_frames(frames: np.ndarray, box, size: tuple[int, int]) -> np.ndarray:
     return out.transpose(0, 3, 1, 2)
 
 
-def resize_nearest(maps: np.ndarray, box, size: tuple[int, int]) -> np.ndarray:
-    """(F, H, W) -> cropped (F, h, w), each output pixel taking the input pixel under its centre."""
+def nearest_pixels(box, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, cols) of the input pixels under the output pixels' centres, for a crop ``box`` resized to ``size``."""
     top, left, crop_h, crop_w = box
-    if (crop_h, crop_w) == size:
-        return maps[:, top : top + crop_h, left : left + crop_w]
     rows = top + np.minimum(((np.arange(size[0]) + 0.5) * crop_h / size[0]).astype(int), crop_h - 1)
     cols = left + np.minimum(((np.arange(size[1]) + 0.5) * crop_w / size[1]).astype(int), crop_w - 1)
+    return rows, cols
+
+
+def resize_nearest(maps: np.ndarray, box, size: tuple[int, int]) -> np.ndarray:
+    """(F, H, W) -> cropped (F, h, w), each output pixel taking the input pixel under its centre."""
+    rows, cols = nearest_pixels(box, size)
     return maps.take(rows, axis=1).take(cols, axis=2)
 
 
@@ -154,19 +193,16 @@ def decode_example(raw: dict, config: DataConfig, rng: np.random.Generator, skel
     meta = json.loads(raw[META_MEMBER])
     if meta.get("verified") is False and not config.unverified:
         raise ValueError("a scenario clip without its verified properties (meta.json verified: false; data.unverified: true keeps it)")
-    if DEPTH_MEMBER in raw:  # decoded below, only up to the last frame the crop takes
-        depth_arrays = _npz(raw[DEPTH_MEMBER], DEPTH_MEMBER, (DEPTH_ARRAY,))
-        planes = depth_arrays[DEPTH_ARRAY]
-        if planes.dtype != np.uint8 or planes.ndim != 4 or planes.shape[0] != 4:
-            raise ValueError(f"{DEPTH_MEMBER}/{DEPTH_ARRAY}: expected uint8 (4, T, H, W), got {planes.dtype} {planes.shape}")
-        num_frames, height, width = planes.shape[1:]
-        decode = lambda last: decode_depth(depth_arrays, DEPTH_MEMBER, frames=last + 1)  # noqa: E731
+    if DEPTH_MEMBER in raw:  # inflated below, beside the video's decoding, only up to the crop's last frame
+        sizes = clip_sizes(meta, META_MEMBER)
+        num_frames, height, width = sizes
+        decode = lambda first, last, rows, cols: _depth_frames(raw[DEPTH_MEMBER], sizes, first, last, rows, cols)  # noqa: E731
     else:
         stored = _npy_view(raw["depth.npy"], "depth.npy")
         if stored.ndim != 3 or stored.dtype != np.float32:
             raise ValueError(f"depth: expected float32 (T, H, W), got {stored.dtype} {stored.shape}")
         num_frames, height, width = stored.shape
-        decode = lambda last: stored  # noqa: E731
+        decode = lambda first, last, rows, cols: (0, stored.take(rows, axis=1).take(cols, axis=2))  # noqa: E731
     camera = _npz(raw["camera.npz"], "camera.npz", ("K", "cam_from_world"))
     pose = _npz(raw["pose.npz"], "pose.npz", POSE_ARRAYS)
     if camera["K"].shape != (num_frames, 3, 3) or camera["cam_from_world"].shape != (num_frames, 4, 4):
@@ -176,15 +212,18 @@ def decode_example(raw: dict, config: DataConfig, rng: np.random.Generator, skel
         raise ValueError(f"pose.npz: joints shapes {joints3d.shape}, {joints2d.shape} for {num_frames} frames")
 
     indices = choose_frames(num_frames, config.frames, config.strides, rng)
-    depth = decode(int(indices[-1]))
-    rgb = decode_frames(raw[VIDEO_MEMBER], indices)  # (F, H, W, 3)
-    if rgb.shape[1:3] != (height, width):
-        raise ValueError(f"rgb.mp4: frames are {rgb.shape[2]}x{rgb.shape[1]}, depth is {width}x{height}")
     size = (config.height, config.width)
     box = crop_box(height, width, *size)
+    rows, cols = nearest_pixels(box, size)
+    with ThreadPoolExecutor(1) as beside:  # zlib, numpy and PyAV release the GIL: depth and video overlap
+        depth_frames = beside.submit(decode, int(indices[0]), int(indices[-1]), rows, cols)
+        rgb = decode_frames(raw[VIDEO_MEMBER], indices)  # (F, H, W, 3)
+        depth_start, depth = depth_frames.result()  # (t, h, w): the crop's pixels from frame depth_start
+    if rgb.shape[1:3] != (height, width):
+        raise ValueError(f"rgb.mp4: frames are {rgb.shape[2]}x{rgb.shape[1]}, depth is {width}x{height}")
     scale_y, scale_x = config.height / box[2], config.width / box[3]
     video = resize_frames(rgb, box, size)
-    depth_out = resize_nearest(depth[indices], box, size)
+    depth_out = depth[indices - depth_start]
 
     cam_from_world = camera["cam_from_world"][indices]
     K = adjust_intrinsics(camera["K"][indices], box[0], box[1], scale_y, scale_x)
@@ -214,7 +253,8 @@ def decode_example(raw: dict, config: DataConfig, rng: np.random.Generator, skel
         example["skeleton"] = skeleton_maps(pixels, valid, *size).transpose(0, 3, 1, 2).copy()
     if person_pixels:
         if SEG_MEMBER in raw:
-            segmentation = _npz(raw[SEG_MEMBER], SEG_MEMBER, (SEG_ARRAY,))[SEG_ARRAY]
+            limit = inflated_limits(num_frames, height, width)[SEG_MEMBER]
+            segmentation = _npz(raw[SEG_MEMBER], SEG_MEMBER, (SEG_ARRAY,), limit)[SEG_ARRAY]
         elif "seg.npy" in raw:
             segmentation = _npy_view(raw["seg.npy"], "seg.npy")
         else:

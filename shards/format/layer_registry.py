@@ -44,6 +44,7 @@ class Layer:
     bytes_per_pixel: int = 0
     per_track: int = 0
     arrays: int = 1  # arrays in the member (each has its own .npy header)
+    frames_per_array: int = 0  # > 0: one array per this many frames instead (the depth chunks)
     deflate_level: int = 6  # zlib level of the member (1 for flow: 5-25% larger, 3-5x faster)
     surface_pass: bool = False  # needs the raster's surface pass (render.surface_layers)
     required: bool = False
@@ -51,7 +52,8 @@ class Layer:
     def inflated_limit(self, frames: int, height: int, width: int) -> int:
         """The most bytes this layer's member may declare when inflated (before anything is inflated)."""
         tracks = MAX_TRACKS * (self.per_track * frames + 16) if self.per_track else 0
-        return self.bytes_per_pixel * frames * height * width + tracks + self.arrays * NPY_HEADER_SLACK
+        arrays = -(-frames // self.frames_per_array) if self.frames_per_array else self.arrays
+        return self.bytes_per_pixel * frames * height * width + tracks + arrays * NPY_HEADER_SLACK
 
 
 def _arrays(arrays: dict[str, np.ndarray], member: str, wanted: dict[str, tuple]) -> dict[str, np.ndarray]:
@@ -100,10 +102,10 @@ LAYERS: dict[str, Layer] = {
     for layer in (
         Layer("rgb", "rgb.mp4", "H.264 video, yuv420p, CRF 18", "the renderer's colour pass",
               None, None, None, required=True),
-        Layer("depth", layers.DEPTH_MEMBER, "`depth_delta_bytes` uint8 (4, T, H, W): float32 planar z, "
-              "time-differenced bits as byte planes (recipe below)", "planar camera z at pixel centres",
-              lambda i: layers.encode_depth(i.rendered.depth), layers.decode_depth, None,
-              bytes_per_pixel=4, required=True),
+        Layer("depth", layers.DEPTH_MEMBER, "`depth_delta_bytes_000`, `_001`, ... uint8 (4, 8, H, W): float32 "
+              "planar z in chunks of 8 frames, time-differenced bits as byte planes (recipe below)",
+              "planar camera z at pixel centres", lambda i: layers.encode_depth(i.rendered.depth), layers.decode_depth,
+              None, bytes_per_pixel=4, frames_per_array=layers.DEPTH_CHUNK_FRAMES, required=True),
         Layer("seg", layers.SEG_MEMBER, "`seg` uint16 (T, H, W) instance ids, 0 = none", "instance id at pixel centres",
               lambda i: layers.encode_segmentation(i.rendered.segmentation), layers.decode_segmentation_member, None,
               bytes_per_pixel=2, required=True),

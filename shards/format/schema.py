@@ -1,4 +1,4 @@
-"""Sample schema v5: the members of one WebDataset sample (one clip), their dtypes and shapes.
+"""Sample schema v6: the members of one WebDataset sample (one clip), their dtypes and shapes.
 
 Shapes use symbols: T frames, H height, W width, P persons, O objects (ground and props),
 E contact events; integers are literal sizes. docs/conventions.md carries the same table
@@ -11,14 +11,18 @@ import re
 from dataclasses import dataclass
 
 from worldclips.shards.format.layer_registry import LAYERS
+from worldclips.shards.format.layers import DEPTH_CHUNK_FRAMES, depth_chunk_name, depth_chunk_names
 
-SCHEMA_VERSION = 5
+DEPTH_CHUNK_ARRAYS = depth_chunk_name(0)[:-3] + "<i>"  # the depth chunks' row of the schema
+
+SCHEMA_VERSION = 6
 # validate reads all: v1 has no pose.npz/foot_contact; v1 and v2 have no contacts.npz and no
 # objects.npz velocities; v1-v3 store depth and segmentation raw (depth.npy, seg.npy), v4
 # compressed and losslessly (depth.npz, seg.npz: shards.format.layers); v5 adds meta.json's
 # ``layers`` and the optional layer members it lists (normals.npz, flow.npz, tracks.npz:
-# shards.format.layer_registry).
-SUPPORTED_SCHEMA_VERSIONS = (1, 2, 3, 4, 5)
+# shards.format.layer_registry); v6 stores depth.npz in chunks of 8 frames (a reader inflates only
+# the frames it needs).
+SUPPORTED_SCHEMA_VERSIONS = (1, 2, 3, 4, 5, 6)
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]+-\d{8}$")
 RUN_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 SHARD_PATTERN = re.compile(r"^shard-\d{6}\.tar$")
@@ -45,6 +49,7 @@ class ArraySpec:
     shape: tuple[str | int, ...]
     description: str
     since: int = 1
+    until: int | None = None  # the last schema version that has it (None: still current)
 
 
 # Members stored as a single .npy array (schema v1-v3; v4 stores them in depth.npz and seg.npz).
@@ -88,8 +93,14 @@ NPZ_MEMBERS: dict[str, dict[str, ArraySpec]] = {
     "depth.npz": {
         "depth_delta_bytes": ArraySpec(
             "uint8", (4, "T", "H", "W"),
-            "bytes of the time differences of planar camera z's float32 bits; decodes losslessly to (T, H, W) metres, 0 where no surface (v4)",
-            since=4,
+            "bytes of the time differences of planar camera z's float32 bits; decodes losslessly to (T, H, W) metres, 0 where no surface (v4-v5)",
+            since=4, until=5,
+        ),
+        DEPTH_CHUNK_ARRAYS: ArraySpec(
+            "uint8", (4, "t", "H", "W"),
+            f"chunk i (000, 001, ...): frames {DEPTH_CHUNK_FRAMES}i on, t = {DEPTH_CHUNK_FRAMES} (the last chunk: the rest); "
+            "bytes of the time differences of planar camera z's float32 bits within the chunk; decode losslessly to metres, 0 where no surface (v6)",
+            since=6,
         ),
     },
     "seg.npz": {
@@ -138,8 +149,23 @@ def npy_members(version: int = SCHEMA_VERSION) -> tuple[str, ...]:
 
 
 def npz_arrays(member: str, version: int = SCHEMA_VERSION) -> dict[str, ArraySpec]:
-    """The arrays of an .npz member in samples of schema ``version``."""
-    return {name: spec for name, spec in NPZ_MEMBERS[member].items() if spec.since <= version}
+    """The arrays of an .npz member in samples of schema ``version`` (``depth_delta_bytes_<i>``
+    stands for the depth chunks: ``chunked_arrays`` lists them for a clip)."""
+    return {name: spec for name, spec in NPZ_MEMBERS[member].items() if spec.since <= version <= (spec.until or version)}
+
+
+def chunked_arrays(specs: dict[str, ArraySpec], sizes: dict[str, int]) -> dict[str, tuple[str, tuple[int, ...]]]:
+    """name -> (dtype, shape) of every array a member of a clip of ``sizes`` holds, the depth chunks
+    (``depth_delta_bytes_<i>``) spelled out."""
+    arrays = {}
+    for name, spec in specs.items():
+        if name != DEPTH_CHUNK_ARRAYS:
+            arrays[name] = (spec.dtype, resolve_shape(spec.shape, sizes))
+            continue
+        for index, chunk in enumerate(depth_chunk_names(sizes["T"])):
+            frames = min(DEPTH_CHUNK_FRAMES, sizes["T"] - index * DEPTH_CHUNK_FRAMES)
+            arrays[chunk] = (spec.dtype, resolve_shape(spec.shape, {**sizes, "t": frames}))
+    return arrays
 
 
 def resolve_shape(shape: tuple[str | int, ...], sizes: dict[str, int]) -> tuple[int, ...]:

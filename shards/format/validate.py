@@ -40,6 +40,7 @@ from worldclips.shards.format.schema import (
     SHARD_PATTERN,
     SUPPORTED_SCHEMA_VERSIONS,
     VIDEO_MEMBER,
+    chunked_arrays,
     members as schema_members,
     npz_arrays,
     npz_members,
@@ -162,11 +163,12 @@ def check_sample(key: str, members: dict[str, bytes], decode_video: bool = True)
         frame = npz["contacts.npz"].get("frame")
         sizes["E"] = int(frame.shape[0]) if frame is not None and frame.ndim == 1 else -1
     for member in npz:
-        specs = npz_arrays(member, version)
-        if set(npz[member]) != set(specs):
-            raise SampleError(f"{member}: arrays {sorted(npz[member])}, expected {sorted(specs)}")
-        for name, spec in specs.items():
-            _check_array(member, name, npz[member][name], spec.dtype, resolve_shape(spec.shape, sizes))
+        expected = chunked_arrays(npz_arrays(member, version), sizes)
+        if set(npz[member]) != set(expected):
+            shown = lambda names: sorted(names) if len(names) <= 8 else [*sorted(names)[:8], "..."]  # noqa: E731
+            raise SampleError(f"{member}: arrays {shown(npz[member])}, expected {shown(expected)}")
+        for name, (dtype, shape) in expected.items():
+            _check_array(member, name, npz[member][name], dtype, shape)
     if version >= 4:
         arrays = {"depth.npy": decode_depth(npz[DEPTH_MEMBER]), "seg.npy": npz[SEG_MEMBER]["seg"]}
         if not np.all(np.isfinite(arrays["depth.npy"])):

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import webdataset as wds
 
-from worldclips.shards.format.schema import SCHEMA_VERSION, npz_arrays, npz_members, npy_members, resolve_shape
+from worldclips.shards.format.schema import SCHEMA_VERSION, chunked_arrays, npz_arrays, npz_members, npy_members
 from worldclips.cli import main
 
 # --no-ray: single process (the Ray farm gives the same bytes: tests/shards/test_farm.py)
-ARGS = ["--clips", "3", "--no-ray", "--frames", "6", "--size", "48x36", "--clips-per-shard", "2", "--seed", "11", "--quiet"]
+ARGS = ["--clips", "3", "--no-ray", "--frames", "10", "--size", "48x36", "--clips-per-shard", "2", "--seed", "11", "--quiet"]
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ def test_layout_and_validate(dataset, capsys):
     assert names == ["config.yaml", "manifest.json", "shard-000000.tar", "shard-000001.tar"]
     manifest = json.loads((dataset / "manifest.json").read_text())
     assert [s["samples"] for s in manifest["shards"]] == [2, 1]
-    assert manifest["run"]["config"]["frames"] == 6 and manifest["summary"]["clips"] == 3
+    assert manifest["run"]["config"]["frames"] == 10 and manifest["summary"]["clips"] == 3
     assert main(["validate", str(dataset)]) == 0
     assert "OK: 2 shards, 3 samples" in capsys.readouterr().out
 
@@ -52,9 +52,14 @@ def _stock_samples(dataset):
 
 def _depth_and_seg(sample: dict) -> tuple[np.ndarray, np.ndarray]:
     """The layers by the numpy recipe of docs/conventions.md, from stock webdataset's npz dicts."""
-    planes = sample["depth.npz"]["depth_delta_bytes"]
-    delta = np.moveaxis(planes, 0, -1).copy().view("<u4")[..., 0]
-    return np.cumsum(delta, axis=0, dtype=np.uint32).view("<f4"), sample["seg.npz"]["seg"]
+
+    def frames(planes):
+        delta = np.moveaxis(planes, 0, -1).copy().view("<u4")[..., 0]
+        return np.cumsum(delta, axis=0, dtype=np.uint32).view("<f4")
+
+    archive = sample["depth.npz"]
+    depth = np.concatenate([frames(archive[name]) for name in sorted(archive)])
+    return depth, sample["seg.npz"]["seg"]
 
 
 def test_stock_webdataset_reads_the_schema(dataset):
@@ -64,17 +69,17 @@ def test_stock_webdataset_reads_the_schema(dataset):
         meta = sample["meta.json"]
         persons = sum(row["kind"] == "person" for row in meta["instances"])
         objects = sum(row["kind"] == "object" for row in meta["instances"])
-        sizes = {"T": 6, "H": 36, "W": 48, "P": persons, "O": objects, "E": len(sample["contacts.npz"]["frame"])}
+        sizes = {"T": 10, "H": 36, "W": 48, "P": persons, "O": objects, "E": len(sample["contacts.npz"]["frame"])}
         assert npy_members(SCHEMA_VERSION) == () and "depth.npy" not in sample  # v4: the layers are compressed
         for member in npz_members(SCHEMA_VERSION):
-            arrays = npz_arrays(member, SCHEMA_VERSION)
+            arrays = chunked_arrays(npz_arrays(member, SCHEMA_VERSION), sizes)
             assert set(sample[member]) == set(arrays)
-            for name, spec in arrays.items():
-                assert sample[member][name].dtype == np.dtype(spec.dtype), (member, name)
-                assert sample[member][name].shape == resolve_shape(spec.shape, sizes), (member, name)
+            for name, (dtype, shape) in arrays.items():
+                assert sample[member][name].dtype == np.dtype(dtype), (member, name)
+                assert sample[member][name].shape == shape, (member, name)
         with av.open(io.BytesIO(sample["rgb.mp4"])) as container:
             frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
-        assert len(frames) == 6 and frames[0].shape == (36, 48, 3)
+        assert len(frames) == 10 and frames[0].shape == (36, 48, 3)
         assert meta["width"] == 48 and meta["fps"] == 24.0 and meta["clip_index"] == int(sample["__key__"][-8:])
 
 
@@ -121,7 +126,7 @@ def test_instance_table_and_segmentation(dataset):
         assert table[1]["category"] == "ground" and table[1]["dynamic"] is False
         assert all(row["dynamic"] for row in table.values() if row["kind"] == "person")
         depth, seg = _depth_and_seg(sample)
-        assert depth.dtype == np.float32 and seg.dtype == np.uint16 and depth.shape == seg.shape == (6, 36, 48)
+        assert depth.dtype == np.float32 and seg.dtype == np.uint16 and depth.shape == seg.shape == (10, 36, 48)
         assert set(np.unique(seg).tolist()) <= {0, *table}
         assert np.array_equal(depth == 0, seg == 0)
         assert np.isfinite(depth).all() and depth.max() > 1.0

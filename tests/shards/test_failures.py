@@ -140,7 +140,7 @@ def test_validate_catches_missing_manifest_shard_and_leftovers(good, tmp_path):
         (lambda m: m.pop("objects.npz"), "members"),
         (lambda m: m.__setitem__("meta.json", b"{not json"), "meta.json: not valid JSON"),
         (lambda m: set_depth(m, np.full_like(layers(m)[0], np.nan)), "depth.npz: depth decodes to values that are not finite"),
-        (lambda m: set_depth(m, layers(m)[0][:, :-1]), "depth.npz/depth_delta_bytes: shape"),
+        (lambda m: set_depth(m, layers(m)[0][:, :-1]), "depth.npz/depth_delta_bytes_000: shape"),
         (lambda m: set_segmentation(m, layers(m)[1].astype(np.int16)), "seg.npz/seg: dtype int16"),
         (lambda m: set_segmentation(m, layers(m)[1].astype(np.int32)), "seg.npz: declares"),  # more bytes than the clip has
         (lambda m: set_segmentation(m, layers(m)[1] + 50), "not in the instance table"),

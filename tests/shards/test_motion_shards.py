@@ -58,7 +58,7 @@ def test_user_files_drive_the_characters(dataset, motion_dir):
     kinds, files = set(), set()
     for members in _samples(dataset).values():
         meta = expanded(json.loads(members["meta.json"]))  # spec: JSON text in meta.json
-        assert meta["schema_version"] == SCHEMA_VERSION == 5
+        assert meta["schema_version"] == SCHEMA_VERSION == 6
         for character in meta["spec"]["characters"]:
             motion = character["motion"]
             kinds.add(motion["family"])

@@ -15,6 +15,7 @@ from PIL import Image
 from worldclips.cli import main
 from worldclips.shards.format.layer_registry import LAYERS, REQUIRED_LAYERS, inflated_limits
 from worldclips.shards.format.layers import NPY_HEADER_SLACK, decode_float_bits, encode_float_bits
+from worldclips.shards.format.schema import SCHEMA_VERSION
 from worldclips.shards.format.reader import iter_samples
 from worldclips.shards.format.stock import decode_member
 from worldclips.shards.format.validate import check_sample
@@ -41,7 +42,7 @@ def test_every_layer_is_written_listed_and_validates(dataset, capsys):
     members = _members(dataset)
     for key in ("seed3-00000000", "seed3-00000001"):
         meta = json.loads(members[f"{key}.meta.json"])
-        assert meta["layers"] == list(LAYERS) and meta["schema_version"] == 5
+        assert meta["layers"] == list(LAYERS) and meta["schema_version"] == SCHEMA_VERSION
         for layer in LAYERS.values():
             assert f"{key}.{layer.member}" in members
     assert main(["validate", str(dataset)]) == 0
@@ -148,10 +149,35 @@ def test_size_bounds_hold_the_written_layers_tightly(dataset):
 
 
 def test_depth_decodes_up_to_any_frame_exactly():
-    from worldclips.shards.format.layers import decode_depth, encode_depth
+    from worldclips.shards.format.layers import DEPTH_ARRAY, decode_depth, encode_depth, encode_float_bits
 
-    depth = np.random.default_rng(1).uniform(0.5, 30.0, size=(7, 5, 6)).astype(np.float32)
+    depth = np.random.default_rng(1).uniform(0.5, 30.0, size=(19, 5, 6)).astype(np.float32)
     depth[2, 1, 1] = 0.0
     arrays = encode_depth(depth)
-    for frames in (1, 3, 7):
-        np.testing.assert_array_equal(decode_depth(arrays, frames=frames).view(np.uint32), depth[:frames].view(np.uint32))
+    assert sorted(arrays) == ["depth_delta_bytes_000", "depth_delta_bytes_001", "depth_delta_bytes_002"]
+    assert [arrays[name].shape[1] for name in sorted(arrays)] == [8, 8, 3]
+    legacy = {DEPTH_ARRAY: encode_float_bits(depth, axis=0)}  # schema v4-v5: one run over the clip
+    for frames in (1, 3, 8, 9, 16, 17, 19):
+        for stored in (arrays, legacy):
+            np.testing.assert_array_equal(decode_depth(stored, frames=frames).view(np.uint32), depth[:frames].view(np.uint32))
+
+
+def test_depth_chunks_decode_alone_and_broken_runs_are_refused():
+    from worldclips.shards.format.layers import decode_depth, decode_depth_run, depth_chunk_names, encode_depth
+
+    depth = np.random.default_rng(2).uniform(0.5, 30.0, size=(20, 4, 4)).astype(np.float32)
+    arrays = encode_depth(depth)
+    assert depth_chunk_names(20, 9, 16) == ["depth_delta_bytes_001", "depth_delta_bytes_002"]
+    first, frames = decode_depth_run({name: arrays[name] for name in depth_chunk_names(20, 9, 16)})
+    assert first == 8 and frames.shape == (12, 4, 4)
+    np.testing.assert_array_equal(frames.view(np.uint32), depth[8:20].view(np.uint32))
+    gap = {name: arrays[name] for name in ("depth_delta_bytes_000", "depth_delta_bytes_002")}
+    with pytest.raises(ValueError, match="not consecutive"):
+        decode_depth(gap)
+    with pytest.raises(ValueError, match="no depth_delta_bytes_000"):
+        decode_depth({"depth_delta_bytes_001": arrays["depth_delta_bytes_001"]})
+    short_first = {"depth_delta_bytes_000": arrays["depth_delta_bytes_002"], "depth_delta_bytes_001": arrays["depth_delta_bytes_001"]}
+    with pytest.raises(ValueError, match="after a chunk"):
+        decode_depth(short_first)
+    with pytest.raises(ValueError, match="expected arrays depth_delta_bytes_000"):
+        decode_depth({"depth_delta_bytes_x": arrays["depth_delta_bytes_000"]})

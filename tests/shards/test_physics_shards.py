@@ -45,7 +45,7 @@ def test_physics_dataset_validates_and_covers_the_setups(dataset, capsys):
 def test_velocities_contacts_and_scenario_params(dataset):
     for sample in iter_samples(dataset):
         meta = sample.meta
-        assert meta["schema_version"] == SCHEMA_VERSION == 5
+        assert meta["schema_version"] == SCHEMA_VERSION == 6
         params = meta["scenario_params"]
         physics = params["physics"]
         assert physics["setup"] == meta["scenario"] and physics["split"] in ("id", "ood")

@@ -173,3 +173,32 @@ def test_unverified_scenario_clips_are_skipped_unless_asked_for(dataset, tmp_pat
     batch = next(iter(ShardStream([str(shard)], config(shuffle_buffer=1, unverified=True))))
     assert batch["key"][0] == "ok-00000000" and batch["skipped"] == 0
     assert "no-00000001" in next(iter(ShardStream([str(shard)], config(shuffle_buffer=1, batch_size=3, unverified=True))))["key"]
+
+
+def test_depth_is_exact_for_every_crop_from_chunks_one_run_or_raw(dataset):
+    """The loader inflates only the depth chunks a crop needs and decodes only its pixels: the result
+    equals the whole clip's depth (reader) cropped by hand, for crops inside one chunk and across
+    chunks, and for clips stored as one run (schema v4-v5) or raw (v1-v3)."""
+    from worldclips.motions.safe_arrays import load_npz
+    from worldclips.shards.format.layers import DEPTH_ARRAY, decode_depth, encode_float_bits
+    from worldclips.shards.format.sample import npy_bytes, npz_bytes
+    from worldclips.train.decode import choose_frames, crop_box, decode_example, resize_nearest
+
+    _, members = next(iter(read_shard(shard_urls(dataset)[0]).items()))
+    depth = decode_depth(load_npz(members["depth.npz"]))
+    assert depth.shape[0] == 12 and len(load_npz(members["depth.npz"])) == 2  # chunks of 8 and 4 frames
+    stored = {
+        "chunks (v6)": members,
+        "one run (v4-v5)": {**members, "depth.npz": npz_bytes({DEPTH_ARRAY: encode_float_bits(depth, 0)}, deflate=True)},
+        "raw (v1-v3)": {**{k: v for k, v in members.items() if k != "depth.npz"}, "depth.npy": npy_bytes(depth)},
+    }
+    starts = set()
+    for data in (config(frames=5, strides=(1, 2), height=32, width=32), config(frames=1, height=32, width=32)):
+        for seed in range(24):
+            indices = choose_frames(12, data.frames, data.strides, np.random.default_rng(seed))
+            starts.add((int(indices[0]) // 8, int(indices[-1]) // 8))
+            expected = resize_nearest(depth[indices], crop_box(*depth.shape[1:], 32, 32), (32, 32))
+            for form, raw in stored.items():
+                example = decode_example(raw, data, np.random.default_rng(seed))
+                np.testing.assert_array_equal(example["depth"].view(np.uint32), expected.view(np.uint32), err_msg=f"{form} {indices}")
+    assert starts == {(0, 0), (0, 1), (1, 1)}  # crops inside the first chunk, across both, inside the second

@@ -39,15 +39,16 @@ def skeleton_maps(joints2d: np.ndarray, joints_valid: np.ndarray, height: int, w
     persons, frames = joints2d.shape[:2]
     thickness = line_width(height, width)
     defined = np.all(joints2d != PROJECTION_UNDEFINED, axis=-1) & joints_valid[:, None, :]  # (P, T, 55)
+    points, drawn = joints2d.astype(np.float64).tolist(), defined.tolist()  # Python lists: fast to index
     out = np.zeros((frames, height, width, 3), dtype=np.uint8)
     for t in range(frames):
         image = Image.new("RGB", (width, height))
         draw = ImageDraw.Draw(image)
         for p in range(persons):
+            frame_points, frame_drawn = points[p][t], drawn[p][t]
             for (parent, child), colour in zip(BONES, BONE_COLOURS):
-                if defined[p, t, parent] and defined[p, t, child]:
-                    a, b = joints2d[p, t, parent], joints2d[p, t, child]
-                    draw.line([(float(a[0]), float(a[1])), (float(b[0]), float(b[1]))], fill=colour, width=thickness)
+                if frame_drawn[parent] and frame_drawn[child]:
+                    draw.line([tuple(frame_points[parent]), tuple(frame_points[child])], fill=colour, width=thickness)
         out[t] = np.asarray(image)
     return out
 

@@ -193,7 +193,7 @@ def decode_example(raw: dict, config: DataConfig, rng: np.random.Generator, skel
     meta = json.loads(raw[META_MEMBER])
     if meta.get("verified") is False and not config.unverified:
         raise ValueError("a scenario clip without its verified properties (meta.json verified: false; data.unverified: true keeps it)")
-    if DEPTH_MEMBER in raw:  # inflated below, beside the video's decoding, only up to the crop's last frame
+    if DEPTH_MEMBER in raw:  # inflated below, beside the video's decoding: only the chunks the crop needs
         sizes = clip_sizes(meta, META_MEMBER)
         num_frames, height, width = sizes
         decode = lambda first, last, rows, cols: _depth_frames(raw[DEPTH_MEMBER], sizes, first, last, rows, cols)  # noqa: E731

@@ -106,6 +106,9 @@ def decode_depth(arrays: dict[str, np.ndarray], member: str = DEPTH_MEMBER, fram
     bit for bit; with ``frames`` only the first ``frames`` frames (from the v4-v5 run: the time
     differences need nothing later)."""
     if DEPTH_ARRAY not in arrays:
+        if frames is not None:  # only the chunks that hold the first ``frames`` frames are decoded
+            needed = set(depth_chunk_names(frames))
+            arrays = {name: planes for name, planes in arrays.items() if name in needed}
         first, depth = decode_depth_run(arrays, member)
         if first != 0:
             raise ValueError(f"{member}: no {depth_chunk_name(0)}")

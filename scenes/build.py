@@ -28,6 +28,7 @@ from worldclips.scenes.physics_spec import ContactEvents
 from worldclips.scenes.physics_scene import contacts_without_props, simulate_clip
 from worldclips.scenes.scene import Character, Scene, SceneObject
 from worldclips.scenes.spec import ClipSpec, PropSpec
+from worldclips.scenes.user_props import asset_mesh
 from worldclips.motions.conventions import make_transform, rotation_z
 
 GROUND_EXTENT_M = 50.0
@@ -45,6 +46,8 @@ def _prop_object(prop: PropSpec, instance_id: int, num_frames: int, moved: dict)
         pose, dynamic = np.asarray(moved[prop.name], dtype=np.float64), True
     else:
         pose, dynamic = _static_pose(rotation_z(prop.yaw), np.array([*prop.position, 0.0]), num_frames), False
+    if prop.asset is not None:  # a user's mesh: its instance is labelled with the user's category
+        return SceneObject(instance_id, prop.name, prop.asset.label, dynamic, asset_mesh(prop.asset), prop.material, pose)
     mesh = meshes.prop_mesh(prop.category, prop.size)
     return SceneObject(instance_id, prop.name, prop.category, dynamic, mesh, prop.material, pose)
 

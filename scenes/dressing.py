@@ -46,6 +46,8 @@ PROP_LOOKS = {
     "shelf": (("planks", "8a6a48 a3825c 6e5238", 0.6), ("plain", "e8e6e0 2a2a2a 5c6e80", 0.5)),
     "wall": (("concrete", "a29f98 8e8b85 b5b0a6", 0.85), ("tiles", "8a3a2a 9a4a32 7a3224", 0.85),
              ("plain", "d8d2c4 c9bfae e0dccf 9aa5a0", 0.9)),  # plaster, brick, painted
+    "mesh": (("plain", "e8e6e0 2a2a2a 8d8d8d 5c6e80 8a2a2a 3a5a3a", 0.45), ("planks", "6e5238 8a6a48 a3825c", 0.6),
+             ("plain", "b0b0b0 8d8d8d", 0.25), ("noise", "7a5a3a 5c6e80 8a735a", 0.85)),  # plastic, wood, metal, fabric
 }
 DYNAMIC_LOOKS = {
     "ball": (("plain", "c23b22 2a5db0 e0b020 3a8a3a f0f0f0 e06a20", 0.35),),

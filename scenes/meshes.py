@@ -169,6 +169,7 @@ def prop_height(category: str, size: tuple[float, ...]) -> float:
         "chair": lambda: size[2] + size[3],
         "shelf": lambda: size[2],
         "wall": lambda: size[2],
+        "mesh": lambda: size[2],  # a user mesh: its bounding box (scenes.user_props)
     }[category]()
 
 

@@ -1,7 +1,7 @@
 """Rigid-body simulation of props with MuJoCo (the only module that imports mujoco).
 
-The model: the ground plane, static box and sphere colliders (furniture), free-floating props,
-and the characters as mocap bodies (convex hulls moved kinematically every substep, interpolated
+The model: the ground plane, static box, sphere and convex-hull colliders (furniture, user
+meshes), free-floating props, and the characters as mocap bodies (convex hulls moved kinematically every substep, interpolated
 between frames), so people push, kick and block props. Fixed substeps of at least 500 Hz, sampled
 at the clip's fps; a settle phase before frame 0; rolling friction (condim 6) so balls come to
 rest. Props can be held on a given trajectory (a table top, a hand) and released, kicked at given
@@ -28,6 +28,7 @@ from worldclips.scenes.physics_spec import (
     PhysicsResult,
     PhysicsSettings,
     StaticBox,
+    StaticHull,
     StaticSphere,
 )
 
@@ -123,6 +124,11 @@ def build_mjcf(props, statics, characters, timestep: float) -> str:
     assets, bodies = [], []
     for index, static in enumerate(statics):
         name = f"static{static.instance_id}_{index}"
+        if isinstance(static, StaticHull):  # MuJoCo collides with the convex hull of a mesh's vertices
+            mesh = f"static_hull{static.instance_id}_{index}"
+            assets.append(f"<mesh name={quoteattr(mesh)} vertex={quoteattr(_fmt(static.vertices))}/>")
+            bodies.append(f'<geom name="{name}" type="mesh" mesh="{mesh}" friction="{static.friction:.9g} 0 0" condim="3"/>')
+            continue
         common = f'name="{name}" pos="{_fmt(static.center)}" friction="{static.friction:.9g} 0 0" condim="3"'
         if isinstance(static, StaticSphere):
             bodies.append(f'<geom {common} type="sphere" size="{static.radius:.9g}"/>')
@@ -310,7 +316,7 @@ def _hand_normal(a: int, prop_id: int, prop_origin: np.ndarray, point: np.ndarra
 
 def simulate(
     props: list[DynamicProp],
-    statics: list[StaticBox | StaticSphere],
+    statics: list[StaticBox | StaticSphere | StaticHull],
     characters: list[KinematicHulls],
     fps: float,
     num_frames: int,

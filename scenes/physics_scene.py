@@ -1,7 +1,7 @@
 """A clip's physics from its spec and posed characters: colliders, hands, the simulation.
 
 Static props become colliders built from the same boxes as their meshes
-(``scenes.meshes.prop_parts``; spheres as spheres); props a character carries move and are not
+(``scenes.meshes.prop_parts``; spheres as spheres; a user's mesh as its convex hull); props a character carries move and are not
 colliders. Characters enter as kinematic mannequin-x convex hulls (scenes.character_hulls).
 Holds, throws and catches are resolved on the posed bodies' hand frames (scenes.hands): a
 thrown prop's release velocity is the ballistic one that brings it to the catching hand's point
@@ -21,19 +21,24 @@ from worldclips.scenes import meshes
 from worldclips.scenes.character_hulls import character_hulls
 from worldclips.scenes.hands import grip_offset, world_from_hand
 from worldclips.scenes.physics_contacts import foot_ground_events
-from worldclips.scenes.physics_spec import ContactEvents, Kick, KinematicHulls, PhysicsResult, StaticBox, StaticSphere
+from worldclips.scenes.physics_spec import ContactEvents, Kick, KinematicHulls, PhysicsResult, StaticBox, StaticHull, StaticSphere
 from worldclips.scenes.scene import Character
 from worldclips.scenes.spec import ClipSpec, PropSpec
+from worldclips.scenes.user_props import hull_vertices
 
 GRAVITY = np.array([0.0, 0.0, -9.81])
 FURNITURE_FRICTION = 0.5  # sliding friction of static props (MuJoCo uses the larger of two geoms' values)
 
 
-def static_colliders(props: list[PropSpec], ids: dict[str, int]) -> list[StaticBox | StaticSphere]:
+def static_colliders(props: list[PropSpec], ids: dict[str, int]) -> list[StaticBox | StaticSphere | StaticHull]:
     """Colliders of static props standing on the ground (yaw about their footprint centre)."""
-    out: list[StaticBox | StaticSphere] = []
+    out: list[StaticBox | StaticSphere | StaticHull] = []
     for prop in props:
         x, y = prop.position
+        if prop.asset is not None:
+            hull = hull_vertices(prop.asset) @ rotation_z(prop.yaw).T + [x, y, 0.0]
+            out.append(StaticHull(ids[prop.name], hull, FURNITURE_FRICTION))
+            continue
         if prop.category == "sphere":
             out.append(StaticSphere(ids[prop.name], (x, y, prop.size[0]), prop.size[0], FURNITURE_FRICTION))
             continue

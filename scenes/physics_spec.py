@@ -108,6 +108,15 @@ class StaticSphere:
 
 
 @dataclass(frozen=True, eq=False)
+class StaticHull:
+    """An immovable convex collider: the convex hull of (K, 3) float64 world-frame ``vertices``."""
+
+    instance_id: int
+    vertices: np.ndarray
+    friction: float = 0.8
+
+
+@dataclass(frozen=True, eq=False)
 class KinematicHulls:
     """A character's collision shape: convex hulls moved kinematically.
 

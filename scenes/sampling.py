@@ -27,7 +27,9 @@ from worldclips.scenes.spec import (
     PropSpec,
     StaticCamera,
     TrackingCamera,
+    USER_MESH,
 )
+from worldclips.scenes.user_props import MeshAsset
 
 MOVING_KINDS = ("walk", "run", "carry", "file")  # characters a tracking camera may follow
 ATTEMPTS = 60
@@ -60,8 +62,9 @@ def sample_characters(rng, config: SceneConfig, fps: float, num_frames: int):
     return characters, [(s.centres, s.radius) for s in sampled], props
 
 
-def _sample_props(rng, config: SceneConfig, occupied: list, character_props: list[dict]):
-    """The characters' own props (chairs, boxes) and 0..N random static props clear of everything."""
+def _sample_props(rng, config: SceneConfig, occupied: list, character_props: list[dict], user_props: tuple[MeshAsset, ...] = ()):
+    """The characters' own props (chairs, boxes) and 0..N random static props clear of everything;
+    with ``user_props``, each random prop is one of them with probability ``config.user_prop_share``."""
     patterns = PATTERNS
     props, placed = [], []  # placed: (xy, radius)
     for fields in character_props:
@@ -69,8 +72,13 @@ def _sample_props(rng, config: SceneConfig, occupied: list, character_props: lis
         placed.append((np.asarray(fields["position"]), meshes.footprint_radius(fields["category"], fields["size"])))
     count = int(rng.integers(config.props[0], config.props[1] + 1))
     for index in range(count):
-        category = str(rng.choice(config.prop_categories))
-        size = prop_size(rng, category)
+        asset = None
+        if user_props and rng.uniform() < config.user_prop_share:  # no draw without user props: clips stay as they were
+            asset = user_props[int(rng.integers(len(user_props)))]
+            category, size = USER_MESH, tuple(asset.size)
+        else:
+            category = str(rng.choice(config.prop_categories))
+            size = prop_size(rng, category)
         radius = meshes.footprint_radius(category, size)
         for _ in range(ATTEMPTS):
             position = rng.uniform(-1.0, 1.0, size=2) * (config.arena_radius + 1.0)
@@ -85,7 +93,7 @@ def _sample_props(rng, config: SceneConfig, occupied: list, character_props: lis
             PropSpec(
                 name=f"{category}{index}", category=category, size=size,
                 position=tuple(round(float(c), 4) for c in position), yaw=round(float(rng.uniform(-np.pi, np.pi)), 4),
-                material=material(rng, patterns),
+                material=material(rng, patterns), asset=asset,
             )
         )  # fmt: skip
     return props, placed
@@ -125,12 +133,14 @@ def _camera_eyes(path, num_frames: int, occupied: list[np.ndarray], characters) 
 
 
 def sample_clip_spec(
-    config: SceneConfig, run_seed: int, clip_index: int, fps: float, num_frames: int, width: int, height: int
+    config: SceneConfig, run_seed: int, clip_index: int, fps: float, num_frames: int, width: int, height: int,
+    user_props: tuple[MeshAsset, ...] = (),
 ) -> ClipSpec:
-    """Draw one clip's spec; deterministic in (config, run_seed, clip_index, fps, num_frames, size).
+    """Draw one clip's spec; deterministic in (config, run_seed, clip_index, fps, num_frames, size, user_props).
 
     With ``config.physics``, a physics setup is drawn first (scenes.physics_sampling); "none"
-    continues with the default scene.
+    continues with the default scene. ``user_props``: meshes of the user's folder
+    (scenes.user_props.read_prop_folder) that some random static props are.
     """
     rng = clip_rng(run_seed, clip_index)
     if config.physics is not None:
@@ -138,7 +148,7 @@ def sample_clip_spec(
         if setup != "none":
             return sample_physics_clip(config, setup, rng, run_seed, clip_index, fps, num_frames, width, height)
     characters, occupied, character_props = sample_characters(rng, config, fps, num_frames)
-    props, placed = _sample_props(rng, config, occupied, character_props)
+    props, placed = _sample_props(rng, config, occupied, character_props, user_props)
     focus = np.mean([path[len(path) // 2] for path, _ in occupied], axis=0)
     for _ in range(ATTEMPTS):
         family = str(rng.choice(config.camera_families))

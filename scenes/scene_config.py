@@ -24,6 +24,7 @@ class SceneConfig:
     motions: MotionWeights | None = None
     motion_dir: str | None = None
     physics: PhysicsConfig | None = None  # physics setups (scenes.physics_sampling); None: never
+    user_prop_share: float = 0.5  # with a prop folder (prop_dir), the share of random props that are its meshes
 
     def __post_init__(self) -> None:
         for name in ("characters", "props", "fov_deg", "walk_speed"):
@@ -44,6 +45,8 @@ class SceneConfig:
             raise ValueError("scene.idle_probability: give either motions (weights per kind) or idle_probability, not both")
         if self.weights.file > 0 and not self.motion_dir:
             raise ValueError("scene.motions.file: file motions need a motion directory (--motion-dir or motion_dir)")
+        if not 0.0 <= self.user_prop_share <= 1.0:
+            raise ValueError(f"scene.user_prop_share: expected 0..1, got {self.user_prop_share}")
         if not 2.0 <= self.arena_radius <= 50.0:
             raise ValueError(f"scene.arena_radius: expected 2..50 m, got {self.arena_radius}")
         for name, allowed in (("prop_categories", STATIC_CATEGORIES), ("camera_families", CAMERA_FAMILIES)):

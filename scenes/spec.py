@@ -17,6 +17,7 @@ from worldclips.motions.walk import WalkParams
 from worldclips.scenes.meshes import DYNAMIC_CATEGORIES, DYNAMIC_SHAPES
 from worldclips.scenes.interaction_spec import AttachmentSpec, PassedPropSpec
 from worldclips.scenes.physics_spec import DynamicProp, Kick, PhysicsSettings
+from worldclips.scenes.user_props import MeshAsset
 from worldclips.scenes.outfits import Outfit
 from worldclips.scenes.scene import Lighting, Material, PhotoLook
 from worldclips.scenes.serialization import from_jsonable, to_jsonable
@@ -25,12 +26,14 @@ from worldclips.scenes.serialization import from_jsonable, to_jsonable
 # 4: passes, attachments, the orbit_follow camera, SitParams' approach steps.
 # 5: outfits (CharacterSpec.outfit) and the photographic look (ClipSpec.look); older specs have
 #    neither and render in the flat look they were made with.
+# 6: static props from the user's mesh folder (PropSpec.asset, category "mesh").
 # Older specs still load (``upgrade``).
-SPEC_VERSION = 5
+SPEC_VERSION = 6
 Vec2 = tuple[float, float]
 Vec3 = tuple[float, float, float]
 PROP_CATEGORIES = ("box", "sphere", "chair", "table")  # drawn by default
-STATIC_CATEGORIES = (*PROP_CATEGORIES, "shelf", "wall")  # every static prop category
+STATIC_CATEGORIES = (*PROP_CATEGORIES, "shelf", "wall")  # every built-in static prop category
+USER_MESH = "mesh"  # a static prop whose mesh comes from the user's folder (scenes.user_props)
 HAND_SIDES = ("left", "right")
 
 
@@ -75,10 +78,10 @@ class CharacterSpec:
 class PropSpec:
     """A static prop standing on the ground.
 
-    category: one of STATIC_CATEGORIES.
+    category: one of STATIC_CATEGORIES, or USER_MESH with ``asset`` (a user's mesh file).
     size: metres; box (sx, sy, sz), sphere (radius,), chair (width, depth, seat height, back
         height), table (width, depth, height), shelf (width, depth, height; open at +Y),
-        wall (length, thickness, height).
+        wall (length, thickness, height), mesh (sx, sy, sz: the asset's bounding box).
     position: world XY of the footprint centre; yaw: radians about +Z.
     """
 
@@ -88,13 +91,18 @@ class PropSpec:
     position: Vec2
     yaw: float
     material: Material
+    asset: MeshAsset | None = None
 
     def __post_init__(self) -> None:
-        if self.category not in STATIC_CATEGORIES:
-            raise ValueError(f"PropSpec.category: expected one of {STATIC_CATEGORIES}, got {self.category!r}")
-        expected = {"box": 3, "sphere": 1, "chair": 4, "table": 3, "shelf": 3, "wall": 3}[self.category]
+        if self.category not in (*STATIC_CATEGORIES, USER_MESH):
+            raise ValueError(f"PropSpec.category: expected one of {(*STATIC_CATEGORIES, USER_MESH)}, got {self.category!r}")
+        if (self.category == USER_MESH) != (self.asset is not None):
+            raise ValueError(f"PropSpec.asset: expected a mesh asset exactly when the category is {USER_MESH!r}")
+        expected = {"box": 3, "sphere": 1, "chair": 4, "table": 3, "shelf": 3, "wall": 3, USER_MESH: 3}[self.category]
         if len(self.size) != expected or min(self.size) <= 0:
             raise ValueError(f"PropSpec.size: a {self.category} needs {expected} positive sizes, got {self.size}")
+        if self.asset is not None and tuple(self.size) != tuple(self.asset.size):
+            raise ValueError(f"PropSpec.size: a mesh prop has its asset's size {self.asset.size}, got {self.size}")
 
 
 def _hand(where: str, character: str, side: str) -> None:

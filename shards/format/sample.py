@@ -61,7 +61,7 @@ def scenario_params(spec: ClipSpec) -> dict:
         "num_people": len(spec.characters),
         "people_motion": [c.motion_kind for c in spec.characters],
         "num_props": len(spec.props),
-        "prop_categories": [p.category for p in spec.props],
+        "prop_categories": [p.asset.label if p.asset is not None else p.category for p in spec.props],  # user meshes: their label
         "num_dynamic_props": len(spec.dynamic_props),
         "dynamic_prop_categories": [p.category for p in spec.dynamic_props],
         "physics": json_text(to_jsonable(spec.physics)),

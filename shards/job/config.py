@@ -21,6 +21,7 @@ from worldclips.render.cycles.options import CyclesConfig
 from worldclips.scenes.scene_config import SceneConfig
 from worldclips.scenes.scenarios.mixture import ScenarioMixture
 from worldclips.scenes.serialization import SpecError, from_jsonable, to_jsonable
+from worldclips.scenes.user_props import MeshAsset
 from worldclips.scenes.yaml_files import read_yaml_mapping
 from worldclips.shards.format.layer_registry import DEFAULT_LAYERS, LAYERS, MAX_TRACKS, REQUIRED_LAYERS
 from worldclips.shards.format.schema import MAX_FRAMES, MAX_SIDE, RUN_NAME_PATTERN
@@ -59,6 +60,11 @@ class GenerateConfig:
     # HDRI maps (.exr/.hdr) lighting some photo-look clips; None: Blender's outdoor maps when
     # `worldclips setup cycles` installed them (resolved to their folder), "none": the analytic sky only.
     environment_dir: str | None = None
+    # User meshes (OBJ, glTF, PLY, STL) described by props.yaml in this folder (scenes.user_props):
+    # some random static props of the default scene are drawn from them. user_props: the folder
+    # read at load (each file's sha256 and size), recorded with the run.
+    prop_dir: str | None = None
+    user_props: tuple[MeshAsset, ...] = ()
     # Ground-truth layers written (shards.format.layer_registry): rgb, depth and seg always; any of
     # normals, flow (raster backend) and tracks (num_tracks point tracks per clip) on request.
     layers: tuple[str, ...] = DEFAULT_LAYERS
@@ -233,7 +239,7 @@ def resolve_config(file_values: dict[str, Any], flag_values: dict[str, Any], sou
         merged["size"] = f"{merged['size'][0]}x{merged['size'][1]}"
     if merged.get("size") is not None:
         merged["size"] = str(merged["size"])
-    for name in ("out", "smplx_model_dir", "motion_dir", "environment_dir"):
+    for name in ("out", "smplx_model_dir", "motion_dir", "environment_dir", "prop_dir"):
         value = merged.get(name)
         if value is not None and not isinstance(value, (str, Path)):
             raise ConfigError(f"{name}: expected a path (text), got {type(value).__name__} {value!r}"[:200])
@@ -259,6 +265,9 @@ def resolve_config(file_values: dict[str, Any], flag_values: dict[str, Any], sou
     except SpecError as error:
         raise ConfigError(str(error)) from error
     merged["environment_dir"] = _resolve_environment_dir(merged.get("environment_dir"))
+    merged.pop("user_props", None)  # a saved config's record: the folder is read again
+    if merged.get("prop_dir") is not None:
+        merged["prop_dir"], merged["user_props"] = _resolve_prop_dir(merged["prop_dir"])
     merged["layers"] = parse_layers(merged.get("layers", DEFAULT_LAYERS))
     try:
         config = GenerateConfig(**merged, scene=scene_config, cycles=cycles_config)
@@ -301,6 +310,17 @@ def _resolve_environment_dir(value) -> str:
     except EnvironmentError_ as error:
         raise ConfigError(str(error)) from None
     return str(Path(str(value)).expanduser().resolve())
+
+
+def _resolve_prop_dir(value) -> tuple[str, tuple[MeshAsset, ...]]:
+    """The user prop folder (absolute) and its meshes, read and checked."""
+    from worldclips.scenes.user_props import PropFolderError, read_prop_folder
+
+    folder = Path(str(value)).expanduser().resolve()
+    try:
+        return str(folder), read_prop_folder(folder)
+    except PropFolderError as error:
+        raise ConfigError(str(error)) from None
 
 
 def environment_maps(config: GenerateConfig) -> tuple[Path, ...]:

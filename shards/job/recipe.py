@@ -66,7 +66,8 @@ def make_clip(
     # 1. draw the spec: every random choice of the clip, as JSON-able values
     entry, info = None, None
     if config.resolved_scenario is None:
-        spec = sample_clip_spec(config.scene, seed, clip_index, config.fps, config.frames, config.width, config.height)
+        spec = sample_clip_spec(config.scene, seed, clip_index, config.fps, config.frames, config.width, config.height,
+                                config.user_props)
     else:
         entry, spec, info = scenario_spec(config, clip_index, seed)
     if config.look == "photo":

@@ -158,7 +158,7 @@ vec3 surface_albedo(vec2 uv, vec3 base, bool patterned) {
     vec3 second = pattern_color.rgb;
     vec2 p = uv * pattern_color.a;
     vec2 w = max(fwidth(p), vec2(1e-4));
-    int pattern = patterned ? info.x : 0;
+    int pattern = patterned ? SURFACE_PATTERN : 0;  // a constant: each pattern is its own program
     if (pattern >= 5) {
         return natural_albedo(pattern, p, w, base, second);
     } else if (pattern == 1) {          // checker
@@ -278,8 +278,13 @@ def skinning_vertex_source(max_bones: int) -> str:
     return _HEADER + _defines(MAX_BONES=max_bones) + _SKINNING_VERTEX
 
 
-def scene_fragment_source(linear_output: bool, surface_layers: bool = False) -> str:
-    return _HEADER + _defines(LINEAR_OUTPUT=linear_output, SURFACE_LAYERS=surface_layers) + _BLOCKS + _SRGB + SKY + _PATTERNS + NATURAL_PATTERNS + _SCENE_FRAGMENT
+def scene_fragment_source(linear_output: bool, surface_layers: bool = False, pattern: str = "plain") -> str:
+    """The scene fragment shader of one surface pattern (Material.pattern): the pattern is compiled
+    in rather than switched on at run time, as llvmpipe would shade every pattern's branch."""
+    if pattern not in PATTERN_INDEX:
+        raise ValueError(f"pattern: expected one of {sorted(PATTERN_INDEX)}, got {pattern!r}")
+    defines = _defines(LINEAR_OUTPUT=linear_output, SURFACE_LAYERS=surface_layers, SURFACE_PATTERN=str(PATTERN_INDEX[pattern]))
+    return _HEADER + defines + _BLOCKS + _SRGB + SKY + _PATTERNS + NATURAL_PATTERNS + _SCENE_FRAGMENT
 
 
 def shadow_fragment_source() -> str:

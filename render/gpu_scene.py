@@ -158,15 +158,18 @@ class GpuScene:
             raise ValueError(f"mesh attribute: expected shape (N, {columns}), got {data.shape}")
         return self._keep(self._ctx.buffer(data.tobytes()))
 
-    def _drawable(self, content: list, faces, linear: bool, casts: bool, offset: int, closed: bool, body=None):
-        """content: (buffer, format, attribute names...) holding in_position, in_normal and in_uv.
+    def _drawable(self, content: list, faces, linear: bool, casts: bool, offset: int, closed: bool, pattern: str,
+                  body=None):  # fmt: skip
+        """content: (buffer, format, attribute names...) holding in_position, in_normal and in_uv;
+        pattern: the material's surface pattern (each has its own program).
 
         The shadow pass draws the body's shadow proxy when it has one, else the same vertices.
         """
         ctx = self._ctx
         index = self._static_buffer(np.asarray(faces).reshape(-1, 3), np.uint32, 3)
-        program = self._programs.scene(linear, self._settings.surface_layers)
-        vao = self._keep(ctx.vertex_array(program, content, index_buffer=index, index_element_size=4))
+        program = self._programs.scene(linear, self._settings.surface_layers, pattern)
+        # skip_errors: a pattern's program may not read every attribute (plain: no in_uv)
+        vao = self._keep(ctx.vertex_array(program, content, index_buffer=index, index_element_size=4, skip_errors=True))
         cull = closed and self._settings.cull_closed
         shadow_vao, shadow_cull = None, cull
         if casts and self._settings.shadows:
@@ -201,7 +204,7 @@ class GpuScene:
         if self._settings.surface_layers:  # rigid: the same vertices, moved by the Object block's matrices
             content += [(positions, "3f", "in_position_next"), (positions, "3f", "in_position_prev")]
         closed = mesh_data.is_closed(vertices, faces)
-        return self._drawable(content, faces, linear, casts, offset, closed)
+        return self._drawable(content, faces, linear, casts, offset, closed, obj.material.pattern)
 
     def _upload_character(self, character: Character, linear: bool, offset: int) -> _Drawable:
         mesh = character.body.mesh
@@ -231,7 +234,7 @@ class GpuScene:
             tint = mesh_data.outfit_tint(character, len(reference))
             content.append((self._static_buffer(tint, np.float32, 5), "4f 1f", "in_tint", "in_tint_pattern"))
         closed = mesh_data.is_closed(reference, mesh.faces)
-        return self._drawable(content, mesh.faces, linear, True, offset, closed, body)
+        return self._drawable(content, mesh.faces, linear, True, offset, closed, character.material.pattern, body)
 
     # -- drawing ------------------------------------------------------------------------------
 

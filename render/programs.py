@@ -32,13 +32,14 @@ class Programs:
             self._cache[key] = program
         return program
 
-    def scene(self, linear_output: bool, surface_layers: bool = False) -> moderngl.Program:
-        """Lit colour + planar depth + instance id program (+ normals and neighbour-frame positions)."""
+    def scene(self, linear_output: bool, surface_layers: bool = False, pattern: str = "plain") -> moderngl.Program:
+        """Lit colour + planar depth + instance id program (+ normals and neighbour-frame positions)
+        of one surface pattern (Material.pattern)."""
         return self._get(
-            ("scene", linear_output, surface_layers),
+            ("scene", linear_output, surface_layers, pattern),
             lambda: self._ctx.program(
                 vertex_shader=glsl.scene_vertex_source(False, surface_layers),
-                fragment_shader=glsl.scene_fragment_source(linear_output, surface_layers),
+                fragment_shader=glsl.scene_fragment_source(linear_output, surface_layers, pattern),
             ),
         )
 

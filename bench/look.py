@@ -1,6 +1,7 @@
 """How photographic the default clips look: image statistics of the photographic and flat looks.
 
-Usage: python bench/look.py [--clips 64] [--frames 12] [--size 256] [--sheet docs/images/look-outdoor.jpg]
+Usage: python bench/look.py [--clips 64] [--frames 12] [--size 256] [--sheet docs/images/look-outdoor.jpg
+       --sheet-clips 1,6,8,13 --sheet-place outdoor] [--sheet-only]
 
 The same default clips (run seed 0, clips 0..N-1) are rendered in both looks by the raster
 backend; on frames 0, N/2 and N-1 of each it measures:
@@ -17,7 +18,8 @@ backend; on frames 0, N/2 and N-1 of each it measures:
   the edge equal their own side (within 2 levels): an edge with no blended pixel, i.e. aliased.
 
 With ``--sheet`` it also writes a contact sheet: per clip, flat | photographic raster |
-photographic Cycles (when the Blender environment is installed; else two columns).
+photographic Cycles (when the Blender environment is installed; else two columns), of default
+clips drawn outdoors, indoors (in a room) or either (``--sheet-place``).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from worldclips.scenes.build import build_scene
 from worldclips.scenes.dressing import photo_dress
 from worldclips.scenes.sampling import sample_clip_spec
 from worldclips.scenes.scene_config import SceneConfig
+
+PLACES = {"any": SceneConfig().indoor_share, "outdoor": 0.0, "indoor": 1.0}  # --sheet-place: share of rooms
 
 
 def saturation(rgb: np.ndarray) -> np.ndarray:
@@ -131,13 +135,17 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--sheet", help="write a contact sheet (flat | photo raster | photo Cycles) of --sheet-clips clips")
     parser.add_argument("--sheet-clips", default="0,1,2,3", help="clip indices of the contact sheet (default 0,1,2,3)")
+    parser.add_argument("--sheet-place", choices=sorted(PLACES), default="any", help="draw the sheet's clips outdoors, indoors or either")
+    parser.add_argument("--sheet-only", action="store_true", help="write the sheet without measuring")
     args = parser.parse_args()
     body = make_body_model(None)
     renderer = RasterRenderer(args.size, args.size)
     specs = [sample_clip_spec(SceneConfig(), 0, i, 24.0, args.frames, args.size, args.size) for i in range(args.clips)]
+    if args.sheet_only:
+        specs = []
     print(f"{args.clips} default clips, {args.frames} frames at {args.size}x{args.size}, raster backend")
     print(f"{'look':>6} {'sat. mean':>10} {'sat. p90':>9} {'flat px':>8} {'spectrum slope':>15} {'staircase edges':>16} {'s/clip':>7}")
-    for look in ("photo", "flat"):
+    for look in ("photo", "flat") if specs else ():
         started = time.perf_counter()
         clips = [renderer.render(build_scene(photo_dress(s) if look == "photo" else s, body)) for s in specs]
         seconds = (time.perf_counter() - started) / len(specs)
@@ -145,7 +153,8 @@ def main() -> None:
         print(f"{look:>6} {row['saturation_mean']:10.3f} {row['saturation_p90']:9.3f} {row['flat']:8.3f} "
               f"{row['spectrum_slope']:15.2f} {row['staircase']:16.3f} {seconds:7.2f}")  # fmt: skip
     if args.sheet:
-        picked = [sample_clip_spec(SceneConfig(), 0, int(i), 24.0, 1, args.size, args.size) for i in args.sheet_clips.split(",")]
+        config = SceneConfig(indoor_share=PLACES[args.sheet_place])
+        picked = [sample_clip_spec(config, 0, int(i), 24.0, 1, args.size, args.size) for i in args.sheet_clips.split(",")]
         contact_sheet(args.sheet, picked, body, args.size)
         print(f"wrote {args.sheet}")
 

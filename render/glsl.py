@@ -51,7 +51,7 @@ layout(std140) uniform Object {
     vec4 base_color;     // rgb, roughness
     vec4 pattern_color;  // rgb, pattern scale
     ivec4 info;          // pattern index, instance id, 1: colours from the vertex tint (outfits)
-    vec4 receiver;       // extra normal offset (m) of shadow lookups
+    vec4 receiver;       // extra normal offset (m) of shadow lookups, emission (x albedo)
     mat4 pixel_from_object_next;  // surface layers: frame t+1's vertices -> (u z, v z, z) of the
     mat4 pixel_from_object_prev;  // output image in frame t+1; the same for frame t-1
 };
@@ -241,7 +241,7 @@ void main() {
     vec3 h = normalize(l + v);
     float specular = 0.04 * (1.0 - roughness) * (shininess + 8.0) / 8.0 * pow(max(dot(n, h), 0.0), shininess);
     vec3 sun = sun_color.rgb * (ndl * visible);
-    vec3 color = albedo * (ambient + sun) + specular * sun;
+    vec3 color = albedo * (ambient + sun + receiver.y) + specular * sun;
     out_color = encode_output(color, -v, distance(world, camera_position.xyz));
     out_depth = v_depth;
     out_id = uint(info.y);

@@ -142,6 +142,7 @@ def object_blocks(
     out[:, 52:55] = _rgb(material.pattern_color, "Material.pattern_color")
     out[:, 55] = float(material.pattern_scale)
     out[:, 60] = float(shadow_offset_m)
+    out[:, 61] = float(material.emission)
     if K is not None:
         next_pixels, previous_pixels = neighbour_pixel_from_object(K, cam_from_world, world_from_object)
         out[:, 64:80] = _columns(next_pixels)

@@ -26,6 +26,7 @@ from worldclips.scenes.camera_paths import camera_track
 from worldclips.scenes.passes import pass_contact_rows, pass_trajectory
 from worldclips.scenes.physics_spec import ContactEvents
 from worldclips.scenes.physics_scene import contacts_without_props, simulate_clip
+from worldclips.scenes.rooms import OUTSIDE_DROP_M, floor_mesh, part_mesh, room_parts
 from worldclips.scenes.scene import Character, Scene, SceneObject
 from worldclips.scenes.spec import ClipSpec, PropSpec
 from worldclips.scenes.user_props import asset_mesh
@@ -52,11 +53,16 @@ def _prop_object(prop: PropSpec, instance_id: int, num_frames: int, moved: dict)
     return SceneObject(instance_id, prop.name, prop.category, dynamic, mesh, prop.material, pose)
 
 
+OUTSIDE_NAME = "outside"  # a room's view: the ground beyond its windows
+
+
 def instance_ids(spec: ClipSpec) -> dict[str, int]:
-    """Instance id per name: ground 1, then characters, then props, then dynamic props, then passed
-    balls, in spec order."""
+    """Instance id per name: ground 1 (a room's floor), then characters, then props, then dynamic
+    props, then passed balls, in spec order; then a room's parts and the ground outside it."""
     names = ["ground"] + [c.name for c in spec.characters] + [p.name for p in spec.props] + [p.name for p in spec.dynamic_props]
     names += [p.name for p in spec.passes]
+    if spec.room is not None:
+        names += [part.name for part in room_parts(spec.room)] + [OUTSIDE_NAME]
     if len(set(names)) != len(names):
         raise ValueError("ClipSpec: character and prop names must be unique and not 'ground'")
     return {name: i + GROUND_ID for i, name in enumerate(names)}
@@ -69,10 +75,8 @@ def build_scene(spec: ClipSpec, body: BodyModel, motion_dir: str | None = None) 
     """
     ids = instance_ids(spec)
     frames = spec.num_frames
-    ground = SceneObject(
-        GROUND_ID, "ground", "ground", False, meshes.ground(GROUND_EXTENT_M), spec.ground,
-        _static_pose(np.eye(3), np.zeros(3), frames),
-    )  # fmt: skip
+    ground_mesh = meshes.ground(GROUND_EXTENT_M) if spec.room is None else floor_mesh(spec.room)
+    ground = SceneObject(GROUND_ID, "ground", "ground", False, ground_mesh, spec.ground, _static_pose(np.eye(3), np.zeros(3), frames))
     characters, moved = [], {}
     for character in spec.characters:
         betas = np.asarray(character.betas, dtype=np.float32)
@@ -124,13 +128,27 @@ def build_scene(spec: ClipSpec, body: BodyModel, motion_dir: str | None = None) 
         num_frames=frames,
         camera=camera,
         lighting=spec.lighting,
-        objects=(ground, *props),
+        objects=(ground, *props, *_room_objects(spec, ids)),
         characters=tuple(characters),
         background_color=spec.background_color,
         look=spec.look,
         contacts=contacts,
         sky_image=_sky_image(spec),
     )
+
+
+def _room_objects(spec: ClipSpec, ids: dict[str, int]) -> list[SceneObject]:
+    """A room's walls, window frames, skirting, ceiling and lights (world-frame meshes, identity
+    pose) and the ground outside, OUTSIDE_DROP_M below the floor; nothing outdoors."""
+    room = spec.room
+    if room is None:
+        return []
+    identity = _static_pose(np.eye(3), np.zeros(3), spec.num_frames)
+    objects = [SceneObject(ids[part.name], part.name, part.category, False, part_mesh(part), part.material, identity)
+               for part in room_parts(room)]  # fmt: skip
+    outside = meshes.ground(GROUND_EXTENT_M, -OUTSIDE_DROP_M)
+    objects.append(SceneObject(ids[OUTSIDE_NAME], OUTSIDE_NAME, "ground", False, outside, room.outside, identity))
+    return objects
 
 
 def _sky_image(spec: ClipSpec) -> np.ndarray | None:

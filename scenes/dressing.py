@@ -36,6 +36,25 @@ GROUNDS = (
     ("tiles", "8a7f74 9c8b7a a39a8f 7a6f66", (1.5, 3.0), 0.7, 0.15),
 )
 GROUT = "6b6660 5a5550 7a756e"
+# Indoor floors, as GROUNDS.
+FLOORS = (
+    ("planks", "6e5238 8a6a48 a3825c 4a3624 b08a60 c8a478", (5.0, 8.0), 0.5, 0.5),
+    ("tiles", "c8c0b4 8a7f74 e0dcd4 9c8b7a 3a3a3a", (1.8, 3.3), 0.45, 0.3),
+    ("carpet", "6a5a4a 4a5a6a 7a4a4a 8a8070 5a6a5a 9a9488", (1.0, 2.0), 0.95, 0.2),
+)
+# A room's surfaces: (pattern, palette as sRGB hex, roughness) choices.
+ROOM_LOOKS = {
+    "wall": (("plain", "ece8de e0d8c8 d4ccb8 c8d0cc dcd0bc b8c4cc e8dccc f0ece4", 0.9),
+             ("plain", "ece8de e4e0d8 f0ece4", 0.9), ("concrete", "c8c4bc b5b0a6 d0ccc4", 0.85),
+             ("tiles", "8a3a2a 9a4a32 7a3224", 0.85)),  # painted (twice as likely), plaster, brick
+    "ceiling": (("plain", "f2f0ea ece9e2 f4f4f0", 0.9),),
+    "trim": (("plain", "f4f2ee ece9e2", 0.4), ("plain", "6e5238 8a6a48", 0.5), ("plain", "2a2a2a 5a5a5a", 0.4)),
+}
+INDOOR_EXPOSURE_GAIN = 1.3  # an interior in the shade of its ceiling: exposed for the room, windows bright
+# A ceiling light's emission in units of the room's light: white after the tone curve, and in
+# Cycles (where the lamps light the room) about the raster's ambient light on the floor.
+LAMP_GLOW = 30.0
+INDOOR_HAZE_M = 400.0  # no aerial perspective across a room
 # Static props by category: (pattern, palette as sRGB hex, roughness) choices.
 PROP_LOOKS = {
     "box": (("plain", "a8895f b39670 9c7f58", 0.9), ("planks", "8a6a48 a3825c 6e5238", 0.7),
@@ -71,9 +90,9 @@ def _surface(rng: np.random.Generator, looks, scale: tuple[float, float] = (2.0,
                     r4(roughness, 3))  # fmt: skip
 
 
-def _ground(rng: np.random.Generator) -> tuple[str, Material]:
-    weights = np.array([g[4] for g in GROUNDS])
-    pattern, palette, scale, roughness, _ = GROUNDS[int(rng.choice(len(GROUNDS), p=weights / weights.sum()))]
+def _ground(rng: np.random.Generator, grounds=GROUNDS) -> tuple[str, Material]:
+    weights = np.array([g[4] for g in grounds])
+    pattern, palette, scale, roughness, _ = grounds[int(rng.choice(len(grounds), p=weights / weights.sum()))]
     colors = srgb_hex_to_linear(palette)
     first = int(rng.integers(len(colors)))
     second = srgb_hex_to_linear(GROUT)[int(rng.integers(3))] if pattern == "tiles" else colors[(first + 1) % len(colors)]
@@ -120,5 +139,18 @@ def photo_dress(spec: ClipSpec, maps: tuple[Path, ...] = ()) -> ClipSpec:
     dynamic = tuple(dataclasses.replace(p, material=_surface(rng, DYNAMIC_LOOKS.get(p.category, FALLBACK_LOOK)))
                     for p in spec.dynamic_props)  # fmt: skip
     passes = tuple(dataclasses.replace(p, material=_surface(rng, DYNAMIC_LOOKS["ball"])) for p in spec.passes)
+    room = spec.room
+    if room is not None:  # drawn last: outdoor clips keep the look they had before rooms
+        outside = ground
+        _, ground = _ground(rng, FLOORS)
+        wall = _surface(rng, ROOM_LOOKS["wall"], (0.6, 1.2))
+        lit_inside = float(LUMINANCE @ sky) * INDOOR_EXPOSURE_GAIN  # under the ceiling: the sky's light alone
+        lamp = dataclasses.replace(room.lamp, emission=r4(LAMP_GLOW * lit_inside, 4))
+        room = dataclasses.replace(room, wall=wall, ceiling=_surface(rng, ROOM_LOOKS["ceiling"]),
+                                   trim=_surface(rng, ROOM_LOOKS["trim"]), outside=outside, lamp=lamp)  # fmt: skip
+        albedo = (np.asarray(ground.base_color) + np.asarray(wall.base_color)) / 2  # light off the floor and walls,
+        bounce = (albedo + float(LUMINANCE @ albedo)) / 2 * lit_inside  # its colour half washed out by the rest
+        lighting = dataclasses.replace(lighting, ground_color=v4(bounce))
+        look = dataclasses.replace(look, exposure=r4(MIDDLE_GREY_EXPOSURE / lit_inside, 4), haze_m=INDOOR_HAZE_M)
     return dataclasses.replace(spec, ground=ground, lighting=lighting, background_color=v4(sky), characters=characters,
-                               props=props, dynamic_props=dynamic, passes=passes, look=look)  # fmt: skip
+                               props=props, dynamic_props=dynamic, passes=passes, look=look, room=room)  # fmt: skip

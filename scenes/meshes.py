@@ -73,9 +73,14 @@ def merge(meshes: list[TriangleMesh]) -> TriangleMesh:
     )
 
 
-def ground(extent: float) -> TriangleMesh:
-    """Square ground plane z = 0 of side ``2 * extent`` metres, normal +Z, uv = world xy."""
-    corners = np.array([[-extent, -extent, 0], [extent, -extent, 0], [extent, extent, 0], [-extent, extent, 0]], float)
+def ground(extent: float, z: float = 0.0) -> TriangleMesh:
+    """Square ground plane at height ``z`` of side ``2 * extent`` metres, normal +Z, uv = world xy."""
+    return rectangle(-extent, -extent, extent, extent, z)
+
+
+def rectangle(x0: float, y0: float, x1: float, y1: float, z: float) -> TriangleMesh:
+    """The horizontal rectangle [x0, x1] x [y0, y1] at height z, normal +Z, uv = world xy."""
+    corners = np.array([[x0, y0, z], [x1, y0, z], [x1, y1, z], [x0, y1, z]], float)
     return _mesh(corners, np.tile([0.0, 0.0, 1.0], (4, 1)), corners[:, :2], [(0, 1, 2), (0, 2, 3)])
 
 

@@ -22,6 +22,7 @@ from worldclips.scenes.character_hulls import character_hulls
 from worldclips.scenes.hands import grip_offset, world_from_hand
 from worldclips.scenes.physics_contacts import foot_ground_events
 from worldclips.scenes.physics_spec import ContactEvents, Kick, KinematicHulls, PhysicsResult, StaticBox, StaticHull, StaticSphere
+from worldclips.scenes.rooms import room_parts
 from worldclips.scenes.scene import Character
 from worldclips.scenes.spec import ClipSpec, PropSpec
 from worldclips.scenes.user_props import hull_vertices
@@ -48,6 +49,17 @@ def static_colliders(props: list[PropSpec], ids: dict[str, int]) -> list[StaticB
             half = tuple(float(s) / 2 for s in size)
             out.append(StaticBox(ids[prop.name], tuple(float(c) for c in world), half, float(prop.yaw), FURNITURE_FRICTION))
     return out
+
+
+def room_colliders(spec: ClipSpec, ids: dict[str, int]) -> list[StaticBox]:
+    """A room's walls, window frames, skirting, ceiling and lights as boxes (the boxes its meshes
+    are made of); none outdoors."""
+    if spec.room is None:
+        return []
+    return [
+        StaticBox(ids[part.name], tuple(float(c) for c in centre), tuple(float(s) / 2 for s in size), 0.0, FURNITURE_FRICTION)
+        for part in room_parts(spec.room) for size, centre in part.boxes
+    ]  # fmt: skip
 
 
 def _offset(track: np.ndarray, offset) -> np.ndarray:
@@ -156,7 +168,7 @@ def simulate_clip(spec: ClipSpec, characters: list[Character], ids: dict[str, in
                 offset = np.array(grip_offset(prop.radius))
             catches[instance] = Catch(_offset(palm, offset), catch.after, catch.reach, ids[catch.character], palm[:, :3, 3].copy())
         props.append(physical)
-    statics = static_colliders([p for p in spec.props if p.name not in carried], ids)
+    statics = static_colliders([p for p in spec.props if p.name not in carried], ids) + room_colliders(spec, ids)
     return simulate(props, statics, list(hulls.values()), fps, frames, spec.simulation, holds, catches, ground_id)
 
 

@@ -1,6 +1,7 @@
 """Seeded sampling of a ClipSpec: characters whose bodies never meet (a swept-volume check over
 time), each with the props its motion needs (a chair, a box), other props that do not overlap
-anything, lights, materials and a camera path that never enters geometry.
+anything, lights, materials and a camera path that never enters geometry; for a share of clips
+(SceneConfig.indoor_share), a room drawn around all of it with furniture against its walls.
 
 All randomness comes from ``clip_rng(run_seed, clip_index)``, so any clip can be redrawn alone,
 on any worker, in any order.
@@ -12,10 +13,15 @@ import numpy as np
 
 from worldclips.scenes import meshes
 from worldclips.scenes.camera_paths import eye_and_target
-from worldclips.scenes.draws import PATTERNS, body_shape, character_look, clip_rng, material, prop_size, sample_look
+from worldclips.scenes.draws import (
+    GROUND_PATTERNS, PATTERNS, body_shape, character_look, clip_rng, material, prop_size, sample_look,
+)  # fmt: skip
 from worldclips.scenes.motion_sampling import sample_motion, swept_clear
 from worldclips.scenes.physics_sampling import sample_physics_clip
-from worldclips.scenes.placement import PROP_CLEARANCE_M, SWEPT_CLEARANCE_M, camera_clear, min_distance
+from worldclips.scenes.placement import (
+    CAMERA_PROP_CLEARANCE_M, PROP_CLEARANCE_M, SWEPT_CLEARANCE_M, camera_clear, min_distance,
+)  # fmt: skip
+from worldclips.scenes.rooms import FURNITURE, WALL_SIDES, against_wall, blocks_window, sample_room, wall_length
 from worldclips.scenes.scene_config import SceneConfig
 from worldclips.scenes.spec import (
     CameraSpec,
@@ -153,16 +159,59 @@ def sample_clip_spec(
     for _ in range(ATTEMPTS):
         family = str(rng.choice(config.camera_families))
         path = _sample_camera_path(rng, family, focus, characters)
-        if camera_clear(_camera_eyes(path, num_frames, occupied, characters), occupied, placed):
+        eyes = _camera_eyes(path, num_frames, occupied, characters)
+        if camera_clear(eyes, occupied, placed):
             break
     else:  # a high static camera outside the arena always fits
         eye = np.array([config.arena_radius + 5.0, 0.0, 3.0])
         path = StaticCamera(eye=tuple(float(c) for c in eye), target=(float(focus[0]), float(focus[1]), 0.9))
+        eyes = eye[None]
     fov = round(float(rng.uniform(*config.fov_deg)), 3)
     lighting, ground, background = sample_look(rng)
+    roll = round(float(rng.normal(0.0, 0.03)), 4)
+    room = None
+    if config.indoor_share > 0 and rng.uniform() < config.indoor_share:  # no draw outdoors only: clips stay as they were
+        room, ground, furniture = _sample_indoors(rng, occupied, placed, eyes, props)
+        props = props + furniture
     return ClipSpec(
         run_seed=run_seed, clip_index=clip_index, scenario="default", fps=fps, num_frames=num_frames,
         width=width, height=height, ground=ground, lighting=lighting, background_color=background,
         characters=tuple(characters), props=tuple(props),
-        camera=CameraSpec(path=path, fov_deg=fov, roll=round(float(rng.normal(0.0, 0.03)), 4)),
+        camera=CameraSpec(path=path, fov_deg=fov, roll=roll), room=room,
     )  # fmt: skip
+
+
+INDOOR_FLOORS = ("planks", "tiles", "carpet")
+
+
+def _sample_indoors(rng, occupied: list, placed: list, eyes: np.ndarray, props: list[PropSpec]):
+    """A room around everything drawn so far, its floor material and 1-3 pieces of furniture
+    standing against its walls, clear of the paths, the props, the camera and the windows."""
+    top = max([meshes.prop_height(p.category, p.size) for p in props], default=0.0)
+    materials = lambda: (material(rng), material(rng, ("plain",)), material(rng, ("plain",)), material(rng, GROUND_PATTERNS))  # noqa: E731
+    room = sample_room(rng, occupied, placed, eyes, top, materials)
+    floor = material(rng, INDOOR_FLOORS)
+    furniture = []
+    for index in range(int(rng.integers(1, 4))):
+        category = str(rng.choice(FURNITURE))
+        size = prop_size(rng, category)
+        radius = meshes.footprint_radius(category, size)
+        for _ in range(20):
+            side = WALL_SIDES[int(rng.integers(4))]
+            half = wall_length(room.bounds, side) / 2 - size[0] / 2 - 0.05
+            along = float(rng.uniform(-half, half)) if half > 0 else 0.0
+            xy, yaw = against_wall(room, side, along, size[1])
+            position = np.asarray(xy)
+            if (half > 0 and not blocks_window(room, side, along, size[0], meshes.prop_height(category, size))
+                    and all(min_distance(position[None], path) > radius + r + PROP_CLEARANCE_M for path, r in occupied)
+                    and all(np.linalg.norm(position - p) > radius + r + 0.1 for p, r in placed)
+                    and np.linalg.norm(eyes[:, :2] - position, axis=1).min() > radius + CAMERA_PROP_CLEARANCE_M):  # fmt: skip
+                break
+        else:
+            continue
+        placed = placed + [(position, radius)]
+        furniture.append(PropSpec(
+            name=f"furniture{index}", category=category, size=size, position=tuple(round(float(c), 4) for c in position),
+            yaw=round(yaw, 4), material=material(rng),
+        ))  # fmt: skip
+    return room, floor, furniture

@@ -29,6 +29,8 @@ class Material:
     pattern_color: linear RGB of the pattern's second colour.
     pattern_scale: pattern repeats per uv unit (uv is in metres for the ground and props).
     roughness: 0 (mirror-like highlight) .. 1 (matte).
+    emission: light the surface gives off, as a multiple of its albedo, in the units of
+        Lighting.sun_color (0: none; a ceiling light's panel glows).
     """
 
     base_color: tuple[float, float, float]
@@ -36,10 +38,13 @@ class Material:
     pattern_color: tuple[float, float, float] = (0.0, 0.0, 0.0)
     pattern_scale: float = 1.0
     roughness: float = 0.6
+    emission: float = 0.0
 
     def __post_init__(self) -> None:
         if self.pattern not in PATTERNS:
             raise ValueError(f"Material.pattern: expected one of {PATTERNS}, got {self.pattern!r}")
+        if not (isinstance(self.emission, (int, float)) and 0.0 <= self.emission < 1e4):
+            raise ValueError(f"Material.emission: expected 0..1e4, got {self.emission!r}")
 
 
 @dataclass(frozen=True, eq=False)

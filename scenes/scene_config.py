@@ -25,6 +25,7 @@ class SceneConfig:
     motion_dir: str | None = None
     physics: PhysicsConfig | None = None  # physics setups (scenes.physics_sampling); None: never
     user_prop_share: float = 0.5  # with a prop folder (prop_dir), the share of random props that are its meshes
+    indoor_share: float = 0.5  # the share of clips inside a room (scenes.rooms) rather than on open ground
 
     def __post_init__(self) -> None:
         for name in ("characters", "props", "fov_deg", "walk_speed"):
@@ -47,6 +48,8 @@ class SceneConfig:
             raise ValueError("scene.motions.file: file motions need a motion directory (--motion-dir or motion_dir)")
         if not 0.0 <= self.user_prop_share <= 1.0:
             raise ValueError(f"scene.user_prop_share: expected 0..1, got {self.user_prop_share}")
+        if not 0.0 <= self.indoor_share <= 1.0:
+            raise ValueError(f"scene.indoor_share: expected 0..1, got {self.indoor_share}")
         if not 2.0 <= self.arena_radius <= 50.0:
             raise ValueError(f"scene.arena_radius: expected 2..50 m, got {self.arena_radius}")
         for name, allowed in (("prop_categories", STATIC_CATEGORIES), ("camera_families", CAMERA_FAMILIES)):

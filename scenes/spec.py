@@ -17,6 +17,7 @@ from worldclips.motions.walk import WalkParams
 from worldclips.scenes.meshes import DYNAMIC_CATEGORIES, DYNAMIC_SHAPES
 from worldclips.scenes.interaction_spec import AttachmentSpec, PassedPropSpec
 from worldclips.scenes.physics_spec import DynamicProp, Kick, PhysicsSettings
+from worldclips.scenes.rooms import RoomSpec
 from worldclips.scenes.user_props import MeshAsset
 from worldclips.scenes.outfits import Outfit
 from worldclips.scenes.scene import Lighting, Material, PhotoLook
@@ -27,8 +28,9 @@ from worldclips.scenes.serialization import from_jsonable, to_jsonable
 # 5: outfits (CharacterSpec.outfit) and the photographic look (ClipSpec.look); older specs have
 #    neither and render in the flat look they were made with.
 # 6: static props from the user's mesh folder (PropSpec.asset, category "mesh").
+# 7: indoor rooms (ClipSpec.room, scenes.rooms); older specs are outdoors.
 # Older specs still load (``upgrade``).
-SPEC_VERSION = 6
+SPEC_VERSION = 7
 Vec2 = tuple[float, float]
 Vec3 = tuple[float, float, float]
 PROP_CATEGORIES = ("box", "sphere", "chair", "table")  # drawn by default
@@ -362,6 +364,8 @@ class ClipSpec:
     physics setup drew (None for other scenarios).
     passes: balls passed between hands on ballistic arcs; attachments: characters whose bodies
     follow another's hand (scenes.interaction_spec, resolved kinematically).
+    look: the photographic look (None: flat). room: the walls, windows and ceiling around
+    everything (scenes.rooms; the ground material is its floor); None: outdoors.
     """
 
     run_seed: int
@@ -383,6 +387,7 @@ class ClipSpec:
     passes: tuple[PassedPropSpec, ...] = ()
     attachments: tuple[AttachmentSpec, ...] = ()
     look: PhotoLook | None = None
+    room: RoomSpec | None = None
     version: int = SPEC_VERSION
 
     def __post_init__(self) -> None:

@@ -24,6 +24,7 @@ MOTION_WORDS = {
 PLACES = {"grass": "on a lawn", "dirt": "on a dirt field", "asphalt": "on an asphalt lot",
           "concrete": "on a concrete plaza", "tiles": "on a paved square", "planks": "on a wooden floor",
           "carpet": "on a carpet"}  # fmt: skip
+FLOORS = {"planks": "a wooden", "tiles": "a tiled", "carpet": "a carpeted"}
 
 
 def caption(meta: dict) -> str:
@@ -40,7 +41,12 @@ def caption(meta: dict) -> str:
         motions = Counter(MOTION_WORDS.get(kind, "moving") for kind in kinds)
         people = ", ".join(f"{n} {word}" for word, n in sorted(motions.items()))
     parts = [f"{params.get('num_people', len(kinds))} people ({people})" if kinds else "an empty scene"]
-    if look.get("name") == "photo":
+    room = spec.get("room")
+    if isinstance(room, dict):  # indoors (scenes.rooms): the floor, the windows, the ceiling lights
+        floor = FLOORS.get((spec.get("ground") or {}).get("pattern"), "a")
+        windows = len(room.get("windows") or [])
+        parts[0] += f" in a room with {floor} floor, {windows} window{'s' if windows != 1 else ''} and ceiling lights"
+    elif look.get("name") == "photo":
         place = PLACES.get((spec.get("ground") or {}).get("pattern"), "outdoors")
         turbidity = ((spec.get("look") or {}).get("turbidity")) or 3.0
         parts[0] += f" {place} under a {'clear' if turbidity < 2.6 else 'hazy'} daylight sky"

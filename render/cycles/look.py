@@ -93,6 +93,7 @@ def material_params(material: Material, kind: str, rng: np.random.Generator) -> 
         "noise_offset": [float(v) for v in rng.uniform(-100.0, 100.0, 3)],
         "bump": float(rng.uniform(0.02, 0.06)),
         "specular": 0.5,
+        "emission": float(material.emission),  # radiance per albedo, raster units = Cycles strength
     }
     if kind == "wood":
         params.update(

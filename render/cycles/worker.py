@@ -257,6 +257,9 @@ def build_material(name: str, params: dict):
         roughness = g.math("MAXIMUM", roughness, g.math("MULTIPLY", grout, 0.9))
     g.link(roughness, _socket(bsdf.inputs, "Roughness"))
     g.set(bsdf, "Specular IOR Level", float(params.get("specular", 0.5)))
+    if params.get("emission", 0.0) > 0:  # a glowing panel (ceiling lights) lights the room too
+        g.link(albedo, _socket(bsdf.inputs, "Emission Color"))
+        g.set(bsdf, "Emission Strength", float(params["emission"]))
     if params["bump"] > 0:
         bump = g.node("ShaderNodeBump")
         bump.inputs["Strength"].default_value = float(params["bump"])

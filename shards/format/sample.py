@@ -81,6 +81,11 @@ def look_record(spec: ClipSpec) -> dict:
         environment, licence = f"analytic daylight sky (Preetham), turbidity {spec.look.turbidity}", generated
     else:
         environment, licence = "flat background colour", generated
+    if spec.room is not None:  # the licence is the sky's: the room is generated
+        x0, y0, x1, y1 = spec.room.bounds
+        windows = len(spec.room.windows)
+        environment = (f"room {x1 - x0:.1f} x {y1 - y0:.1f} x {spec.room.height:.1f} m with {windows} "
+                       f"window{'s' if windows != 1 else ''}, outside: {environment}")  # fmt: skip
     return {
         "name": "photo" if photo else "flat",
         "environment": environment,

@@ -9,6 +9,7 @@ from worldclips.motions.mannequin_body import MannequinBody
 from worldclips.motions.conventions import transform_points
 from worldclips.scenes.build import build_scene
 from worldclips.scenes.sampling import sample_clip_spec
+from worldclips.scenes.rooms import ROOM_PART_CATEGORIES
 from worldclips.scenes.scene_config import SceneConfig
 from worldclips.scenes.serialization import SpecError
 from worldclips.scenes.spec import ClipSpec
@@ -61,11 +62,14 @@ def test_counts_families_and_ids(scenes):
     for spec, scene in scenes:
         assert config.characters[0] <= len(scene.characters) <= config.characters[1]
         own = own_props(spec)
-        assert len(scene.objects) - 1 - sum(len(v) for v in own.values()) <= config.props[1]
+        furniture = [p for p in spec.props if p.name.startswith("furniture")]
+        assert not furniture or spec.room is not None  # furniture stands against a room's walls
+        props = [o for o in scene.objects if o.name in {p.name for p in spec.props} - {p.name for p in furniture}]
+        assert len(props) - sum(len(v) for v in own.values()) <= config.props[1]
         ids = [row["id"] for row in scene.instances()]
         assert sorted(ids) == list(range(1, len(ids) + 1))
         ground = [row for row in scene.instances() if row["category"] == "ground"]
-        assert len(ground) == 1 and ground[0]["dynamic"] is False
+        assert len(ground) == (1 if spec.room is None else 2) and not any(row["dynamic"] for row in ground)  # + outside
         families.add(scene.camera.family)
     assert len(families) >= 3
 
@@ -99,7 +103,7 @@ def _world_vertices(obj) -> np.ndarray:
 def test_props_do_not_touch_each_other_or_the_walkers(scenes):
     for spec, scene in scenes:
         own = own_props(spec)
-        props = [o for o in scene.objects if o.category != "ground"]
+        props = [o for o in scene.objects if o.category not in ("ground", *ROOM_PART_CATEGORIES)]
         extents = []
         for prop in props:
             vertices = _world_vertices(prop)
@@ -128,6 +132,8 @@ def test_camera_never_inside_geometry(scenes):
             gaps = np.linalg.norm(eyes[:, None, :] - character.body.joints, axis=-1)
             assert gaps.min() > 0.5
         for prop in scene.objects[1:]:
+            if prop.category in ROOM_PART_CATEGORIES:
+                continue  # tests/scenes/test_rooms.py: the camera stays inside the room
             vertices = _world_vertices(prop)
             low, high = vertices.min(0) - 0.05, vertices.max(0) + 0.05
             assert not np.any(np.all((eyes > low) & (eyes < high), axis=1))

@@ -23,6 +23,9 @@ def test_caption_describes_the_scenario():
     text = caption(meta)
     assert "3 people (one in a red t-shirt, jeans and a hat carrying something; one in" in text
     assert "dancing) on a lawn under a clear daylight sky" in text and "standing" not in text
+    meta["spec"] = {"ground": {"pattern": "planks"}, "look": {"turbidity": 2.2}, "room": {"windows": [{}, {}]}}
+    text = caption(meta)
+    assert "dancing) in a room with a wooden floor, 2 windows and ceiling lights" in text and "lawn" not in text
 
 
 @pytest.fixture(scope="module")

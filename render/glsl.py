@@ -16,6 +16,9 @@ from worldclips.render.glsl_photo import NATURAL_PATTERNS, SKY
 
 FRAME_BINDING, OBJECT_BINDING, BONES_BINDING = 0, 1, 2
 SHADOW_UNIT, SKY_UNIT = 0, 3
+# Texture units of a textured material's images (Material.texture: scenes.textures).
+MATERIAL_UNITS = {"color_map": 7, "roughness_map": 8, "normal_map": 9}
+MAP_UNITS = {"Color": 7, "Roughness": 8, "NormalGL": 9}  # the same units by the set's map names
 # Texture units of the supersampling resolve's inputs (the sky map keeps SKY_UNIT there too).
 RESOLVE_UNITS = {"big_color": 0, "big_depth": 1, "big_id": 2, "big_normal": 4, "big_next": 5, "big_prev": 6}
 # Material.pattern -> the integer surface_albedo() switches on (Object block, info.x).
@@ -50,7 +53,7 @@ layout(std140) uniform Object {
     mat4 normal_from_object;
     vec4 base_color;     // rgb, roughness
     vec4 pattern_color;  // rgb, pattern scale
-    ivec4 info;          // pattern index, instance id, 1: colours from the vertex tint (outfits)
+    ivec4 info;          // pattern index, instance id, 1: colours from the vertex tint (outfits), texture maps (1 colour, 2 roughness, 4 normal)
     vec4 receiver;       // extra normal offset (m) of shadow lookups, emission (x albedo)
     mat4 pixel_from_object_next;  // surface layers: frame t+1's vertices -> (u z, v z, z) of the
     mat4 pixel_from_object_prev;  // output image in frame t+1; the same for frame t-1
@@ -216,6 +219,31 @@ vec4 encode_output(vec3 linear, vec3 view_direction, float dist) {
 #endif
 }
 
+#ifdef TEXTURED
+uniform sampler2D color_map;
+uniform sampler2D roughness_map;
+uniform sampler2D normal_map;
+
+vec3 srgb_to_linear(vec3 c) {
+    return mix(c / 12.92, pow((c + 0.055) / 1.055, vec3(2.4)), step(vec3(0.04045), c));
+}
+
+// The NormalGL image's normal (+Y up in the image) in the frame of the surface's uv, from screen
+// derivatives (a cotangent frame: no tangents stored with the mesh). Window y runs down the
+// image here (gl_FragCoord = pixel + 0.5), which mirrors the screen: the cross products take
+// the other order than in a y-up window.
+vec3 mapped_normal(vec3 n, vec3 world, vec2 uv) {
+    vec3 dp1 = dFdx(world), dp2 = dFdy(world);
+    vec2 duv1 = dFdx(uv), duv2 = dFdy(uv);
+    vec3 dp2perp = cross(n, dp2), dp1perp = cross(dp1, n);
+    vec3 t = dp2perp * duv1.x + dp1perp * duv2.x;
+    vec3 b = dp2perp * duv1.y + dp1perp * duv2.y;
+    float scale = inversesqrt(max(max(dot(t, t), dot(b, b)), 1e-20));
+    vec3 m = texture(normal_map, uv).xyz * 2.0 - 1.0;
+    return normalize(mat3(t * scale, b * scale, n) * m);
+}
+#endif
+
 float sun_visibility(vec3 world, vec3 n) {
     vec3 p = world + n * (shadow_params.x + receiver.x);
     vec3 s = (light_clip_from_world * vec4(p, 1.0)).xyz * 0.5 + 0.5;
@@ -230,16 +258,24 @@ void main() {
     vec3 n = normalize(v_normal);
     if (!gl_FrontFacing) n = -n;
     bool tinted = info.z == 1;
+#ifdef TEXTURED
+    vec2 tp = v_uv * pattern_color.a;  // pattern_color.a: 1 / the metres one image spans
+    vec3 albedo = base_color.rgb * srgb_to_linear(texture(color_map, tp).rgb);
+    float roughness = (info.w & 2) != 0 ? texture(roughness_map, tp).r : clamp(base_color.a, 0.0, 1.0);
+    vec3 shading_n = (info.w & 4) != 0 ? mapped_normal(n, world, tp) : n;  // colour only: layers keep n
+#else
     vec3 albedo = surface_albedo(v_uv, tinted ? v_tint.rgb : base_color.rgb, !tinted || v_tint_pattern > 0.5);
+    float roughness = clamp(tinted ? v_tint.a : base_color.a, 0.0, 1.0);
+    vec3 shading_n = n;
+#endif
     vec3 l = sun_direction.xyz;
     vec3 v = normalize(camera_position.xyz - world);
-    float ndl = max(dot(n, l), 0.0);
+    float ndl = max(dot(shading_n, l), 0.0) * step(0.0, dot(n, l));
     float visible = (ndl > 0.0 && shadow_params.w > 0.5) ? sun_visibility(world, n) : 1.0;
-    vec3 ambient = mix(ground_color.rgb, sky_color.rgb, 0.5 + 0.5 * n.z);
-    float roughness = clamp(tinted ? v_tint.a : base_color.a, 0.0, 1.0);
+    vec3 ambient = mix(ground_color.rgb, sky_color.rgb, 0.5 + 0.5 * shading_n.z);
     float shininess = exp2(1.0 + 10.0 * (1.0 - roughness));
     vec3 h = normalize(l + v);
-    float specular = 0.04 * (1.0 - roughness) * (shininess + 8.0) / 8.0 * pow(max(dot(n, h), 0.0), shininess);
+    float specular = 0.04 * (1.0 - roughness) * (shininess + 8.0) / 8.0 * pow(max(dot(shading_n, h), 0.0), shininess);
     vec3 sun = sun_color.rgb * (ndl * visible);
     vec3 color = albedo * (ambient + sun + receiver.y) + specular * sun;
     out_color = encode_output(color, -v, distance(world, camera_position.xyz));
@@ -278,12 +314,15 @@ def skinning_vertex_source(max_bones: int) -> str:
     return _HEADER + _defines(MAX_BONES=max_bones) + _SKINNING_VERTEX
 
 
-def scene_fragment_source(linear_output: bool, surface_layers: bool = False, pattern: str = "plain") -> str:
-    """The scene fragment shader of one surface pattern (Material.pattern): the pattern is compiled
-    in rather than switched on at run time, as llvmpipe would shade every pattern's branch."""
+def scene_fragment_source(linear_output: bool, surface_layers: bool = False, pattern: str = "plain",
+                          textured: bool = False) -> str:  # fmt: skip
+    """The scene fragment shader of one surface pattern (Material.pattern), or of a PBR texture
+    set (``textured``: MATERIAL_UNITS): the pattern is compiled in rather than switched on at
+    run time, as llvmpipe would shade every pattern's branch."""
     if pattern not in PATTERN_INDEX:
         raise ValueError(f"pattern: expected one of {sorted(PATTERN_INDEX)}, got {pattern!r}")
-    defines = _defines(LINEAR_OUTPUT=linear_output, SURFACE_LAYERS=surface_layers, SURFACE_PATTERN=str(PATTERN_INDEX[pattern]))
+    defines = _defines(LINEAR_OUTPUT=linear_output, SURFACE_LAYERS=surface_layers, SURFACE_PATTERN=str(PATTERN_INDEX[pattern]),
+                       TEXTURED=textured)  # fmt: skip
     return _HEADER + defines + _BLOCKS + _SRGB + SKY + _PATTERNS + NATURAL_PATTERNS + _SCENE_FRAGMENT
 
 

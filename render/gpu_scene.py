@@ -17,6 +17,7 @@ from worldclips.render import glsl, mesh_data, shadow, uniforms
 from worldclips.render.body_vertices import SHADOW_PROXY_CELL_M, VERTEX_FORMAT, AnimatedVertices, SkinnedVertices
 from worldclips.render.programs import Programs
 from worldclips.scenes.scene import Character, Scene, SceneObject
+from worldclips.scenes.textures import TextureSet, load_texture
 
 GROUND_CATEGORY = "ground"  # receives shadows but casts none (it lies under everything else)
 
@@ -45,6 +46,7 @@ class _Drawable:
     shadow_cull: bool
     body: SkinnedVertices | AnimatedVertices | None = None
     visible: np.ndarray | None = None  # (T,) bool: may cover a pixel in that frame
+    images: tuple = ()  # (unit, texture) of a textured material's images
 
 
 def _check_ids(scene: Scene) -> None:
@@ -72,6 +74,7 @@ class GpuScene:
         self._programs = programs
         self._settings = settings
         self._resources: list = []
+        self._images: dict[tuple[str, str], moderngl.Texture] = {}  # (path, map) -> uploaded image
         self.num_frames = int(scene.num_frames)
         frames = self.num_frames
         camera = scene.camera
@@ -159,15 +162,16 @@ class GpuScene:
         return self._keep(self._ctx.buffer(data.tobytes()))
 
     def _drawable(self, content: list, faces, linear: bool, casts: bool, offset: int, closed: bool, pattern: str,
-                  body=None):  # fmt: skip
+                  body=None, texture: TextureSet | None = None):  # fmt: skip
         """content: (buffer, format, attribute names...) holding in_position, in_normal and in_uv;
-        pattern: the material's surface pattern (each has its own program).
+        pattern: the material's surface pattern (each has its own program); texture: its PBR
+        texture set, if any (the textured program, with the set's images).
 
         The shadow pass draws the body's shadow proxy when it has one, else the same vertices.
         """
         ctx = self._ctx
         index = self._static_buffer(np.asarray(faces).reshape(-1, 3), np.uint32, 3)
-        program = self._programs.scene(linear, self._settings.surface_layers, pattern)
+        program = self._programs.scene(linear, self._settings.surface_layers, pattern, textured=texture is not None)
         # skip_errors: a pattern's program may not read every attribute (plain: no in_uv)
         vao = self._keep(ctx.vertex_array(program, content, index_buffer=index, index_element_size=4, skip_errors=True))
         cull = closed and self._settings.cull_closed
@@ -185,7 +189,27 @@ class GpuScene:
             shadow_vao = self._keep(
                 ctx.vertex_array(shadow_program, shadow_content, index_buffer=shadow_index, index_element_size=4)
             )
-        return _Drawable(vao, shadow_vao, offset * uniforms.OBJECT_BLOCK_BYTES, cull, shadow_cull, body)
+        images = () if texture is None else self._texture_images(texture)
+        return _Drawable(vao, shadow_vao, offset * uniforms.OBJECT_BLOCK_BYTES, cull, shadow_cull, body, images=images)
+
+    def _texture_images(self, texture: TextureSet) -> tuple:
+        """(unit, texture) of each of the set's images, uploaded once per scene with mipmaps; a map
+        the set lacks gets the Color image (the shader does not read it: Object info.w)."""
+        uploaded = {}
+        for name, (path, sha256) in texture.maps().items():
+            key = (path, name)
+            if key not in self._images:
+                image = load_texture(path, sha256, name)
+                components = 1 if image.ndim == 2 else image.shape[2]
+                gl_texture = self._keep(self._ctx.texture((image.shape[1], image.shape[0]), components,
+                                                          np.ascontiguousarray(image[::-1]).tobytes(), alignment=1))  # fmt: skip
+                gl_texture.build_mipmaps()
+                gl_texture.filter = (moderngl.LINEAR_MIPMAP_LINEAR, moderngl.LINEAR)
+                gl_texture.repeat_x = gl_texture.repeat_y = True
+                gl_texture.anisotropy = 8.0
+                self._images[key] = gl_texture
+            uploaded[name] = self._images[key]
+        return tuple((unit, uploaded.get(name, uploaded["Color"])) for name, unit in glsl.MAP_UNITS.items())
 
     def _upload_object(self, obj: SceneObject, casts: bool, linear: bool, offset: int) -> _Drawable:
         mesh = obj.mesh
@@ -204,7 +228,8 @@ class GpuScene:
         if self._settings.surface_layers:  # rigid: the same vertices, moved by the Object block's matrices
             content += [(positions, "3f", "in_position_next"), (positions, "3f", "in_position_prev")]
         closed = mesh_data.is_closed(vertices, faces)
-        return self._drawable(content, faces, linear, casts, offset, closed, obj.material.pattern)
+        return self._drawable(content, faces, linear, casts, offset, closed, obj.material.pattern,
+                              texture=obj.material.texture)  # fmt: skip
 
     def _upload_character(self, character: Character, linear: bool, offset: int) -> _Drawable:
         mesh = character.body.mesh
@@ -272,6 +297,8 @@ class GpuScene:
             if not drawable.visible[frame]:
                 continue  # wholly outside the view: skipping it changes no pixel
             self._bind(drawable, frame, drawable.cull)
+            for unit, image in drawable.images:
+                image.use(location=unit)
             drawable.vao.render(moderngl.TRIANGLES)
 
     def draw_background(self) -> None:

@@ -23,6 +23,9 @@ class Programs:
             program["shadow_map"].value = glsl.SHADOW_UNIT
         if "sky_map" in program:
             program["sky_map"].value = glsl.SKY_UNIT
+        for name, unit in glsl.MATERIAL_UNITS.items():  # a textured material's images
+            if name in program:
+                program[name].value = unit
         return program
 
     def _get(self, key: tuple, build) -> moderngl.Program:
@@ -32,14 +35,15 @@ class Programs:
             self._cache[key] = program
         return program
 
-    def scene(self, linear_output: bool, surface_layers: bool = False, pattern: str = "plain") -> moderngl.Program:
+    def scene(self, linear_output: bool, surface_layers: bool = False, pattern: str = "plain",
+              textured: bool = False) -> moderngl.Program:  # fmt: skip
         """Lit colour + planar depth + instance id program (+ normals and neighbour-frame positions)
-        of one surface pattern (Material.pattern)."""
+        of one surface pattern (Material.pattern), or of a PBR texture set (``textured``)."""
         return self._get(
-            ("scene", linear_output, surface_layers, pattern),
+            ("scene", linear_output, surface_layers, pattern, textured),
             lambda: self._ctx.program(
                 vertex_shader=glsl.scene_vertex_source(False, surface_layers),
-                fragment_shader=glsl.scene_fragment_source(linear_output, surface_layers, pattern),
+                fragment_shader=glsl.scene_fragment_source(linear_output, surface_layers, pattern, textured),
             ),
         )
 

@@ -140,7 +140,7 @@ def object_blocks(
     out[:, 48:51] = _rgb(material.base_color, "Material.base_color")
     out[:, 51] = float(np.clip(material.roughness, 0.0, 1.0))
     out[:, 52:55] = _rgb(material.pattern_color, "Material.pattern_color")
-    out[:, 55] = float(material.pattern_scale)
+    out[:, 55] = float(material.pattern_scale) if material.texture is None else 1.0 / float(material.texture.size_m)
     out[:, 60] = float(shadow_offset_m)
     out[:, 61] = float(material.emission)
     if K is not None:
@@ -152,6 +152,8 @@ def object_blocks(
     info[:, 0] = PATTERN_INDEX[material.pattern]
     info[:, 1] = int(instance_id)
     info[:, 2] = int(vertex_tint)
+    if material.texture is not None:  # which of the set's images there are: 1 colour, 2 roughness, 4 normal
+        info[:, 3] = 1 | (2 if material.texture.roughness else 0) | (4 if material.texture.normal else 0)
     return packed
 
 

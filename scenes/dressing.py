@@ -21,6 +21,7 @@ from worldclips.scenes.outfits import FABRIC_ROUGHNESS, draw_outfit, pick, srgb_
 from worldclips.scenes.scene import Lighting, Material, PhotoLook
 from worldclips.scenes.sky import ambient_from_sky
 from worldclips.scenes.spec import CharacterSpec, ClipSpec
+from worldclips.scenes.textures import TextureSet
 
 LOOK_STREAM = 0x10_0C  # the look's child stream of a clip's seed
 LUMINANCE = np.array([0.2126, 0.7152, 0.0722])
@@ -50,6 +51,7 @@ ROOM_LOOKS = {
     "ceiling": (("plain", "f2f0ea ece9e2 f4f4f0", 0.9),),
     "trim": (("plain", "f4f2ee ece9e2", 0.4), ("plain", "6e5238 8a6a48", 0.5), ("plain", "2a2a2a 5a5a5a", 0.4)),
 }
+TEXTURE_SHARE = 0.5  # with a texture folder, the share of surfaces (of a kind a set may cover) that get one
 INDOOR_EXPOSURE_GAIN = 1.3  # an interior in the shade of its ceiling: exposed for the room, windows bright
 # A ceiling light's emission in units of the room's light: white after the tone curve, and in
 # Cycles (where the lamps light the room) about the raster's ambient light on the floor.
@@ -108,10 +110,12 @@ def _dress_character(rng: np.random.Generator, character: CharacterSpec) -> Char
     return dataclasses.replace(character, material=material, outfit=outfit)
 
 
-def photo_dress(spec: ClipSpec, maps: tuple[Path, ...] = ()) -> ClipSpec:
+def photo_dress(spec: ClipSpec, maps: tuple[Path, ...] = (), textures: tuple[TextureSet, ...] = ()) -> ClipSpec:
     """The same clip in the photographic look (see the module docstring). With ``maps`` (HDRI
     files, scenes.environments), a clip is lit by one of them, turned at random, with probability
-    MAP_PROBABILITY; its sun and ambient light come from the map."""
+    MAP_PROBABILITY; its sun and ambient light come from the map. With ``textures`` (PBR sets,
+    scenes.textures), each surface a set may cover (its ``uses``) gets one with probability
+    TEXTURE_SHARE instead of its procedural material."""
     rng = np.random.default_rng(np.random.SeedSequence([int(spec.run_seed), int(spec.clip_index), LOOK_STREAM]))
     sun = np.asarray(spec.lighting.sun_direction, dtype=np.float64)
     sun = sun / np.linalg.norm(sun)
@@ -152,5 +156,21 @@ def photo_dress(spec: ClipSpec, maps: tuple[Path, ...] = ()) -> ClipSpec:
         bounce = (albedo + float(LUMINANCE @ albedo)) / 2 * lit_inside  # its colour half washed out by the rest
         lighting = dataclasses.replace(lighting, ground_color=v4(bounce))
         look = dataclasses.replace(look, exposure=r4(MIDDLE_GREY_EXPOSURE / lit_inside, 4), haze_m=INDOOR_HAZE_M)
+    if textures:  # drawn last, and only with textures: clips without keep their look
+        ground = _maybe_textured(rng, ground, textures, "ground" if room is None else "floor")
+        if room is not None:
+            room = dataclasses.replace(room, wall=_maybe_textured(rng, room.wall, textures, "wall"))
+        props = tuple(dataclasses.replace(p, material=_maybe_textured(rng, p.material, textures, "prop")) for p in props)
     return dataclasses.replace(spec, ground=ground, lighting=lighting, background_color=v4(sky), characters=characters,
                                props=props, dynamic_props=dynamic, passes=passes, look=look, room=room)  # fmt: skip
+
+
+def _maybe_textured(rng: np.random.Generator, material: Material, textures: tuple[TextureSet, ...], use: str) -> Material:
+    """``material``, or with probability TEXTURE_SHARE one of the sets that may cover ``use`` (its
+    images are the albedo, roughness and normals; a slight tint keeps two surfaces apart)."""
+    candidates = [t for t in textures if use in t.uses]
+    if not candidates or rng.uniform() >= TEXTURE_SHARE:
+        return material
+    texture = candidates[int(rng.integers(len(candidates)))]
+    tint = v4(np.clip(rng.uniform(0.9, 1.05, size=3), 0.0, 1.0))
+    return Material(tint, "plain", (0.0, 0.0, 0.0), 1.0, material.roughness, texture=texture)

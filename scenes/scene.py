@@ -15,6 +15,7 @@ from worldclips.motions.body import PosedBody
 from worldclips.motions.motion import MotionClip
 from worldclips.scenes.outfits import Outfit
 from worldclips.scenes.physics_spec import ContactEvents
+from worldclips.scenes.textures import TextureSet
 
 PATTERNS = ("plain", "checker", "stripes", "tiles", "noise", "grass", "dirt", "asphalt", "concrete", "planks", "carpet")
 
@@ -31,6 +32,9 @@ class Material:
     roughness: 0 (mirror-like highlight) .. 1 (matte).
     emission: light the surface gives off, as a multiple of its albedo, in the units of
         Lighting.sun_color (0: none; a ceiling light's panel glows).
+    texture: a PBR texture set (scenes.textures) whose Color image, times base_color, is the
+        albedo (uv in metres, one image per ``texture.size_m``), with its Roughness and
+        NormalGL images where it has them; None: the procedural pattern.
     """
 
     base_color: tuple[float, float, float]
@@ -39,6 +43,7 @@ class Material:
     pattern_scale: float = 1.0
     roughness: float = 0.6
     emission: float = 0.0
+    texture: TextureSet | None = None
 
     def __post_init__(self) -> None:
         if self.pattern not in PATTERNS:

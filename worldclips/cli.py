@@ -223,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     config_flag("--look", help="photo (default: clothed people, natural materials, daylight sky) or flat (debugging)")
     config_flag("--environment-dir", help="folder of HDRI maps (.exr/.hdr) lighting photo-look clips, or 'none' (default: Blender's outdoor maps if installed)")
     config_flag("--prop-dir", help="folder of OBJ/glTF/PLY/STL meshes with a props.yaml (category, height in m) that some static props are drawn from")
+    config_flag("--texture-dir", help="folder of PBR texture sets (*_Color, *_Roughness, *_NormalGL images) with a textures.yaml (uses, size in m) that photo-look surfaces are drawn with")
     config_flag("--supersample", type=_integer, help="raster colour samples per pixel side: 1, 3 or 5 (default 3 in the photo look, 1 flat)")
     config_flag("--layers", help="ground-truth layers, comma-separated: rgb,depth,seg (always) and any of normals,flow,tracks")
     config_flag("--num-tracks", type=_integer, help="point tracks per clip with the tracks layer (default 256)")

@@ -24,6 +24,7 @@ import numpy as np
 
 from worldclips.scenes.environments import SKY_IMAGE_WIDTH
 from worldclips.scenes.scene import Material, Scene
+from worldclips.scenes.textures import check_texture_files
 
 KINDS = ("wood", "fabric", "plastic", "metal", "ceramic", "stone")
 # Material kinds drawn for each object category (with weights); the ground follows its pattern.
@@ -95,6 +96,11 @@ def material_params(material: Material, kind: str, rng: np.random.Generator) -> 
         "specular": 0.5,
         "emission": float(material.emission),  # radiance per albedo, raster units = Cycles strength
     }
+    if material.texture is not None:  # a PBR set: its images (checked unchanged), one per size_m metres
+        check_texture_files(material.texture)
+        texture = material.texture
+        params["texture"] = {"color": texture.color, "roughness": texture.roughness, "normal": texture.normal,
+                             "scale": 1.0 / float(texture.size_m)}  # fmt: skip
     if kind == "wood":
         params.update(
             roughness=float(rng.uniform(0.35, 0.65)),

@@ -184,6 +184,18 @@ def _pattern_albedo(g: Nodes, params: dict, p):
     return g.rgb(base), None
 
 
+def _image_node(g: "Nodes", path: str, vector, data: bool):
+    """An image texture node reading ``path`` at ``vector`` (repeating; ``data``: not colour)."""
+    import bpy
+
+    image = bpy.data.images.load(str(path), check_existing=True)
+    if data:
+        image.colorspace_settings.is_data = True
+    node = g.node("ShaderNodeTexImage", image=image, extension="REPEAT", interpolation="Linear")
+    g.link(vector, node.inputs["Vector"])
+    return node
+
+
 def _tinted_albedo(g: "Nodes", albedo):
     """An outfit's colour per body region (the mesh's "tint" colour attribute); the material's
     pattern only where the tint's alpha flags the top."""
@@ -206,6 +218,11 @@ def build_material(name: str, params: dict):
     uv = g.node("ShaderNodeUVMap", uv_map="UVMap").outputs["UV"]
     p = g.vmath("SCALE", uv, scale=params["pattern_scale"])
     albedo, grout = _pattern_albedo(g, params, p)
+    texture = params.get("texture")
+    if texture:  # a PBR set: its Color image times the tint is the albedo
+        tp = g.vmath("SCALE", uv, scale=float(texture["scale"]))
+        color = _image_node(g, texture["color"], tp, data=False).outputs["Color"]
+        albedo, grout = g.vmath("MULTIPLY", color, tuple(params["base_color"])), None
     if params.get("vertex_tint"):
         albedo = _tinted_albedo(g, albedo)
 
@@ -255,12 +272,18 @@ def build_material(name: str, params: dict):
     )
     if grout is not None:
         roughness = g.math("MAXIMUM", roughness, g.math("MULTIPLY", grout, 0.9))
+    if texture and texture.get("roughness"):
+        roughness = _image_node(g, texture["roughness"], tp, data=True).outputs["Color"]
     g.link(roughness, _socket(bsdf.inputs, "Roughness"))
     g.set(bsdf, "Specular IOR Level", float(params.get("specular", 0.5)))
     if params.get("emission", 0.0) > 0:  # a glowing panel (ceiling lights) lights the room too
         g.link(albedo, _socket(bsdf.inputs, "Emission Color"))
         g.set(bsdf, "Emission Strength", float(params["emission"]))
-    if params["bump"] > 0:
+    if texture and texture.get("normal"):  # the set's NormalGL image (Blender's tangent space is OpenGL's)
+        normal_map = g.node("ShaderNodeNormalMap", space="TANGENT", uv_map="UVMap")
+        g.link(_image_node(g, texture["normal"], tp, data=True).outputs["Color"], normal_map.inputs["Color"])
+        g.link(normal_map.outputs["Normal"], _socket(bsdf.inputs, "Normal"))
+    elif params["bump"] > 0:
         bump = g.node("ShaderNodeBump")
         bump.inputs["Strength"].default_value = float(params["bump"])
         bump.inputs["Distance"].default_value = float(params.get("bump_distance", 0.002))

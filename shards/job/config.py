@@ -21,6 +21,7 @@ from worldclips.render.cycles.options import CyclesConfig
 from worldclips.scenes.scene_config import SceneConfig
 from worldclips.scenes.scenarios.mixture import ScenarioMixture
 from worldclips.scenes.serialization import SpecError, from_jsonable, to_jsonable
+from worldclips.scenes.textures import TextureSet
 from worldclips.scenes.user_props import MeshAsset
 from worldclips.scenes.yaml_files import read_yaml_mapping
 from worldclips.shards.format.layer_registry import DEFAULT_LAYERS, LAYERS, MAX_TRACKS, REQUIRED_LAYERS
@@ -65,6 +66,11 @@ class GenerateConfig:
     # read at load (each file's sha256 and size), recorded with the run.
     prop_dir: str | None = None
     user_props: tuple[MeshAsset, ...] = ()
+    # PBR texture sets (*_Color / *_Roughness / *_NormalGL images) described by textures.yaml in
+    # this folder (scenes.textures): photo-look surfaces are drawn with them. textures: the
+    # folder read at load (each image's sha256), recorded with the run.
+    texture_dir: str | None = None
+    textures: tuple[TextureSet, ...] = ()
     # Ground-truth layers written (shards.format.layer_registry): rgb, depth and seg always; any of
     # normals, flow (raster backend) and tracks (num_tracks point tracks per clip) on request.
     layers: tuple[str, ...] = DEFAULT_LAYERS
@@ -239,7 +245,7 @@ def resolve_config(file_values: dict[str, Any], flag_values: dict[str, Any], sou
         merged["size"] = f"{merged['size'][0]}x{merged['size'][1]}"
     if merged.get("size") is not None:
         merged["size"] = str(merged["size"])
-    for name in ("out", "smplx_model_dir", "motion_dir", "environment_dir", "prop_dir"):
+    for name in ("out", "smplx_model_dir", "motion_dir", "environment_dir", "prop_dir", "texture_dir"):
         value = merged.get(name)
         if value is not None and not isinstance(value, (str, Path)):
             raise ConfigError(f"{name}: expected a path (text), got {type(value).__name__} {value!r}"[:200])
@@ -268,6 +274,9 @@ def resolve_config(file_values: dict[str, Any], flag_values: dict[str, Any], sou
     merged.pop("user_props", None)  # a saved config's record: the folder is read again
     if merged.get("prop_dir") is not None:
         merged["prop_dir"], merged["user_props"] = _resolve_prop_dir(merged["prop_dir"])
+    merged.pop("textures", None)  # likewise
+    if merged.get("texture_dir") is not None:
+        merged["texture_dir"], merged["textures"] = _resolve_texture_dir(merged["texture_dir"])
     merged["layers"] = parse_layers(merged.get("layers", DEFAULT_LAYERS))
     try:
         config = GenerateConfig(**merged, scene=scene_config, cycles=cycles_config)
@@ -320,6 +329,17 @@ def _resolve_prop_dir(value) -> tuple[str, tuple[MeshAsset, ...]]:
     try:
         return str(folder), read_prop_folder(folder)
     except PropFolderError as error:
+        raise ConfigError(str(error)) from None
+
+
+def _resolve_texture_dir(value) -> tuple[str, tuple[TextureSet, ...]]:
+    """The texture folder (absolute) and its sets, read and checked."""
+    from worldclips.scenes.textures import TextureFolderError, read_texture_folder
+
+    folder = Path(str(value)).expanduser().resolve()
+    try:
+        return str(folder), read_texture_folder(folder)
+    except TextureFolderError as error:
         raise ConfigError(str(error)) from None
 
 

@@ -71,7 +71,7 @@ def make_clip(
     else:
         entry, spec, info = scenario_spec(config, clip_index, seed)
     if config.look == "photo":
-        spec = photo_dress(spec, environment_maps(config))  # the same clip, dressed: outfits, materials, sky
+        spec = photo_dress(spec, environment_maps(config), config.textures)  # the same clip, dressed: outfits, materials, sky
     # 2. build the scene (every per-frame value resolved) and 3. render it
     scene = build_scene(spec, body)
     if any(LAYERS[name].surface_pass for name in config.layers):  # the config allows these on raster only

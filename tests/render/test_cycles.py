@@ -310,3 +310,39 @@ def test_photo_look_sky_in_cycles_is_the_rasters_sky(cycles_environment, make_re
         assert np.corrcoef(cycles.ravel(), raster.ravel())[0, 1] > 0.9
         across_c, across_r = (x - x.mean(axis=1, keepdims=True) for x in (cycles, raster))
         assert np.corrcoef(across_c.ravel(), across_r.ravel())[0, 1] > 0.8, target
+
+
+def test_room_and_pbr_texture_in_cycles(cycles_environment, make_renderer, tmp_path):
+    """A room with a textured floor in Cycles: the raster's ground truth (walls, frames, lights
+    and floor alike), and the Color image where the raster puts it (red left, blue right)."""
+    from tests.render.test_room_render import ROOM
+    from tests.render.test_texture_render import _ground_points
+    from tests.scenes.texture_files import write_folder
+    from worldclips.motions.mannequin_body import MannequinBody
+    from worldclips.scenes.build import build_scene
+    from worldclips.scenes.scene import Lighting
+    from worldclips.scenes.spec import CameraSpec, ClipSpec, StaticCamera
+    from worldclips.scenes.textures import read_texture_folder
+
+    quadrants = {t.name: t for t in read_texture_folder(write_folder(tmp_path))}["Quadrants"]
+    width = height = 48
+    spec = ClipSpec(
+        run_seed=0, clip_index=0, scenario="default", fps=24.0, num_frames=1, width=width, height=height,
+        ground=Material((1.0, 1.0, 1.0), texture=quadrants), room=dataclasses.replace(ROOM, lamp=Material((1.0, 1.0, 1.0), emission=40.0)),
+        lighting=Lighting((0.3, -0.5, 0.8), (2.0, 2.0, 2.0), (0.5, 0.5, 0.5), (0.2, 0.2, 0.2)), background_color=(0.5, 0.6, 0.7),
+        characters=(), props=(), camera=CameraSpec(path=StaticCamera(eye=(0.0, 0.0, 2.2), target=(0.0, 0.01, 0.0)), fov_deg=116.0),
+    )  # fmt: skip
+    scene = build_scene(spec, MannequinBody())
+    clip = CyclesRenderer(config=dataclasses.replace(FAST, samples=16), environment=cycles_environment).render(scene)
+    raster = make_renderer(width, height).render(scene)
+    check = cross_check_clips(raster, clip)
+    assert check.ok, check.summary()
+    assert {2, 3, 4, 5, 1} <= set(np.unique(raster.segmentation).tolist())  # the floor and four walls in view
+    xy = np.mod(_ground_points(scene), 2.0)
+    floor = raster.segmentation[0] == 1
+    rgb = clip.rgb[0].astype(int)
+    left, right = floor & (xy[..., 0] > 0.2) & (xy[..., 0] < 0.8), floor & (xy[..., 0] > 1.2) & (xy[..., 0] < 1.8)
+    assert left.sum() > 30 and right.sum() > 30
+    red_side, blue_side = rgb[left].mean(axis=0), rgb[right].mean(axis=0)  # means: 16 noisy samples a pixel
+    assert red_side[0] > 2 * red_side[2] and blue_side[2] > 2 * blue_side[0], (red_side, blue_side)
+

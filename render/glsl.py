@@ -23,7 +23,7 @@ MAP_UNITS = {"Color": 7, "Roughness": 8, "NormalGL": 9}  # the same units by the
 RESOLVE_UNITS = {"big_color": 0, "big_depth": 1, "big_id": 2, "big_normal": 4, "big_next": 5, "big_prev": 6}
 # Material.pattern -> the integer surface_albedo() switches on (Object block, info.x).
 PATTERN_INDEX = {"plain": 0, "checker": 1, "stripes": 2, "tiles": 3, "noise": 4,
-                 "grass": 5, "dirt": 6, "asphalt": 7, "concrete": 8, "planks": 9, "carpet": 10}  # fmt: skip
+                 "grass": 5, "dirt": 6, "asphalt": 7, "concrete": 8, "planks": 9, "carpet": 10, "plaster": 11}  # fmt: skip
 
 _HEADER = "#version 330 core\n"
 
@@ -46,6 +46,9 @@ layout(std140) uniform Frame {
     vec4 perez_E;        // their E terms,
     vec4 zenith;         // and zenith value / Perez value at the zenith (Y, x, y)
     mat4 cam_from_world;
+    vec4 lamp_info;      // number of ceiling light panels (render.uniforms.MAX_LAMPS at most)
+    vec4 lamp_position[16];  // centre of each panel's downward emitting face, its area (m^2)
+    vec4 lamp_radiance[16];  // its radiance (rgb)
 };
 layout(std140) uniform Object {
     mat4 cam_from_object;
@@ -244,6 +247,20 @@ vec3 mapped_normal(vec3 n, vec3 world, vec2 uv) {
 }
 #endif
 
+// Irradiance from a room's light panels (small Lambertian emitters facing down, no shadows), in
+// the units of the sun's term: radiance * area * cos(emitter) * cos(receiver) / (pi d^2).
+vec3 lamp_light(vec3 world, vec3 n, vec3 shading_n) {
+    vec3 sum = vec3(0.0);
+    for (int i = 0; i < int(lamp_info.x); ++i) {
+        vec3 d = lamp_position[i].xyz - world;
+        float d2 = max(dot(d, d), 0.01);
+        vec3 dir = d * inversesqrt(d2);
+        float facing = max(dir.z, 0.0) * max(dot(shading_n, dir), 0.0) * step(0.0, dot(n, dir));
+        sum += lamp_radiance[i].rgb * (lamp_position[i].w * facing / (3.14159265 * d2));
+    }
+    return sum;
+}
+
 float sun_visibility(vec3 world, vec3 n) {
     vec3 p = world + n * (shadow_params.x + receiver.x);
     vec3 s = (light_clip_from_world * vec4(p, 1.0)).xyz * 0.5 + 0.5;
@@ -277,7 +294,7 @@ void main() {
     vec3 h = normalize(l + v);
     float specular = 0.04 * (1.0 - roughness) * (shininess + 8.0) / 8.0 * pow(max(dot(shading_n, h), 0.0), shininess);
     vec3 sun = sun_color.rgb * (ndl * visible);
-    vec3 color = albedo * (ambient + sun + receiver.y) + specular * sun;
+    vec3 color = albedo * (ambient + sun + receiver.y + lamp_light(world, n, shading_n)) + specular * sun;
     out_color = encode_output(color, -v, distance(world, camera_position.xyz));
     out_depth = v_depth;
     out_id = uint(info.y);

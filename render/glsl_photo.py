@@ -124,6 +124,9 @@ vec3 natural_albedo(int pattern, vec2 p, vec2 w, vec3 base, vec3 second) {
     } else if (pattern == 10) {  // carpet: dense fibres, soft mottling
         vec3 c = mix(base, second, 0.35 * fbm(p, w));
         return c * (0.85 + 0.3 * fine(p * 60.0, w * 60.0));
+    } else if (pattern == 11) {  // plaster and paint: faint mottling, roller stipple
+        vec3 c = mix(base, second, fbm(p, w));
+        return c * (0.96 + 0.08 * fine(p * 30.0, w * 30.0));
     }
     return base;
 }

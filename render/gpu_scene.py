@@ -133,6 +133,7 @@ class GpuScene:
             fit.params(settings.shadow_map_size),
             scene.look,
             sky_map=scene.sky_image is not None,
+            lamps=scene.lamps,
         )
         self._frame_buffer = self._keep(ctx.buffer(frame_data.tobytes()))
         object_data = np.concatenate(blocks) if blocks else np.zeros((1, uniforms.OBJECT_BLOCK_BYTES // 4), np.float32)

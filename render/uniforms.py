@@ -11,13 +11,14 @@ import numpy as np
 
 from worldclips.motions.conventions import gl_clip_from_cam, invert_rigid
 from worldclips.render.glsl import PATTERN_INDEX
-from worldclips.scenes.scene import Lighting, Material, PhotoLook
+from worldclips.scenes.scene import Lamp, Lighting, Material, PhotoLook
 from worldclips.scenes.sky import shader_constants
 
 # Per-frame strides of the blocks: multiples of 256 bytes, the largest uniform-buffer offset
 # alignment drivers ask for (16 on llvmpipe, 256 on NVIDIA).
 OBJECT_BLOCK_BYTES = 512  # 384 bytes of data
-FRAME_BLOCK_BYTES = 512  # 464 bytes of data
+FRAME_BLOCK_BYTES = 1024  # 992 bytes of data
+MAX_LAMPS = 16  # scenes.rooms.MAX_LAMPS
 MAX_OFFSET_ALIGNMENT = 256
 MIN_BONE_CAPACITY = 64
 
@@ -63,6 +64,7 @@ def frame_blocks(
     shadow_params: np.ndarray,
     look: PhotoLook | None = None,
     sky_map: bool = False,
+    lamps: tuple[Lamp, ...] = (),
 ) -> np.ndarray:
     """(T, 128) float32 Frame blocks: camera projection, lights, background, shadow parameters,
     the photographic look (sky constants; all zero for the flat look) and cam_from_world.
@@ -100,6 +102,13 @@ def frame_blocks(
     if look is not None:
         out[:, 76:80] = 1.0, look.exposure, look.haze_m, float(sky_map)
         out[:, 80:100] = shader_constants(out[0, 52:55], look.turbidity, look.zenith_luminance)
+    if len(lamps) > MAX_LAMPS:
+        raise ValueError(f"Scene.lamps: {len(lamps)} lamps, the raster backend lights with at most {MAX_LAMPS}")
+    out[:, 116] = len(lamps)
+    for index, lamp in enumerate(lamps):  # lamp_position[i] (xyz, area), lamp_radiance[i] (rgb)
+        out[:, 120 + 4 * index : 123 + 4 * index] = _rgb(lamp.position, "Lamp.position")
+        out[:, 123 + 4 * index] = float(lamp.area)
+        out[:, 184 + 4 * index : 187 + 4 * index] = _rgb(lamp.radiance, "Lamp.radiance")
     return out.astype(np.float32)
 
 

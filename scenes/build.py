@@ -26,7 +26,7 @@ from worldclips.scenes.camera_paths import camera_track
 from worldclips.scenes.passes import pass_contact_rows, pass_trajectory
 from worldclips.scenes.physics_spec import ContactEvents
 from worldclips.scenes.physics_scene import contacts_without_props, simulate_clip
-from worldclips.scenes.rooms import OUTSIDE_DROP_M, floor_mesh, part_mesh, room_parts
+from worldclips.scenes.rooms import OUTSIDE_DROP_M, floor_mesh, part_mesh, room_lamps, room_parts
 from worldclips.scenes.scene import Character, Scene, SceneObject
 from worldclips.scenes.spec import ClipSpec, PropSpec
 from worldclips.scenes.user_props import asset_mesh
@@ -134,6 +134,7 @@ def build_scene(spec: ClipSpec, body: BodyModel, motion_dir: str | None = None) 
         look=spec.look,
         contacts=contacts,
         sky_image=_sky_image(spec),
+        lamps=room_lamps(spec.room) if spec.room is not None else (),
     )
 
 

@@ -45,14 +45,15 @@ FLOORS = (
 )
 # A room's surfaces: (pattern, palette as sRGB hex, roughness) choices.
 ROOM_LOOKS = {
-    "wall": (("plain", "ece8de e0d8c8 d4ccb8 c8d0cc dcd0bc b8c4cc e8dccc f0ece4", 0.9),
-             ("plain", "ece8de e4e0d8 f0ece4", 0.9), ("concrete", "c8c4bc b5b0a6 d0ccc4", 0.85),
-             ("tiles", "8a3a2a 9a4a32 7a3224", 0.85)),  # painted (twice as likely), plaster, brick
-    "ceiling": (("plain", "f2f0ea ece9e2 f4f4f0", 0.9),),
+    "wall": (("plaster", "ece8de e0d8c8 d4ccb8 c8d0cc dcd0bc b8c4cc e8dccc f0ece4", 0.9),
+             ("plaster", "ece8de e4e0d8 f0ece4", 0.9), ("concrete", "c8c4bc b5b0a6 d0ccc4", 0.85),
+             ("tiles", "8a3a2a 9a4a32 7a3224", 0.85)),  # painted (twice as likely), bare plaster, brick
+    "ceiling": (("plaster", "f2f0ea ece9e2 f4f4f0", 0.9),),
     "trim": (("plain", "f4f2ee ece9e2", 0.4), ("plain", "6e5238 8a6a48", 0.5), ("plain", "2a2a2a 5a5a5a", 0.4)),
 }
 TEXTURE_SHARE = 0.5  # with a texture folder, the share of surfaces (of a kind a set may cover) that get one
-INDOOR_EXPOSURE_GAIN = 1.3  # an interior in the shade of its ceiling: exposed for the room, windows bright
+INDOOR_EXPOSURE_GAIN = 1.3  # an interior lit by its sky light and its ceiling lights: exposed for the room, windows bright
+INDOOR_SKY_SHARE = 0.3  # of the sky's ambient light, what reaches a room's surfaces through its windows (raster)
 # A ceiling light's emission in units of the room's light: white after the tone curve, and in
 # Cycles (where the lamps light the room) about the raster's ambient light on the floor.
 LAMP_GLOW = 30.0
@@ -87,6 +88,8 @@ def _surface(rng: np.random.Generator, looks, scale: tuple[float, float] = (2.0,
     base, second = pick(rng, colors), pick(rng, colors)
     if pattern == "plain":
         second = base
+    elif pattern == "plaster":  # paint: one colour, a shade darker in the mottling
+        second = tuple(c * 0.9 for c in base)
     jitter = rng.uniform(0.9, 1.1)  # no two props of a kind quite alike
     return Material(v4(np.clip(np.array(base) * jitter, 0, 1)), pattern, v4(second), r4(rng.uniform(*scale), 3),
                     r4(roughness, 3))  # fmt: skip
@@ -154,7 +157,7 @@ def photo_dress(spec: ClipSpec, maps: tuple[Path, ...] = (), textures: tuple[Tex
                                    trim=_surface(rng, ROOM_LOOKS["trim"]), outside=outside, lamp=lamp)  # fmt: skip
         albedo = (np.asarray(ground.base_color) + np.asarray(wall.base_color)) / 2  # light off the floor and walls,
         bounce = (albedo + float(LUMINANCE @ albedo)) / 2 * lit_inside  # its colour half washed out by the rest
-        lighting = dataclasses.replace(lighting, ground_color=v4(bounce))
+        lighting = dataclasses.replace(lighting, sky_color=v4(sky * INDOOR_SKY_SHARE), ground_color=v4(bounce * INDOOR_SKY_SHARE))
         look = dataclasses.replace(look, exposure=r4(MIDDLE_GREY_EXPOSURE / lit_inside, 4), haze_m=INDOOR_HAZE_M)
     if textures:  # drawn last, and only with textures: clips without keep their look
         ground = _maybe_textured(rng, ground, textures, "ground" if room is None else "floor")

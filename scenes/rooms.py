@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from worldclips.scenes import meshes
-from worldclips.scenes.scene import Material
+from worldclips.scenes.scene import Lamp, Material
 
 WALL_SIDES = ("south", "east", "north", "west")  # the walls at y_min, x_max, y_max, x_min
 WALL_THICKNESS_M = 0.15
@@ -98,6 +98,8 @@ class RoomSpec:
         for x, y in self.lights:
             if not (x0 <= x <= x1 and y0 <= y <= y1):
                 raise ValueError(f"RoomSpec.lights: ({x}, {y}) lies outside the room")
+        if len(self.lights) > MAX_LAMPS:
+            raise ValueError(f"RoomSpec.lights: {len(self.lights)} fixtures, expected at most {MAX_LAMPS}")
 
     @property
     def center(self) -> np.ndarray:
@@ -210,6 +212,16 @@ ROOM_PART_NAMES = ("wall_south", "wall_east", "wall_north", "wall_west", "window
                    "ceiling_lights")  # fmt: skip
 
 
+def room_lamps(room: RoomSpec) -> tuple[Lamp, ...]:
+    """The ceiling light panels as lights: the lower face of each fixture, glowing with the
+    lamp material's emission times its albedo."""
+    side, thick = LAMP_M
+    radiance = tuple(float(c) * float(room.lamp.emission) for c in room.lamp.base_color)
+    if room.lamp.emission <= 0:
+        return ()
+    return tuple(Lamp((float(x), float(y), float(room.height - thick)), side * side, radiance) for x, y in room.lights)
+
+
 def part_mesh(part: RoomPart) -> meshes.TriangleMesh:
     """The part's boxes as one flat-shaded mesh in world coordinates (uv in metres)."""
     return meshes.merge([meshes.box(size, centre) for size, centre in part.boxes])
@@ -257,10 +269,16 @@ def _windows(rng: np.random.Generator, room_bounds, height: float) -> tuple[Wind
     return tuple(windows)
 
 
+MAX_LAMPS = 16  # the raster backend lights with at most this many (render.glsl Frame block)
+
+
 def _lights(room_bounds) -> tuple[tuple[float, float], ...]:
-    """A grid of fixtures, one per ~3 m cell."""
+    """A grid of fixtures, one per ~3 m cell (larger cells in rooms that would need more than MAX_LAMPS)."""
     x0, y0, x1, y1 = room_bounds
-    nx, ny = max(1, round((x1 - x0) / 3.0)), max(1, round((y1 - y0) / 3.0))
+    cell = 3.0
+    while max(1, round((x1 - x0) / cell)) * max(1, round((y1 - y0) / cell)) > MAX_LAMPS:
+        cell += 0.5
+    nx, ny = max(1, round((x1 - x0) / cell)), max(1, round((y1 - y0) / cell))
     xs = x0 + (np.arange(nx) + 0.5) * (x1 - x0) / nx
     ys = y0 + (np.arange(ny) + 0.5) * (y1 - y0) / ny
     return tuple((round(float(x), 3), round(float(y), 3)) for x in xs for y in ys)

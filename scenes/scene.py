@@ -17,7 +17,8 @@ from worldclips.scenes.outfits import Outfit
 from worldclips.scenes.physics_spec import ContactEvents
 from worldclips.scenes.textures import TextureSet
 
-PATTERNS = ("plain", "checker", "stripes", "tiles", "noise", "grass", "dirt", "asphalt", "concrete", "planks", "carpet")
+PATTERNS = ("plain", "checker", "stripes", "tiles", "noise", "grass", "dirt", "asphalt", "concrete", "planks", "carpet",
+            "plaster")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,16 @@ class CameraTrack:
     family: str
 
 
+@dataclass(frozen=True)
+class Lamp:
+    """A small downward-facing light panel: centre of its emitting face (world metres), area
+    (m^2) and radiance (linear RGB, the units of Lighting.sun_color: emission x albedo)."""
+
+    position: tuple[float, float, float]
+    area: float
+    radiance: tuple[float, float, float]
+
+
 @dataclass(frozen=True, eq=False)
 class Scene:
     """A fully resolved clip.
@@ -194,6 +205,8 @@ class Scene:
         layout (scenes.sky.equirect_directions), rotated; None: the analytic sky.
     contacts: contact events of the clip (scenes.physics_spec.ContactEvents: simulated prop
         contacts, hand-object and foot-ground contacts); None when the scene was made without them.
+    lamps: ceiling light panels that light the scene (a room's; the raster backend lights with
+        them, Cycles with the emitting panel meshes themselves).
     """
 
     width: int
@@ -208,6 +221,7 @@ class Scene:
     contacts: ContactEvents | None = None
     look: PhotoLook | None = None
     sky_image: np.ndarray | None = None
+    lamps: tuple[Lamp, ...] = ()
 
     def instances(self) -> list[dict]:
         """The instance table: id, name, category, dynamic, kind ("object" or "person")."""

@@ -28,7 +28,8 @@ from worldclips.scenes.serialization import from_jsonable, to_jsonable
 # 5: outfits (CharacterSpec.outfit) and the photographic look (ClipSpec.look); older specs have
 #    neither and render in the flat look they were made with.
 # 6: static props from the user's mesh folder (PropSpec.asset, category "mesh").
-# 7: indoor rooms (ClipSpec.room, scenes.rooms); older specs are outdoors.
+# 7: indoor rooms (ClipSpec.room, scenes.rooms), glowing materials (Material.emission) and PBR
+#    texture sets (Material.texture, scenes.textures); older specs are outdoors and procedural.
 # Older specs still load (``upgrade``).
 SPEC_VERSION = 7
 Vec2 = tuple[float, float]

@@ -39,7 +39,7 @@ DEFAULT_KINDS = (("plastic", 0.4), ("wood", 0.3), ("metal", 0.3))
 GROUND_KINDS = {"tiles": "ceramic", "checker": "ceramic", "stripes": "wood", "noise": "stone", "plain": "stone"}
 # The photographic look names its materials by pattern: the kind follows it.
 PATTERN_KINDS = {"planks": "wood", "grass": "stone", "dirt": "stone", "asphalt": "stone", "concrete": "stone",
-                 "carpet": "fabric", "tiles": "ceramic"}  # fmt: skip
+                 "carpet": "fabric", "tiles": "ceramic", "plaster": "stone"}  # fmt: skip
 PHOTO_CATEGORY_KINDS = {"sphere": (("plastic", 1.0),), "person": (("fabric", 1.0),)}
 
 # Contrast looks of the AgX view transform, one drawn per clip.

@@ -44,7 +44,7 @@ SUPPORTED_VERSIONS = (1, 2)
 EXIT_FORMAT = 3
 EXIT_ORPHANED = 4
 BACKGROUND_DEPTH = 1e9  # Cycles writes 1e10 where no surface is hit
-NATURAL_PATTERNS = ("grass", "dirt", "asphalt", "concrete", "planks", "carpet")  # scenes.scene.PATTERNS
+NATURAL_PATTERNS = ("grass", "dirt", "asphalt", "concrete", "planks", "carpet", "plaster")  # scenes.scene.PATTERNS
 
 
 class FormatError(ValueError):

@@ -114,3 +114,38 @@ def test_room_depth_and_ids_match_ray_casting_boxes_built_by_hand(make_renderer,
     if eye[0] > 0:  # looking at the window: the ground outside shows through it
         assert (expected_id == ids["outside"]).sum() > 20
         assert (got_id == ids["outside"]).sum() > 20
+
+
+def test_ceiling_lights_light_the_floor_as_small_lambertian_panels(make_renderer):
+    """Only the room's light panel lights the floor (no sun, no ambient): each floor pixel is
+    albedo * radiance * area * cos(panel) * cos(floor) / (pi d^2), computed here from the ground
+    point each pixel sees, through the sRGB curve of the flat look."""
+    import dataclasses
+
+    from worldclips.motions.conventions import invert_rigid as world_from
+
+    lamp = Material((1.0, 0.9, 0.8), emission=20.0)
+    room = dataclasses.replace(ROOM, lights=((0.5, 0.3),), lamp=lamp)
+    width = height = 64
+    spec = ClipSpec(
+        run_seed=0, clip_index=0, scenario="default", fps=24.0, num_frames=1, width=width, height=height, ground=GREY,
+        lighting=Lighting((0.3, -0.5, 0.8), (0.0, 0.0, 0.0), (0.0, 0.0, 0.0), (0.0, 0.0, 0.0)),
+        background_color=(0.5, 0.6, 0.7), characters=(), props=(), room=room,
+        camera=CameraSpec(path=StaticCamera(eye=(1.2, 1.0, 2.0), target=(0.8, 0.6, 0.0)), fov_deg=70.0),
+    )  # fmt: skip
+    scene = build_scene(spec, MannequinBody())
+    clip = make_renderer(width, height).render(scene)
+    v, u = np.nonzero(clip.segmentation[0] == instance_ids(spec)["ground"])
+    assert len(u) > 1000
+    cam = world_from(scene.camera.cam_from_world[0])
+    rays = cam[:3, :3] @ np.linalg.solve(scene.camera.K[0], np.stack([u, v, np.ones(len(u))]).astype(np.float64))
+    points = cam[:3, 3][:, None] + rays * (-cam[2, 3] / rays[2])  # on z = 0
+    d = np.array([0.5, 0.3, room.height - 0.04])[:, None] - points
+    d2 = (d**2).sum(axis=0)
+    cosine = d[2] / np.sqrt(d2)  # the panel faces down, the floor up: the same cosine twice
+    radiance = np.array(lamp.base_color) * lamp.emission
+    linear = np.clip(0.5 * radiance[:, None] * 0.25 * cosine**2 / (np.pi * d2), 0.0, 1.0)
+    srgb = np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * linear ** (1 / 2.4) - 0.055)
+    got = clip.rgb[0][v, u].T / 255.0
+    assert np.abs(got - srgb).max() < 3 / 255
+    assert got[0].max() > 1.5 * got[0].min()  # brighter under the light than away from it (sRGB)

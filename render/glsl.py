@@ -247,8 +247,10 @@ vec3 mapped_normal(vec3 n, vec3 world, vec2 uv) {
 }
 #endif
 
+#ifdef LAMPS
 // Irradiance from a room's light panels (small Lambertian emitters facing down, no shadows), in
 // the units of the sun's term: radiance * area * cos(emitter) * cos(receiver) / (pi d^2).
+// Compiled only into the programs of scenes with lamps (a loop costs llvmpipe even when empty).
 vec3 lamp_light(vec3 world, vec3 n, vec3 shading_n) {
     vec3 sum = vec3(0.0);
     for (int i = 0; i < int(lamp_info.x); ++i) {
@@ -260,6 +262,7 @@ vec3 lamp_light(vec3 world, vec3 n, vec3 shading_n) {
     }
     return sum;
 }
+#endif
 
 float sun_visibility(vec3 world, vec3 n) {
     vec3 p = world + n * (shadow_params.x + receiver.x);
@@ -294,7 +297,10 @@ void main() {
     vec3 h = normalize(l + v);
     float specular = 0.04 * (1.0 - roughness) * (shininess + 8.0) / 8.0 * pow(max(dot(shading_n, h), 0.0), shininess);
     vec3 sun = sun_color.rgb * (ndl * visible);
-    vec3 color = albedo * (ambient + sun + receiver.y + lamp_light(world, n, shading_n)) + specular * sun;
+#ifdef LAMPS
+    ambient += lamp_light(world, n, shading_n);
+#endif
+    vec3 color = albedo * (ambient + sun + receiver.y) + specular * sun;
     out_color = encode_output(color, -v, distance(world, camera_position.xyz));
     out_depth = v_depth;
     out_id = uint(info.y);
@@ -332,14 +338,15 @@ def skinning_vertex_source(max_bones: int) -> str:
 
 
 def scene_fragment_source(linear_output: bool, surface_layers: bool = False, pattern: str = "plain",
-                          textured: bool = False) -> str:  # fmt: skip
+                          textured: bool = False, lamps: bool = False) -> str:  # fmt: skip
     """The scene fragment shader of one surface pattern (Material.pattern), or of a PBR texture
-    set (``textured``: MATERIAL_UNITS): the pattern is compiled in rather than switched on at
-    run time, as llvmpipe would shade every pattern's branch."""
+    set (``textured``: MATERIAL_UNITS), lit by the Frame block's lamps or not (``lamps``): the
+    pattern is compiled in rather than switched on at run time, as llvmpipe would shade every
+    pattern's branch."""
     if pattern not in PATTERN_INDEX:
         raise ValueError(f"pattern: expected one of {sorted(PATTERN_INDEX)}, got {pattern!r}")
     defines = _defines(LINEAR_OUTPUT=linear_output, SURFACE_LAYERS=surface_layers, SURFACE_PATTERN=str(PATTERN_INDEX[pattern]),
-                       TEXTURED=textured)  # fmt: skip
+                       TEXTURED=textured, LAMPS=lamps)  # fmt: skip
     return _HEADER + defines + _BLOCKS + _SRGB + SKY + _PATTERNS + NATURAL_PATTERNS + _SCENE_FRAGMENT
 
 

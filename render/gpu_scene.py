@@ -76,6 +76,7 @@ class GpuScene:
         self._resources: list = []
         self._images: dict[tuple[str, str], moderngl.Texture] = {}  # (path, map) -> uploaded image
         self.num_frames = int(scene.num_frames)
+        self._lamps = bool(scene.lamps)
         frames = self.num_frames
         camera = scene.camera
         self._cam_from_world = _frames(camera.cam_from_world, frames, "CameraTrack.cam_from_world")
@@ -172,7 +173,8 @@ class GpuScene:
         """
         ctx = self._ctx
         index = self._static_buffer(np.asarray(faces).reshape(-1, 3), np.uint32, 3)
-        program = self._programs.scene(linear, self._settings.surface_layers, pattern, textured=texture is not None)
+        program = self._programs.scene(linear, self._settings.surface_layers, pattern, textured=texture is not None,
+                                       lamps=self._lamps)  # fmt: skip
         # skip_errors: a pattern's program may not read every attribute (plain: no in_uv)
         vao = self._keep(ctx.vertex_array(program, content, index_buffer=index, index_element_size=4, skip_errors=True))
         cull = closed and self._settings.cull_closed

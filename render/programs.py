@@ -36,14 +36,15 @@ class Programs:
         return program
 
     def scene(self, linear_output: bool, surface_layers: bool = False, pattern: str = "plain",
-              textured: bool = False) -> moderngl.Program:  # fmt: skip
+              textured: bool = False, lamps: bool = False) -> moderngl.Program:  # fmt: skip
         """Lit colour + planar depth + instance id program (+ normals and neighbour-frame positions)
-        of one surface pattern (Material.pattern), or of a PBR texture set (``textured``)."""
+        of one surface pattern (Material.pattern), or of a PBR texture set (``textured``); with
+        ``lamps``, also lit by the scene's lamps (Scene.lamps)."""
         return self._get(
-            ("scene", linear_output, surface_layers, pattern, textured),
+            ("scene", linear_output, surface_layers, pattern, textured, lamps),
             lambda: self._ctx.program(
                 vertex_shader=glsl.scene_vertex_source(False, surface_layers),
-                fragment_shader=glsl.scene_fragment_source(linear_output, surface_layers, pattern, textured),
+                fragment_shader=glsl.scene_fragment_source(linear_output, surface_layers, pattern, textured, lamps),
             ),
         )
 

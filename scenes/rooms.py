@@ -270,12 +270,13 @@ def _windows(rng: np.random.Generator, room_bounds, height: float) -> tuple[Wind
 
 
 MAX_LAMPS = 16  # the raster backend lights with at most this many (render.glsl Frame block)
+LAMP_CELL_M = 4.0  # one light panel per cell of about this side (each costs the raster every fragment)
 
 
 def _lights(room_bounds) -> tuple[tuple[float, float], ...]:
-    """A grid of fixtures, one per ~3 m cell (larger cells in rooms that would need more than MAX_LAMPS)."""
+    """A grid of fixtures, one per ~LAMP_CELL_M cell (larger cells in rooms that would need more than MAX_LAMPS)."""
     x0, y0, x1, y1 = room_bounds
-    cell = 3.0
+    cell = LAMP_CELL_M
     while max(1, round((x1 - x0) / cell)) * max(1, round((y1 - y0) / cell)) > MAX_LAMPS:
         cell += 0.5
     nx, ny = max(1, round((x1 - x0) / cell)), max(1, round((y1 - y0) / cell))

@@ -8,9 +8,10 @@ bare render loop (RasterRenderer.render on pre-built scenes, nothing else), both
 (photographic) look. Scenes have one character and five props, the bench scenario of the spine issue. Prints both rates, their
 ratio, and a per-stage breakdown of one clip.
 
-With ``--looks`` it instead runs the whole job on the default scene (1-3 people, 3-6 props) in
-the photographic look and in ``look: flat``, one after the other in the same run, and prints
-both end-to-end rates and their ratio.
+With ``--looks`` it instead runs the whole job on the default scene (1-3 people, 3-6 props, half
+the clips in rooms; ``--indoor-share`` changes that share) in the photographic look and in
+``look: flat``, one after the other in the same run, and prints both end-to-end rates and their
+ratio.
 """
 
 from __future__ import annotations
@@ -76,11 +77,12 @@ def bench_size(size: str, clips: int, frames: int) -> dict:
     }
 
 
-def bench_looks(size: str, clips: int, frames: int) -> dict:
+def bench_looks(size: str, clips: int, frames: int, indoor_share: float | None = None) -> dict:
     rates = {}
+    scene = {} if indoor_share is None else {"scene": {"indoor_share": indoor_share}}
     for look in ("photo", "flat"):
         with tempfile.TemporaryDirectory() as tmp:
-            config = resolve_config({}, {"out": str(Path(tmp) / "out"), "clips": clips, "frames": frames, "size": size,
+            config = resolve_config(scene, {"out": str(Path(tmp) / "out"), "clips": clips, "frames": frames, "size": size,
                                          "clips_per_shard": 2, "ray": False, "look": look})  # fmt: skip
             started = time.perf_counter()
             generate(config, progress=False)
@@ -94,11 +96,12 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=48)
     parser.add_argument("--sizes", nargs="+", default=["256x256", "512x512"])
     parser.add_argument("--looks", action="store_true", help="photographic against flat look, default scene")
+    parser.add_argument("--indoor-share", type=float, help="with --looks: the share of clips in rooms (default: the scene's, 0.5)")
     args = parser.parse_args()
     if args.looks:
         print(f"{'size':>9} {'photo fps':>10} {'flat fps':>9} {'photo / flat':>13}   (default scene, end to end, one process)")
         for size in args.sizes:
-            row = bench_looks(size, args.clips, args.frames)
+            row = bench_looks(size, args.clips, args.frames, args.indoor_share)
             print(f"{row['size']:>9} {row['photo']:10.2f} {row['flat']:9.2f} {row['ratio']:13.2f}")
         return
     print(f"{'size':>9} {'bare render fps':>16} {'end-to-end fps':>15} {'e2e / bare':>11}  one clip (ms)")

@@ -74,6 +74,15 @@ class GpuScene:
         self._programs = programs
         self._settings = settings
         self._resources: list = []
+        self._drawables: list[_Drawable] = []
+        try:
+            self._upload(scene)
+        except BaseException:  # a bad mesh or a changed texture: free what was uploaded, on the shared context
+            self.release()
+            raise
+
+    def _upload(self, scene: Scene) -> None:
+        ctx, programs, settings = self._ctx, self._programs, self._settings
         self._images: dict[tuple[str, str], moderngl.Texture] = {}  # (path, map) -> uploaded image
         self.num_frames = int(scene.num_frames)
         self._lamps = bool(scene.lamps)
@@ -89,7 +98,6 @@ class GpuScene:
         ) @ np.asarray(self._cam_from_world, dtype=np.float64)
         blocks: list[np.ndarray] = []
         caster_bounds: list[np.ndarray] = []
-        self._drawables: list[_Drawable] = []
         for obj in scene.objects:
             if len(obj.mesh.faces) == 0:
                 continue

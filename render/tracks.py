@@ -21,7 +21,7 @@ from worldclips.render.surface_layers import depth_slack, in_front_of, landing_p
 from worldclips.scenes.scene import Scene
 
 TRACK_KINDS = ("person", "prop", "scenery")  # kinds[i] indexes this tuple
-SCENERY_CATEGORIES = frozenset({"ground", "wall", "floor", "ceiling"})
+SCENERY_CATEGORIES = frozenset({"ground", "wall", "floor", "ceiling", "window", "skirting", "lamp"})
 CANDIDATES_PER_TRACK = 4  # points drawn per wanted track and kind in the first round
 CANDIDATE_ROUNDS = 6  # rounds of draws, each twice the last, while too few points are visible
 

@@ -66,8 +66,9 @@ def frame_blocks(
     sky_map: bool = False,
     lamps: tuple[Lamp, ...] = (),
 ) -> np.ndarray:
-    """(T, 128) float32 Frame blocks: camera projection, lights, background, shadow parameters,
-    the photographic look (sky constants; all zero for the flat look) and cam_from_world.
+    """(T, 256) float32 Frame blocks: camera projection, lights, background, shadow parameters,
+    the photographic look (sky constants; all zero for the flat look), cam_from_world and the
+    lamps (count, then position + area and radiance of each).
 
     K (T, 3, 3) must be the intrinsics of the image actually rasterized, width x height pixels.
     """

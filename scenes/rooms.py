@@ -30,6 +30,8 @@ SKIRTING_M = (0.08, 0.015)  # height, depth
 FRAME_M = 0.05  # width of a window frame's members
 WINDOW_BOARD_M = (0.03, 0.05)  # thickness, depth of the board under a window (into the room)
 LAMP_M = (0.5, 0.04)  # side, thickness of a ceiling light fixture
+MAX_WINDOWS_PER_WALL = 8
+MAX_ROOM_M = 40.0  # content wider than this (a very large arena) stays outdoors
 CONTENT_MARGIN_M = 0.6  # walls stand at least this far from any path, prop or camera position
 CEILING_CLEARANCE_M = 0.4  # the ceiling is at least this far above the camera and every prop
 MIN_ROOM_M = 4.0
@@ -92,6 +94,9 @@ class RoomSpec:
             if not 0.0 <= window.sill < window.head - 2 * FRAME_M <= self.height - 2 * FRAME_M:
                 raise ValueError(f"RoomSpec.windows: expected 0 <= sill < head <= height, got sill {window.sill}, "
                                  f"head {window.head}, height {self.height}")  # fmt: skip
+        for side in WALL_SIDES:
+            if sum(w.side == side for w in self.windows) > MAX_WINDOWS_PER_WALL:
+                raise ValueError(f"RoomSpec.windows: more than {MAX_WINDOWS_PER_WALL} on the {side} wall")
         for a, b in _pairs(list(self.windows)):
             if a.side == b.side and abs(a.center - b.center) < (a.width + b.width) / 2 + 2 * FRAME_M:
                 raise ValueError(f"RoomSpec.windows: two windows of the {a.side} wall overlap")
@@ -285,11 +290,13 @@ def _lights(room_bounds) -> tuple[tuple[float, float], ...]:
     return tuple((round(float(x), 3), round(float(y), 3)) for x in xs for y in ys)
 
 
-def sample_room(rng: np.random.Generator, paths, placed, eyes: np.ndarray, top_m: float, materials) -> RoomSpec:
+def sample_room(rng: np.random.Generator, paths, placed, eyes: np.ndarray, top_m: float, materials) -> RoomSpec | None:
     """A room around the content: ``paths`` [(centres (T, 2), radius)], ``placed`` [(xy, radius)],
     camera ``eyes`` (N, 3), ``top_m`` the highest prop top; ``materials()`` returns (wall,
-    ceiling, trim, outside)."""
+    ceiling, trim, outside). None when the content spans more than MAX_ROOM_M (no draw made)."""
     lo_x, lo_y, hi_x, hi_y = content_bounds(paths, placed, eyes)
+    if max(hi_x - lo_x, hi_y - lo_y) > MAX_ROOM_M:
+        return None
     pad = CONTENT_MARGIN_M + rng.uniform(0.0, 1.0, size=4)
     x0, y0, x1, y1 = lo_x - pad[0], lo_y - pad[1], hi_x + pad[2], hi_y + pad[3]
     grow_x, grow_y = max(0.0, MIN_ROOM_M - (x1 - x0)) / 2, max(0.0, MIN_ROOM_M - (y1 - y0)) / 2

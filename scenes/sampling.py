@@ -171,8 +171,9 @@ def sample_clip_spec(
     roll = round(float(rng.normal(0.0, 0.03)), 4)
     room = None
     if config.indoor_share > 0 and rng.uniform() < config.indoor_share:  # no draw outdoors only: clips stay as they were
-        room, ground, furniture = _sample_indoors(rng, occupied, placed, eyes, props)
-        props = props + furniture
+        room, floor, furniture = _sample_indoors(rng, occupied, placed, eyes, props)
+        if room is not None:  # None: too wide for a room (a very large arena), the clip stays outdoors
+            ground, props = floor, props + furniture
     return ClipSpec(
         run_seed=run_seed, clip_index=clip_index, scenario="default", fps=fps, num_frames=num_frames,
         width=width, height=height, ground=ground, lighting=lighting, background_color=background,
@@ -190,6 +191,8 @@ def _sample_indoors(rng, occupied: list, placed: list, eyes: np.ndarray, props: 
     top = max([meshes.prop_height(p.category, p.size) for p in props], default=0.0)
     materials = lambda: (material(rng), material(rng, ("plain",)), material(rng, ("plain",)), material(rng, GROUND_PATTERNS))  # noqa: E731
     room = sample_room(rng, occupied, placed, eyes, top, materials)
+    if room is None:
+        return None, None, []
     floor = material(rng, INDOOR_FLOORS)
     furniture = []
     for index in range(int(rng.integers(1, 4))):

@@ -41,10 +41,15 @@ MAX_TEXTURE_SETS = 128
 SIZE_RANGE_M = (0.05, 50.0)
 ENTRY_FIELDS = ("uses", "size")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]{0,63}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class TextureFolderError(ValueError):
     """A texture folder, entry or image that cannot be used (one line naming it)."""
+
+
+class TextureFileError(ValueError):
+    """A recorded texture image that is missing or changed since the clip was drawn."""
 
 
 @dataclass(frozen=True)
@@ -71,9 +76,14 @@ class TextureSet:
             raise ValueError(f"TextureSet.name: expected letters, digits, '_' or '-' (at most 64), got {self.name!r}"[:200])
         if not self.color:
             raise ValueError("TextureSet.color: required")
-        for path in (self.color, self.roughness, self.normal):
-            if path and Path(path).suffix.lower() not in IMAGE_TYPES:
-                raise ValueError(f"TextureSet: expected a {'/'.join(IMAGE_TYPES)} image, got {path!r}"[:200])
+        for path, sha256 in ((self.color, self.color_sha256), (self.roughness, self.roughness_sha256),
+                             (self.normal, self.normal_sha256)):  # fmt: skip
+            if not path:
+                continue
+            if Path(path).suffix.lower() not in IMAGE_TYPES or not Path(path).is_absolute():
+                raise ValueError(f"TextureSet: expected the absolute path of a {'/'.join(IMAGE_TYPES)} image, got {path!r}"[:200])
+            if not (isinstance(sha256, str) and _SHA256.fullmatch(sha256)):
+                raise ValueError(f"TextureSet: {Path(path).name}: expected its sha256 (64 hex digits), got {sha256!r}"[:200])
         if not SIZE_RANGE_M[0] <= self.size_m <= SIZE_RANGE_M[1]:
             raise ValueError(f"TextureSet.size_m: expected metres within {list(SIZE_RANGE_M)}, got {self.size_m}")
         if not self.uses or any(use not in TEXTURE_USES for use in self.uses):
@@ -100,7 +110,13 @@ def read_texture_folder(folder: str | Path) -> tuple[TextureSet, ...]:
         raise TextureFolderError(f"{folder / TEXTURES_YAML}: {len(entries)} sets, expected at most {MAX_TEXTURE_SETS}")
     folder = folder.resolve()
     files = sorted(p.name for p in folder.iterdir())
-    return tuple(_texture_set(folder, files, name, entries[name]) for name in sorted(entries))
+    return tuple(_texture_set(folder, _own_files(files, name, entries), name, entries[name]) for name in sorted(entries))
+
+
+def _own_files(files: list[str], name: str, entries: dict) -> list[str]:
+    """The files named after set ``name`` and not after a longer listed set (Tiles, Tiles_Blue)."""
+    longer = [other for other in entries if other != name and str(other).startswith(name + "_")]
+    return [f for f in files if f.startswith(name + "_") and not any(f.startswith(other + "_") for other in longer)]
 
 
 def _texture_set(folder: Path, files: list[str], name: str, entry) -> TextureSet:
@@ -121,8 +137,8 @@ def _texture_set(folder: Path, files: list[str], name: str, entry) -> TextureSet
         raise TextureFolderError(f"{where}: size: expected metres within {list(SIZE_RANGE_M)}, got {size!r}"[:240])
     found = {}
     for map_name in MAPS:
-        matches = [f for f in files if f.startswith(name + "_") and any(f.endswith(f"_{map_name}{ext}") or
-                   f.endswith(f"_{map_name}{ext.upper()}") for ext in IMAGE_TYPES)]  # fmt: skip
+        matches = [f for f in files if any(f.endswith(f"_{map_name}{ext}") or f.endswith(f"_{map_name}{ext.upper()}")
+                                           for ext in IMAGE_TYPES)]  # fmt: skip
         if len(matches) > 1:
             raise TextureFolderError(f"{where}: {len(matches)} {map_name} images ({', '.join(matches[:3])}), expected one")
         if matches:
@@ -163,6 +179,8 @@ def decode_image(data: bytes, path: Path | str, map_name: str) -> np.ndarray:
             width, height = image.size  # the header's: nothing is decoded yet
             if width < 1 or height < 1 or width * height > MAX_TEXTURE_PIXELS:
                 raise TextureFolderError(f"{path}: {width}x{height} pixels, expected at most {MAX_TEXTURE_PIXELS}")
+            if image.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit grey: keep the top 8 bits, not a clip at 255
+                image = Image.fromarray((np.asarray(image, dtype=np.uint32) >> 8).clip(0, 255).astype(np.uint8))
             image = image.convert("L" if map_name == "Roughness" else "RGB")
             scale = UPLOAD_SIDE / max(width, height)
             if scale < 1:
@@ -182,17 +200,17 @@ def check_texture_files(texture: TextureSet) -> None:
     for path, sha256 in texture.maps().values():
         file = Path(path)
         if not file.is_file():
-            raise FileNotFoundError(f"texture: {file} is missing (the image this clip was drawn with)")
+            raise TextureFileError(f"texture: {file} is missing (the image this clip was drawn with)")
         if hashlib.sha256(_read_bytes(file)).hexdigest() != sha256:
-            raise ValueError(f"texture: {file} is not the image this clip was drawn with (sha256 differs)")
+            raise TextureFileError(f"texture: {file} is not the image this clip was drawn with (sha256 differs)")
 
 
 def load_texture(path: str, sha256: str, map_name: str) -> np.ndarray:
     """A recorded image, read again and checked against its sha256 (see decode_image)."""
     file = Path(path)
     if not file.is_file():
-        raise FileNotFoundError(f"texture: {file} is missing (the image this clip was drawn with)")
+        raise TextureFileError(f"texture: {file} is missing (the image this clip was drawn with)")
     data = _read_bytes(file)
-    if sha256 and hashlib.sha256(data).hexdigest() != sha256:
-        raise ValueError(f"texture: {file} is not the image this clip was drawn with (sha256 differs)")
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise TextureFileError(f"texture: {file} is not the image this clip was drawn with (sha256 differs)")
     return decode_image(data, file, map_name)

@@ -325,22 +325,23 @@ def _resolve_prop_dir(value) -> tuple[str, tuple[MeshAsset, ...]]:
     """The user prop folder (absolute) and its meshes, read and checked."""
     from worldclips.scenes.user_props import PropFolderError, read_prop_folder
 
-    folder = Path(str(value)).expanduser().resolve()
-    try:
-        return str(folder), read_prop_folder(folder)
-    except PropFolderError as error:
-        raise ConfigError(str(error)) from None
+    return _read_folder(value, read_prop_folder, PropFolderError)
 
 
 def _resolve_texture_dir(value) -> tuple[str, tuple[TextureSet, ...]]:
     """The texture folder (absolute) and its sets, read and checked."""
     from worldclips.scenes.textures import TextureFolderError, read_texture_folder
 
+    return _read_folder(value, read_texture_folder, TextureFolderError)
+
+
+def _read_folder(value, read, error: type[Exception]) -> tuple[str, tuple]:
+    """(absolute folder, what ``read`` finds in it); ``error`` becomes a ConfigError of one line."""
     folder = Path(str(value)).expanduser().resolve()
     try:
-        return str(folder), read_texture_folder(folder)
-    except TextureFolderError as error:
-        raise ConfigError(str(error)) from None
+        return str(folder), read(folder)
+    except error as problem:
+        raise ConfigError(str(problem)) from None
 
 
 def environment_maps(config: GenerateConfig) -> tuple[Path, ...]:

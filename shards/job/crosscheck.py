@@ -71,7 +71,7 @@ def cross_check_dataset(directory: str | Path, cycles_env: str | None = None):
                     depth, seg = depth_and_segmentation(members, clip_sizes(meta, key))
                     check = cross_check(depth, seg, clip.depth, clip.segmentation)
                     yield CrossCheckResult(key, stored, reference, check)
-                except (ValueError, KeyError) as error:
+                except (ValueError, KeyError, OSError) as error:  # OSError: a map or mesh file gone from this machine
                     yield CrossCheckResult(key, stored, reference, None, f"cannot cross-check ({error})")
     finally:
         for made in renderers.values():

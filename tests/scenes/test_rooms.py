@@ -70,7 +70,10 @@ def test_walls_close_the_room_except_at_its_windows():
             points = np.column_stack([np.full_like(along, x0 + depth), along, z])
         opening = _in_window(side, along, z, room.windows)
         solid = _inside_any(points, walls)
-        assert opening.sum() > (50 if side in ("south", "east") else -1)
+        if side in ("south", "east"):
+            assert opening.sum() > 50
+        else:
+            assert not opening.any()  # no windows on the north and west walls
         np.testing.assert_array_equal(solid, ~opening, err_msg=side)
     # corners: the south and north walls run past the east and west ones
     corners = np.array([[x0 - 0.07, y0 - 0.07, 1.0], [x1 + 0.07, y1 + 0.07, 1.0], [x0 - 0.07, y1 + 0.07, 0.2]])
@@ -95,6 +98,8 @@ def test_walls_close_the_room_except_at_its_windows():
         ({"windows": (WindowSpec("south", 0.0, 1.0, 1.0, 3.5),)}, "head"),
         ({"windows": (WindowSpec("west", 0.0, 1.0, 1.0, 2.0), WindowSpec("west", 0.5, 1.0, 1.0, 2.0))}, "overlap"),
         ({"lights": ((5.0, 0.0),)}, "RoomSpec.lights"),
+        ({"bounds": (0.0, 0.0, 40.0, 5.0), "windows": tuple(WindowSpec("south", -18.0 + 2 * i, 0.5, 1.0, 2.0)
+                                                           for i in range(9))}, "more than 8 on the south wall"),
     ],
 )
 def test_bad_rooms_are_refused_by_name(changes, field):
@@ -139,6 +144,14 @@ def test_sampled_rooms_hold_the_camera_people_and_props():
             world = np.asarray(obj.mesh.vertices) @ obj.world_from_object[0, :3, :3].T + obj.world_from_object[0, :3, 3]
             gaps = [world[:, 0].min() - x0, x1 - world[:, 0].max(), world[:, 1].min() - y0, y1 - world[:, 1].max()]
             assert min(gaps) < 0.05, prop.name
+
+
+def test_content_too_wide_for_a_room_stays_outdoors():
+    wide = SceneConfig(indoor_share=1.0, arena_radius=30.0)
+    specs = [sample_clip_spec(wide, 1, i, 24.0, 8, 64, 48) for i in range(6)]
+    for spec in specs:
+        assert spec.room is None or max(spec.room.bounds[2] - spec.room.bounds[0], spec.room.bounds[3] - spec.room.bounds[1]) <= 60
+    assert any(spec.room is None for spec in specs)
 
 
 def test_rooms_are_drawn_after_everything_else_and_round_trip():

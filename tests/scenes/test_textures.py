@@ -102,7 +102,7 @@ def test_a_changed_image_is_refused_when_the_clip_is_rebuilt(tmp_path):
     with pytest.raises(ValueError, match="not the image this clip was drawn with"):
         load_texture(quadrants.color, quadrants.color_sha256, "Color")
     os.remove(quadrants.color)
-    with pytest.raises(FileNotFoundError, match="is missing"):
+    with pytest.raises(ValueError, match="is missing"):  # a ValueError: cross-checks report it per clip
         load_texture(quadrants.color, quadrants.color_sha256, "Color")
 
 
@@ -130,3 +130,27 @@ def test_the_photo_look_draws_surfaces_with_the_sets_that_may_cover_them(tmp_pat
     assert 3 <= textured_grounds <= 13 and textured_props >= 5 and textured_walls >= 1
     spec = dataclasses.replace(sample_clip_spec(SceneConfig(), 2, 0, 24.0, 8, 64, 48))
     assert photo_dress(spec, textures=()) == photo_dress(spec)
+
+
+def test_recorded_sets_name_absolute_files_with_their_hashes(tmp_path):
+    quadrants = read_texture_folder(write_folder(tmp_path))[0]
+    with pytest.raises(ValueError, match="expected its sha256"):
+        dataclasses.replace(quadrants, color_sha256="")  # a spec cannot skip the check
+    with pytest.raises(ValueError, match="absolute path"):
+        dataclasses.replace(quadrants, color="images/x_Color.png")
+    with pytest.raises(ValueError, match="absolute path"):
+        dataclasses.replace(quadrants, normal="/etc/passwd", normal_sha256="0" * 64)
+
+
+def test_a_longer_set_name_keeps_its_own_files_and_16_bit_roughness_keeps_its_range(tmp_path):
+    from PIL import Image
+
+    folder = write_folder(tmp_path)
+    write_set(folder, "Quadrants_Blue", quadrant_image()[:, ::-1].copy())
+    Image.fromarray(np.full((4, 4), 0x8000, dtype=np.uint16)).save(folder / "Quadrants_Blue_1K-PNG_Roughness.png")
+    (folder / "textures.yaml").write_text("Quadrants: {uses: [floor], size: 2}\nQuadrants_Blue: {uses: [wall], size: 1}\n")
+    sets = {t.name: t for t in read_texture_folder(folder)}
+    assert sets["Quadrants"].color.endswith("/Quadrants_1K-PNG_Color.png") and not sets["Quadrants"].roughness
+    assert sets["Quadrants_Blue"].color.endswith("/Quadrants_Blue_1K-PNG_Color.png")
+    roughness = load_texture(sets["Quadrants_Blue"].roughness, sets["Quadrants_Blue"].roughness_sha256, "Roughness")
+    assert roughness.dtype == np.uint8 and np.all(roughness == 128)

@@ -88,9 +88,7 @@ def _sample_props(rng, config: SceneConfig, occupied: list, character_props: lis
         radius = meshes.footprint_radius(category, size)
         for _ in range(ATTEMPTS):
             position = rng.uniform(-1.0, 1.0, size=2) * (config.arena_radius + 1.0)
-            clear_paths = all(min_distance(position[None], path) > radius + r + PROP_CLEARANCE_M for path, r in occupied)
-            clear_props = all(np.linalg.norm(position - xy) > radius + r + 0.1 for xy, r in placed)
-            if clear_paths and clear_props:
+            if _prop_clear(position, radius, occupied, placed):
                 break
         else:
             continue
@@ -103,6 +101,12 @@ def _sample_props(rng, config: SceneConfig, occupied: list, character_props: lis
             )
         )  # fmt: skip
     return props, placed
+
+
+def _prop_clear(position: np.ndarray, radius: float, occupied: list, placed: list) -> bool:
+    """A prop footprint at ``position`` keeps its clearance from every path and placed prop."""
+    clear_paths = all(min_distance(position[None], path) > radius + r + PROP_CLEARANCE_M for path, r in occupied)
+    return clear_paths and all(np.linalg.norm(position - xy) > radius + r + 0.1 for xy, r in placed)
 
 
 def _sample_camera_path(rng, family: str, focus: np.ndarray, characters: list[CharacterSpec]):
@@ -206,8 +210,7 @@ def _sample_indoors(rng, occupied: list, placed: list, eyes: np.ndarray, props: 
             xy, yaw = against_wall(room, side, along, size[1])
             position = np.asarray(xy)
             if (half > 0 and not blocks_window(room, side, along, size[0], meshes.prop_height(category, size))
-                    and all(min_distance(position[None], path) > radius + r + PROP_CLEARANCE_M for path, r in occupied)
-                    and all(np.linalg.norm(position - p) > radius + r + 0.1 for p, r in placed)
+                    and _prop_clear(position, radius, occupied, placed)
                     and np.linalg.norm(eyes[:, :2] - position, axis=1).min() > radius + CAMERA_PROP_CLEARANCE_M):  # fmt: skip
                 break
         else:

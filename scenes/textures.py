@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from worldclips.scenes.user_files import read_capped
 from worldclips.scenes.yaml_files import read_yaml_mapping
 
 TEXTURES_YAML = "textures.yaml"
@@ -158,11 +159,8 @@ def _texture_set(folder: Path, files: list[str], name: str, entry) -> TextureSet
     )  # fmt: skip
 
 
-def _read_bytes(path: Path) -> bytes:
-    size = path.stat().st_size
-    if size > MAX_TEXTURE_FILE_BYTES:
-        raise TextureFolderError(f"{path}: {size} bytes, expected at most {MAX_TEXTURE_FILE_BYTES}")
-    return path.read_bytes()
+def _read_bytes(path: Path, error: type[Exception] = TextureFolderError) -> bytes:
+    return read_capped(path, MAX_TEXTURE_FILE_BYTES, error, str(MAX_TEXTURE_FILE_BYTES))
 
 
 def decode_image(data: bytes, path: Path | str, map_name: str) -> np.ndarray:
@@ -198,19 +196,20 @@ def check_texture_files(texture: TextureSet) -> None:
     """Every image of a recorded set is still there and unchanged (for a renderer that reads the
     files itself, Cycles)."""
     for path, sha256 in texture.maps().values():
-        file = Path(path)
-        if not file.is_file():
-            raise TextureFileError(f"texture: {file} is missing (the image this clip was drawn with)")
-        if hashlib.sha256(_read_bytes(file)).hexdigest() != sha256:
-            raise TextureFileError(f"texture: {file} is not the image this clip was drawn with (sha256 differs)")
+        _recorded_bytes(path, sha256)
 
 
 def load_texture(path: str, sha256: str, map_name: str) -> np.ndarray:
     """A recorded image, read again and checked against its sha256 (see decode_image)."""
+    return decode_image(_recorded_bytes(path, sha256), Path(path), map_name)
+
+
+def _recorded_bytes(path: str, sha256: str) -> bytes:
+    """The bytes of a recorded image; TextureFileError when it is missing or changed."""
     file = Path(path)
     if not file.is_file():
         raise TextureFileError(f"texture: {file} is missing (the image this clip was drawn with)")
-    data = _read_bytes(file)
+    data = _read_bytes(file, TextureFileError)
     if hashlib.sha256(data).hexdigest() != sha256:
         raise TextureFileError(f"texture: {file} is not the image this clip was drawn with (sha256 differs)")
-    return decode_image(data, file, map_name)
+    return data

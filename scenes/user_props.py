@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from worldclips.scenes.scene import TriangleMesh
+from worldclips.scenes.user_files import read_capped
 from worldclips.scenes.yaml_files import read_yaml_mapping
 
 PROPS_YAML = "props.yaml"
@@ -125,13 +126,7 @@ def _asset(folder: Path, name: str, entry) -> MeshAsset:
 
 
 def _read_bytes(path: Path) -> bytes:
-    try:
-        size = path.stat().st_size
-        if size > MAX_PROP_FILE_BYTES:
-            raise PropFolderError(f"{path}: {size} bytes, expected at most {MAX_PROP_FILE_BYTES >> 20} MiB")
-        return path.read_bytes()
-    except OSError as error:
-        raise PropFolderError(f"{path}: cannot read ({error.strerror or error})") from error
+    return read_capped(path, MAX_PROP_FILE_BYTES, PropFolderError, f"{MAX_PROP_FILE_BYTES >> 20} MiB")
 
 
 def _parse(path: Path, data: bytes) -> tuple[np.ndarray, np.ndarray]:

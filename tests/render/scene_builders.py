@@ -310,3 +310,20 @@ def interior_mask(depth: np.ndarray, segmentation: np.ndarray, jump_m: float = 0
             ok &= (seg_n == segmentation) & (np.abs(depth_n - depth) < jump_m)
     return ok
 
+
+
+def trimesh_first_hits(sc: Scene, frame: int, pixels: np.ndarray, mesh):
+    """trimesh's ray caster through (N, 2) pixel centres (u, v) of ``frame``: (triangle, ray,
+    planar depth) of each first hit of ``mesh`` (a world-frame trimesh.Trimesh), ray indexing pixels."""
+
+    cam_from_world = np.asarray(sc.camera.cam_from_world[frame], dtype=np.float64)
+    world_from_cam = invert_rigid(cam_from_world)
+    pixels = np.asarray(pixels)
+    rays = np.linalg.solve(sc.camera.K[frame], np.stack([pixels[:, 0], pixels[:, 1], np.ones(len(pixels))]).astype(np.float64))
+    directions = (world_from_cam[:3, :3] @ rays).T
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    origins = np.broadcast_to(world_from_cam[:3, 3], directions.shape).copy()
+    triangle, ray, where = trimesh.ray.ray_triangle.RayMeshIntersector(mesh).intersects_id(
+        origins, directions, multiple_hits=False, return_locations=True
+    )
+    return triangle, ray, (where @ cam_from_world[:3, :3].T + cam_from_world[:3, 3])[:, 2]

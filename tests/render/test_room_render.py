@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 import trimesh
 
-from worldclips.motions.conventions import invert_rigid
 from worldclips.motions.mannequin_body import MannequinBody
 from worldclips.scenes.build import build_scene, instance_ids
 from worldclips.scenes.dressing import photo_dress
 from worldclips.scenes.rooms import RoomSpec, WindowSpec
 from worldclips.scenes.scene import Lighting, Material
 from worldclips.scenes.spec import CameraSpec, ClipSpec, StaticCamera
+from tests.render import scene_builders as sb
 
 GREY = Material((0.5, 0.5, 0.5))
 ROOM = RoomSpec(bounds=(-3.0, -2.5, 3.0, 2.5), height=2.8, windows=(WindowSpec("south", 0.5, 1.2, 0.9, 2.1),),
@@ -91,19 +91,11 @@ def test_room_depth_and_ids_match_ray_casting_boxes_built_by_hand(make_renderer,
 
     v, u = np.nonzero(_smooth(depth, seg))
     pixels = np.stack([u, v], axis=1)
-    cam_from_world = scene.camera.cam_from_world[0]
-    world_from_cam = invert_rigid(cam_from_world)
-    rays = np.linalg.solve(scene.camera.K[0], np.stack([u, v, np.ones(len(u))]).astype(np.float64))
-    directions = (world_from_cam[:3, :3] @ rays).T
-    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
-    origins = np.broadcast_to(world_from_cam[:3, 3], directions.shape).copy()
-    triangle, ray, where = trimesh.ray.ray_triangle.RayMeshIntersector(merged).intersects_id(
-        origins, directions, multiple_hits=False, return_locations=True
-    )
+    triangle, ray, hit_depth = sb.trimesh_first_hits(scene, 0, pixels, merged)
     expected_id = np.zeros(len(pixels), dtype=np.int64)
     expected_depth = np.zeros(len(pixels))
     expected_id[ray] = owner[triangle]
-    expected_depth[ray] = (where @ cam_from_world[:3, :3].T + cam_from_world[:3, 3])[:, 2]
+    expected_depth[ray] = hit_depth
 
     got_id, got_depth = seg[v, u].astype(np.int64), depth[v, u]
     seen = set(expected_id.tolist())

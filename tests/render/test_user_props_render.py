@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import trimesh
 
-from worldclips.motions.conventions import invert_rigid
 from worldclips.motions.mannequin_body import MannequinBody
 from worldclips.scenes.build import build_scene
 from worldclips.scenes.dressing import photo_dress
@@ -67,19 +66,10 @@ def test_user_mesh_depth_and_ids_match_ray_casting_the_files(tmp_path, make_rend
     meshes = [_world_mesh(p.asset, p.position, p.yaw) for p in props]
     merged = trimesh.util.concatenate(meshes)
     owner = np.concatenate([np.full(len(m.faces), ids[p.name]) for m, p in zip(meshes, props)])
-    cam_from_world = scene.camera.cam_from_world[0]
-    world_from_cam = invert_rigid(cam_from_world)
-    rays = np.linalg.solve(scene.camera.K[0], np.stack([pixels[:, 0], pixels[:, 1], np.ones(len(pixels))]).astype(np.float64))
-    directions = (world_from_cam[:3, :3] @ rays).T
-    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
-    origins = np.broadcast_to(world_from_cam[:3, 3], directions.shape).copy()
-    triangle, ray, where = trimesh.ray.ray_triangle.RayMeshIntersector(merged).intersects_id(
-        origins, directions, multiple_hits=False, return_locations=True
-    )
+    triangle, ray, ref_depth = sb.trimesh_first_hits(scene, 0, pixels, merged)
     hit = np.zeros(len(pixels), dtype=bool)
     hit[ray] = True
     assert hit.mean() > 0.98  # the sampled pixels are on the meshes for the reference too
-    ref_depth = (where @ cam_from_world[:3, :3].T + cam_from_world[:3, 3])[:, 2]
     got_depth = depth[pixels[ray, 1], pixels[ray, 0]]
     np.testing.assert_array_equal(seg[pixels[ray, 1], pixels[ray, 0]], owner[triangle])
     assert np.abs(got_depth - ref_depth).max() < 1e-4

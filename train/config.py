@@ -96,7 +96,8 @@ class OptimConfig:
     log_every: int = 1
     checkpoint_every: int = 50
     keep_checkpoints: int = 3  # older checkpoints are deleted once a newer one is complete
-    bf16: bool = True  # bf16 autocast (GPU only)
+    bf16: bool = True  # bf16 autocast (GPU only); with fsdp, bf16 block weights while they compute
+    fsdp: bool = False  # under torchrun: shard weights, gradients, AdamW and EMA across ranks (train.sharding), else DDP
     val_every: int = 0  # with --val-data: the held-out loss every N steps (0: at the end only)
     val_clips: int = 8  # held-out clips of that loss (fixed crops, noise and noise levels)
     seed: int = 0
@@ -124,6 +125,19 @@ PRESETS: dict[str, dict] = {
         },
         "train": {"lr": 1e-5, "warmup_steps": 100, "weight_decay": 0.01, "ema_decay": 0.999, "timestep_shift": 3.0,
                   "checkpoint_every": 500, "log_every": 10},
+    },
+    # Wan 2.1 T2V 14B dims (40 layers, 5120 wide, 14.3 B parameters) at 720p x 33 frames: too large
+    # for one GPU with AdamW, so sharded across the torchrun ranks (train.fsdp) with activation
+    # checkpointing; bf16 weights while a block computes, float32 master weights and moments.
+    "wan-14b": {
+        "data": {"frames": 33, "height": 720, "width": 1280, "batch_size": 1, "num_workers": 4, "shuffle_buffer": 64},
+        "model": {
+            "num_layers": 40, "num_heads": 40, "head_dim": 128, "ffn_dim": 13824, "text_dim": 4096,
+            "text_len": 512, "freq_dim": 256, "vae_base_dim": 96, "vae_z_dim": 16, "vae_dim_mult": [1, 2, 4, 4],
+            "vae_num_res_blocks": 2, "camera_hidden": 256, "gradient_checkpointing": True,
+        },
+        "train": {"lr": 1e-5, "warmup_steps": 100, "weight_decay": 0.01, "ema_decay": 0.999, "timestep_shift": 5.0,
+                  "checkpoint_every": 250, "log_every": 10, "fsdp": True},
     },
 }  # fmt: skip
 

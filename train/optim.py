@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from worldclips.train.config import OptimConfig
+from worldclips.train.sharding import shard_like
 
 
 def make_optimizer(parameters: dict[str, torch.Tensor], config: OptimConfig) -> torch.optim.Optimizer:
@@ -28,7 +29,8 @@ def learning_rate(step: int, config: OptimConfig) -> float:
 
 
 class EMA:
-    """Exponential moving average of named parameters, kept in float32 on their device."""
+    """Exponential moving average of named parameters, kept in float32 on their device (sharded
+    like them under FSDP: ``load_state_dict`` takes full tensors and keeps this rank's shard)."""
 
     def __init__(self, parameters: dict[str, torch.Tensor], decay: float):
         self.decay = decay
@@ -47,7 +49,7 @@ class EMA:
         if missing:
             raise ValueError(f"ema.safetensors: missing {sorted(missing)[0]}")
         for name, value in self.shadow.items():
-            value.copy_(state[name])
+            value.copy_(shard_like(state[name], value))
 
     @torch.no_grad()
     def copy_to(self, model: nn.Module) -> None:

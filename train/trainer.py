@@ -33,6 +33,10 @@ from worldclips.train.loader import make_loader
 from worldclips.train.logs import TrainLog
 from worldclips.train.model import ConditionedWan, apply_lora, trainable_parameters
 from worldclips.train.optim import EMA, learning_rate, make_optimizer
+from worldclips.train.sharding import (
+    full_model_state, full_tensor, full_tensors, load_optimizer_state, names_keyed, optimizer_state, set_gradient_sync,
+    shard_model,
+)  # fmt: skip
 from worldclips.train.sources import shard_urls
 
 CONFIG_NAME = "config.json"
@@ -165,7 +169,7 @@ def prepare_run_dir(out: Path, config: RunConfig | None, resume: bool, steps: in
     if (out / CONFIG_NAME).exists() or latest_checkpoint(out) is not None:
         raise FileExistsError(f"--out: {out} already holds a run; pass --resume or choose a new directory")
     if config is None:
-        raise ValueError("--config: expected a preset (tiny, wan-1.3b) or a YAML file")
+        raise ValueError("--config: expected a preset (tiny, wan-1.3b, wan-14b) or a YAML file")
     return _with_steps(config, steps), None
 
 
@@ -254,18 +258,19 @@ def _train(urls, config: RunConfig, out: Path, checkpoint: Path | None, base, wo
     codec.to(world.device, dtype=torch.bfloat16 if world.device.type == "cuda" and tc.bf16 else torch.float32)
     codec.mean.data, codec.std.data = codec.mean.float(), codec.std.float()
     text = make_text_encoder(config, base, model, world.device)
+    if loaded is not None:  # full weights, before any sharding
+        load_model_weights(model, loaded.model, partial=base is not None, where=str(checkpoint))
+    fsdp = tc.fsdp and world.world_size > 1
+    if fsdp:
+        shard_model(model, bf16_params=world.device.type == "cuda" and tc.bf16)
     params = trainable_parameters(model)
     optimizer = make_optimizer(params, tc)
     ema = EMA(params, tc.ema_decay)
     step, start, state = 0, {}, {}
     if loaded is not None:
         state = loaded.state
-        load_model_weights(model, loaded.model, partial=base is not None, where=str(checkpoint))
         ema.load_state_dict({k: v.to(world.device) for k, v in loaded.ema.items()})
-        try:
-            optimizer.load_state_dict(loaded.optimizer)
-        except (ValueError, KeyError) as error:
-            raise ValueError(f"checkpoint {checkpoint}: optimizer.pt does not fit this model ({error})") from None
+        restore_optimizer(model, optimizer, loaded.optimizer, fsdp, checkpoint)
         cpu_rng = loaded.rng.get(f"cpu.rank{world.rank}")
         if cpu_rng is not None:
             torch.set_rng_state(cpu_rng)
@@ -275,7 +280,7 @@ def _train(urls, config: RunConfig, out: Path, checkpoint: Path | None, base, wo
         start = restore_positions(state, config, world, len(urls), log)
         log.message(f"resumed from {checkpoint} at step {step}")
     trained = model
-    if world.world_size > 1:
+    if world.world_size > 1 and not fsdp:
         trained = torch.nn.parallel.DistributedDataParallel(model, device_ids=[world.device.index] if world.device.type == "cuda" else None)
     loader = make_loader(urls, config.data, world.rank, world.world_size, start, skeletons=config.model.pose_maps,
                          pin_memory=world.device.type == "cuda", cached=cache is not None)  # fmt: skip
@@ -283,7 +288,7 @@ def _train(urls, config: RunConfig, out: Path, checkpoint: Path | None, base, wo
     skipped: dict[int, int] = {}
     n_trainable = sum(p.numel() for p in params.values())
     log.message(f"training {n_trainable / 1e6:.2f}M of {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M "
-                f"parameters on {world.world_size} x {world.device.type}, {len(urls)} shards, steps {step} -> {tc.steps}")  # fmt: skip
+                f"parameters on {world.world_size} x {world.device.type}{' (FSDP)' if fsdp else ''}, {len(urls)} shards, steps {step} -> {tc.steps}")  # fmt: skip
     validation = held_out_inputs(val_data, config, codec, text, world.device) if val_data else None
     batches, loss_value = iter(loader), float("nan")
     window_start, window_samples, data_wait = time.perf_counter(), 0, 0.0
@@ -300,14 +305,16 @@ def _train(urls, config: RunConfig, out: Path, checkpoint: Path | None, base, wo
             positions[batch["worker"]] = [batch["epoch"], batch["index"] + 1]
             skipped[batch["worker"]] = batch["skipped"]
             sync = micro == tc.grad_accum - 1 or world.world_size == 1
-            with contextlib.nullcontext() if sync else trained.no_sync():
+            if fsdp:
+                set_gradient_sync(trained, sync)
+            with contextlib.nullcontext() if sync or fsdp else trained.no_sync():
                 loss = training_loss(trained, codec, to_device(batch, world.device), config,
                                      step_generator(tc.seed, world.rank, step, micro), text,
                                      step_generator(tc.seed, world.rank, step, micro, DROPOUT_STREAM)) / tc.grad_accum  # fmt: skip
                 loss.backward()
             total += loss.detach()
             window_samples += len(batch["key"]) * world.world_size
-        grad_norm = torch.nn.utils.clip_grad_norm_(list(params.values()), tc.grad_clip)
+        grad_norm = full_tensor(torch.nn.utils.clip_grad_norm_(list(params.values()), tc.grad_clip))
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         ema.update(params)
@@ -327,7 +334,7 @@ def _train(urls, config: RunConfig, out: Path, checkpoint: Path | None, base, wo
         if validation is not None and ((tc.val_every and step % tc.val_every == 0) or step == tc.steps):
             log.scalars(step, tc.steps, {"val_loss": validation_loss(model, validation, config)})
         if step % tc.checkpoint_every == 0 or step == tc.steps:
-            path = _save(out, step, model, ema, optimizer, positions, config, world, len(urls), base, loss_value)
+            path = _save(out, step, model, ema, optimizer, positions, config, world, len(urls), base, loss_value, fsdp)
             if path is not None:
                 log.message(f"saved {path}")
     if world.world_size > 1:
@@ -335,18 +342,38 @@ def _train(urls, config: RunConfig, out: Path, checkpoint: Path | None, base, wo
     return {"step": step, "loss": loss_value, "checkpoint": str(latest_checkpoint(out)), "rank": world.rank}
 
 
-def _save(out, step, model, ema, optimizer, positions, config, world, num_shards, base, loss) -> Path | None:
+def restore_optimizer(model, optimizer, saved: dict, fsdp: bool, checkpoint: Path) -> None:
+    """AdamW state from a checkpoint: keyed by parameter names (any layout, sharded or not), or
+    torch's index-keyed state of checkpoints written before names (only without FSDP)."""
+    try:
+        if names_keyed(saved):
+            load_optimizer_state(model, optimizer, saved)
+        elif fsdp:
+            raise ValueError("its state is index-keyed (an older checkpoint); resume it with train.fsdp: false")
+        else:
+            optimizer.load_state_dict(saved)
+    except (ValueError, KeyError, RuntimeError) as error:
+        raise ValueError(f"checkpoint {checkpoint}: optimizer.pt does not fit this model ({str(error).splitlines()[0][:300]})") from None
+
+
+def _save(out, step, model, ema, optimizer, positions, config, world, num_shards, base, loss, fsdp) -> Path | None:
+    """Rank 0 writes full tensors; under FSDP every rank takes part in gathering them."""
     all_positions = gather({str(w): p for w, p in positions.items()}, world)
     rng = {f"cpu.rank{r}": s for r, s in enumerate(gather(torch.get_rng_state(), world))}
     if world.device.type == "cuda":
         rng.update({f"cuda.rank{r}": s.cpu() for r, s in enumerate(gather(torch.cuda.get_rng_state(), world))})
+    trained_names = None if base is None else {n for n, p in model.named_parameters() if p.requires_grad}
+    if fsdp:
+        weights, averaged = full_model_state(model, trained_names), full_tensors(ema.state_dict())
+        optimizer_saved = optimizer_state(model, optimizer)
+    elif world.rank == 0:
+        weights = {n: t for n, t in model.state_dict().items() if trained_names is None or n in trained_names}
+        averaged, optimizer_saved = ema.state_dict(), optimizer_state(model, optimizer)
     if world.rank != 0:
         return None
-    weights = model.state_dict() if base is None else {n: p for n, p in model.named_parameters() if p.requires_grad}
     state = {
         "base": str(base) if base is not None else None, "loss": loss,
         "data": {"world_size": world.world_size, "num_workers": config.data.num_workers, "num_shards": num_shards,
                  "positions": all_positions},
     }  # fmt: skip
-    return save_checkpoint(out, step, weights, ema.state_dict(), optimizer.state_dict(), rng, state,
-                           keep=config.train.keep_checkpoints)  # fmt: skip
+    return save_checkpoint(out, step, weights, averaged, optimizer_saved, rng, state, keep=config.train.keep_checkpoints)

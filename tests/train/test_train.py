@@ -166,19 +166,67 @@ def test_presets_load():
     assert torch.__version__.startswith("2.13.0")
 
 
-def test_torchrun_ddp_on_two_cpu_processes(dataset, tmp_path):
-    """The multi-GPU path (DDP, per-rank streams, gathered data positions) with gloo on the CPU."""
+def test_the_14b_preset_is_wan_14b_and_sharded():
+    """Built on the meta device (no memory): Wan 2.1 14B's 14.29 B transformer parameters, trained with FSDP."""
+    from worldclips.train.build import random_transformer
+    from worldclips.train.model import ConditionedWan
+
+    config = load_config("wan-14b")
+    with torch.device("meta"):
+        model = ConditionedWan(random_transformer(config.model), config.model)
+    base = sum(p.numel() for name, p in model.named_parameters() if not name.startswith(("joint_tokens", "transformer.patch_embedding.c")))
+    assert 14.28e9 < base < 14.30e9
+    assert config.train.fsdp and config.model.gradient_checkpointing and config.model.num_heads * config.model.head_dim == 5120
+
+
+def torchrun_train(dataset, config, out, steps, *extra):
     import subprocess
     import sys
 
-    out = tmp_path / "ddp"
     command = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "-m", "worldclips", "train",
-               "--data", str(dataset), "--config", "tiny", "--steps", "2", "--out", str(out), "--no-tensorboard"]  # fmt: skip
+               "--data", str(dataset), "--config", str(config), "--steps", str(steps), "--out", str(out),
+               "--no-tensorboard", *extra]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "on 2 x cpu" in done.stdout and done.stdout.count("trained to step 2") == 1
-    state = json.loads((out / "checkpoints" / "step-00000002" / "state.json").read_text())
+    return done.stdout
+
+
+def test_fsdp_trains_what_ddp_trains_on_two_cpu_processes(dataset, tmp_path):
+    """The multi-GPU paths with gloo on the CPU. DDP and FSDP (sharded weights, gradients, AdamW
+    and EMA; accumulation without reduction on the first micro-step) on the same batches and noise
+    give the same weights, and an FSDP run resumed from its own (gathered) checkpoint continues
+    exactly as the uninterrupted DDP run."""
+    from safetensors.torch import load_file
+
+    def write(name, fsdp):
+        path = tmp_path / name
+        path.write_text(yaml.safe_dump({"preset": "tiny", "data": {"height": 32, "width": 32},
+                                        "train": {"grad_accum": 2, "warmup_steps": 1, "checkpoint_every": 1, "fsdp": fsdp}}))  # fmt: skip
+        return path
+
+    ddp, fsdp = tmp_path / "ddp", tmp_path / "fsdp"
+    printed = torchrun_train(dataset, write("ddp.yaml", False), ddp, 3)
+    assert "on 2 x cpu," in printed and printed.count("trained to step 3") == 1
+    state = json.loads((ddp / "checkpoints" / "step-00000003" / "state.json").read_text())
     assert state["data"]["world_size"] == 2 and len(state["data"]["positions"]) == 2
+    assert "on 2 x cpu (FSDP)" in torchrun_train(dataset, write("fsdp.yaml", True), fsdp, 2)
+    torchrun_train(dataset, write("fsdp.yaml", True), fsdp, 3, "--resume")
+    # Compared as functions: parameters whose gradient vanishes (cross-attention over the alike
+    # null-text and zero joint tokens, key biases) get Adam updates of pure rounding noise.
+    model, _ = build_model(load_config(str(tmp_path / "ddp.yaml")), None)
+    generator = torch.Generator().manual_seed(0)
+    x, cond, plucker = (torch.randn(2, c, 3, 4, 4, generator=generator) for c in (4, model.cond_channels, 24))
+    joints = (torch.randn(2, 3, 9, 55, 3, generator=generator), torch.ones(2, 3, 55, dtype=torch.bool), torch.ones(2, 3, dtype=torch.bool))
+
+    def output(run, step, name):
+        model.load_state_dict(load_file(run / "checkpoints" / f"step-{step:08d}" / name), strict=name == "model.safetensors")
+        with torch.no_grad():
+            return model(x, torch.tensor([300.0, 700.0]), cond, plucker, None, joints)
+
+    for name in ("model.safetensors", "ema.safetensors"):
+        moved = float((output(ddp, 3, name) - output(ddp, 2, name)).abs().max())
+        apart = float((output(ddp, 3, name) - output(fsdp, 3, name)).abs().max())
+        assert moved > 1e-3 and apart < 1e-3 * moved, (name, moved, apart)
 
 
 def test_data_positions_restore_only_for_the_same_layout(tiny):
@@ -207,3 +255,25 @@ def test_validation_loss_is_logged_and_deterministic(dataset, tiny, tmp_path, ca
     inputs = held_out_inputs(str(dataset), config, codec, None, torch.device("cpu"))
     assert len(inputs.latents) == 3
     assert validation_loss(model, inputs, config) == validation_loss(model, inputs, config)
+
+
+def test_optimizer_state_of_older_checkpoints_still_resumes(tiny):
+    """Checkpoints before FSDP kept torch's index-keyed AdamW state: it loads without FSDP and
+    is refused in one line with it; the state by names loads in both."""
+    from worldclips.train.sharding import optimizer_state
+    from worldclips.train.trainer import restore_optimizer
+
+    model, _ = build_model(tiny, None)
+    params = trainable_parameters(model)
+    optimizer = make_optimizer(params, tiny.train)
+    x, cond, plucker = torch.randn(2, 4, 3, 4, 4), torch.randn(2, model.cond_channels, 3, 4, 4), torch.randn(2, 24, 3, 4, 4)
+    model(x, torch.tensor([500.0, 500.0]), cond, plucker).square().mean().backward()
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    want = optimizer.state_dict()["state"][0]["exp_avg"]
+    for saved in (optimizer.state_dict(), optimizer_state(model, optimizer)):
+        fresh = make_optimizer(params, tiny.train)
+        restore_optimizer(model, fresh, saved, fsdp=False, checkpoint="ckpt")
+        assert torch.equal(fresh.state_dict()["state"][0]["exp_avg"], want)
+    with pytest.raises(ValueError, match="checkpoint ckpt: optimizer.pt .*train.fsdp: false"):
+        restore_optimizer(model, make_optimizer(params, tiny.train), optimizer.state_dict(), fsdp=True, checkpoint="ckpt")

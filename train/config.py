@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -154,6 +155,9 @@ def _build(cls, values: dict, where: str, section: str):
     return cls(**kwargs)
 
 
+FLOAT_TEXT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+
+
 def _coerce(value, default, where: str):
     """Check a value against the type of the field's default; lists become tuples."""
     if isinstance(default, bool):
@@ -165,6 +169,8 @@ def _coerce(value, default, where: str):
             raise ValueError(f"{where}: expected an integer, got {value!r}")
         return value
     if isinstance(default, float):
+        if isinstance(value, str) and FLOAT_TEXT.fullmatch(value.strip()):  # YAML 1.1 reads 1e-3 as a string
+            value = float(value)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"{where}: expected a number, got {value!r}")
         return float(value)

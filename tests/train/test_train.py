@@ -166,6 +166,15 @@ def test_presets_load():
     assert torch.__version__.startswith("2.13.0")
 
 
+def test_exponent_numbers_read_as_numbers(tmp_path):
+    """YAML 1.1 reads ``lr: 1e-3`` as a string; a float field takes it as 0.001, other strings stay errors."""
+    from worldclips.train.config import config_from_dict
+
+    assert config_from_dict({"train": {"lr": "1e-3", "timestep_shift": "+2.5E+0"}}, where="c").train.lr == 0.001
+    with pytest.raises(ValueError, match="c: train.lr: expected a number, got 'fast'"):
+        config_from_dict({"train": {"lr": "fast"}}, where="c")
+
+
 def test_the_14b_preset_is_wan_14b_and_sharded():
     """Built on the meta device (no memory): Wan 2.1 14B's 14.29 B transformer parameters, trained with FSDP."""
     from worldclips.train.build import random_transformer

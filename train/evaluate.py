@@ -12,7 +12,9 @@
    the background (from the clip's segmentation). Frame 0 is excluded when the model is given the
    first frame (it would only measure the VAE).
 
-Camera adherence by structure from motion on the generated frames is not measured yet.
+3. Camera adherence (with pycolmap, ``train.camera_sfm``): the camera path recovered by
+   structure from motion from each sampled clip and, as the estimator's own error floor, from
+   its ground-truth video, against the ground-truth path: rotation and translation errors.
 """
 
 from __future__ import annotations
@@ -107,12 +109,40 @@ def image_metrics(generated: np.ndarray, truth: np.ndarray, people: np.ndarray) 
     return out
 
 
+def camera_adherence(generated: np.ndarray, example: dict) -> dict:
+    """SfM camera errors of the generated frames and of the ground-truth frames (the estimator's
+    floor), both (F, H, W, 3) uint8, against the example's ground-truth path."""
+    from worldclips.train.camera_sfm import path_errors, recover_path
+
+    truth, K, ignore = example["video"].transpose(0, 2, 3, 1), example["K"][0].astype(np.float64), example["person_pixels"]
+    true_path, depth0 = example["cam_from_world"].astype(np.float64), example["depth"][0]
+    return {name: path_errors(recover_path(np.ascontiguousarray(frames), K, ignore), true_path, depth0)
+            for name, frames in (("generated", generated), ("ground_truth", truth))}  # fmt: skip
+
+
+def camera_summary(samples: list[dict]) -> dict:
+    """Means over the sampled clips where SfM recovered a path (rotation in degrees, translation in metres)."""
+    out = {}
+    for name in ("generated", "ground_truth"):
+        rows = [s["camera"][name] for s in samples if "camera" in s]
+        for field in ("rotation_deg", "translation_m"):
+            values = [r[field] for r in rows if r[field] is not None]
+            out[f"{name}.{field}"] = float(np.mean(values)) if values else None
+        out[f"{name}.recovered"] = f"{sum(r['rotation_deg'] is not None for r in rows)}/{len(rows)}"
+    return out
+
+
 def evaluate(checkpoint: Path, data: str, clips: int = 16, noise_levels=NOISE_LEVELS, samples: int = 2,
-             steps: int = 20, seed: int = 0, base: Path | None = None) -> dict:  # fmt: skip
-    """The report (see the module docstring); writes nothing."""
+             steps: int = 20, seed: int = 0, base: Path | None = None, camera_sfm: bool = True) -> dict:  # fmt: skip
+    """The report (see the module docstring); writes nothing. ``camera_sfm``: also camera
+    adherence by structure from motion (needs pycolmap: a clear error without it)."""
     from worldclips.train.sample import load_for_inference, to_frames
     from worldclips.train.trainer import make_text_encoder
 
+    if camera_sfm and samples:
+        from worldclips.train.camera_sfm import pycolmap_module
+
+        pycolmap_module()  # before any work: the one-line error when it is missing
     config, model, codec, device, path, base = load_for_inference(checkpoint, base)
     text_encoder = make_text_encoder(config, base, model, device)
     examples = first_examples(data, config, clips, seed=seed, person_pixels=True)
@@ -143,6 +173,10 @@ def evaluate(checkpoint: Path, data: str, clips: int = 16, noise_levels=NOISE_LE
         frames = len(truth)
         metrics = image_metrics(generated[skip_first:frames], truth[skip_first:], examples[index]["person_pixels"][skip_first:])
         report["samples"].append({"key": examples[index]["key"], "steps": steps, "frames_scored": frames - skip_first, **metrics})
+        if camera_sfm:
+            report["samples"][-1]["camera"] = camera_adherence(generated[:frames], examples[index])
+    if camera_sfm and report["samples"]:
+        report["camera"] = camera_summary(report["samples"])
     return report
 
 
@@ -159,7 +193,18 @@ def effects_table(report: dict) -> str:
         parts = [f"{region} PSNR {m['psnr']:.2f} dB SSIM {m['ssim']:.3f}" for region in ("frame", "persons", "background")
                  if (m := item[region])["psnr"] is not None]  # fmt: skip
         lines.append(f"sample {item['key']}: " + "; ".join(parts))
+        if "camera" in item:
+            lines.append(f"  camera by SfM: generated {_camera_text(item['camera']['generated'])}; "
+                         f"ground truth (estimator floor) {_camera_text(item['camera']['ground_truth'])}")  # fmt: skip
     return "\n".join(lines)
+
+
+def _camera_text(errors: dict) -> str:
+    if errors["rotation_deg"] is None:
+        return f"not recovered ({errors['registered']}/{errors['frames']} frames registered)"
+    translation = "n/a" if errors["translation_m"] is None else f"{errors['translation_m']:.3f} m"
+    return (f"rotation {errors['rotation_deg']:.2f} deg, translation {translation} "
+            f"(path {errors['path_length_m']:.2f} m, {errors['registered']}/{errors['frames']} frames)")
 
 
 def write_report(report: dict, out: Path) -> None:

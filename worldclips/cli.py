@@ -195,7 +195,8 @@ def _eval(args) -> int:
     if args.clips < 2 or args.steps < 1 or args.samples < 0:
         raise ValueError("--clips: at least 2; --steps: at least 1; --samples: at least 0")
     report = evaluate(Path(args.checkpoint), args.data, clips=args.clips, noise_levels=levels, samples=args.samples,
-                      steps=args.steps, seed=args.seed, base=Path(args.base) if args.base else None)  # fmt: skip
+                      steps=args.steps, seed=args.seed, base=Path(args.base) if args.base else None,
+                      camera_sfm=not args.no_camera_sfm)  # fmt: skip
     write_report(report, Path(args.out))
     print(effects_table(report))
     print(f"wrote {args.out} ({report['clips']} clips of {args.data}, {report['checkpoint']})")
@@ -323,6 +324,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--steps", type=_integer, default=20, help="Euler steps of each sample (default 20)")
     ev.add_argument("--seed", type=_integer, default=0, help="seed of the crops and the noise (default 0)")
     ev.add_argument("--base", help="the base folder of a --base run (default: the path the run recorded)")
+    ev.add_argument("--no-camera-sfm", action="store_true", help="skip camera adherence by structure from motion "
+                    "(it needs pycolmap: pip install 'worldclips[eval]')")
     ev.set_defaults(handler=_eval)
     return parser
 

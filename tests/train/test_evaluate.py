@@ -61,8 +61,11 @@ def test_eval_command_writes_a_report(dataset, tiny, tmp_path, capsys):
     assert set(report["effects"]["0.3"]["conditions"]) == {"first_frame", "camera", "depth", "pose_maps", "pose_tokens"}
     sample = report["samples"][0]
     assert sample["frames_scored"] == tiny.data.frames - 1 and sample["frame"]["psnr"] > 0
+    camera = sample["camera"]  # SfM on 32x32 frames of a 2-step model: reported, recovered or not
+    assert camera["ground_truth"]["frames"] == camera["generated"]["frames"] == tiny.data.frames
+    assert set(report["camera"]) >= {"generated.rotation_deg", "ground_truth.recovered"}
     printed = capsys.readouterr().out
-    assert "camera" in printed and "wrote" in printed
+    assert "camera by SfM: generated" in printed and "wrote" in printed
     assert main(args[:-6] + ["--clips", "1"]) == 2  # one clip cannot be shuffled: one-line error
 
 

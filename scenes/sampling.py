@@ -109,7 +109,7 @@ def _prop_clear(position: np.ndarray, radius: float, occupied: list, placed: lis
     return clear_paths and all(np.linalg.norm(position - xy) > radius + r + 0.1 for xy, r in placed)
 
 
-def _sample_camera_path(rng, family: str, focus: np.ndarray, characters: list[CharacterSpec]):
+def _sample_camera_path(rng, family: str, focus: np.ndarray, characters: list[CharacterSpec], swing: float = 1.2):
     distance = rng.uniform(3.5, 7.0)
     height = rng.uniform(0.8, 2.5)
     azimuth = rng.uniform(-np.pi, np.pi)
@@ -127,8 +127,8 @@ def _sample_camera_path(rng, family: str, focus: np.ndarray, characters: list[Ch
         move = rng.uniform(-1.5, 1.5) * direction + rng.uniform(-2.0, 2.0) * side
         return DollyCamera(eye_start=r3(eye), eye_end=r3(eye + move), target=r3(target))
     if family == "pan_tilt":
-        swing = np.array([*rng.uniform(-1.2, 1.2, size=2), rng.uniform(-0.3, 0.3)])
-        return PanTiltCamera(eye=r3(eye), target_start=r3(target - swing / 2), target_end=r3(target + swing / 2))
+        move = np.array([*rng.uniform(-swing, swing, size=2), rng.uniform(-swing / 4, swing / 4)])
+        return PanTiltCamera(eye=r3(eye), target_start=r3(target - move / 2), target_end=r3(target + move / 2))
     walkers = [i for i, c in enumerate(characters) if c.motion_kind in MOVING_KINDS] or list(range(len(characters)))
     offset = eye - target
     return TrackingCamera(character=int(rng.choice(walkers)), offset=r3(offset), smoothing_s=round(float(rng.uniform(0.3, 1.0)), 3))
@@ -162,7 +162,7 @@ def sample_clip_spec(
     focus = np.mean([path[len(path) // 2] for path, _ in occupied], axis=0)
     for _ in range(ATTEMPTS):
         family = str(rng.choice(config.camera_families))
-        path = _sample_camera_path(rng, family, focus, characters)
+        path = _sample_camera_path(rng, family, focus, characters, config.pan_tilt_swing)
         eyes = _camera_eyes(path, num_frames, occupied, characters)
         if camera_clear(eyes, occupied, placed):
             break

@@ -26,6 +26,7 @@ class SceneConfig:
     physics: PhysicsConfig | None = None  # physics setups (scenes.physics_sampling); None: never
     user_prop_share: float = 0.5  # with a prop folder (prop_dir), the share of random props that are its meshes
     indoor_share: float = 0.5  # the share of clips inside a room (scenes.rooms) rather than on open ground
+    pan_tilt_swing: float = 1.2  # pan_tilt cameras: metres the gaze target moves, up to ± this sideways and ± a quarter of it up
 
     def __post_init__(self) -> None:
         for name in ("characters", "props", "fov_deg", "walk_speed"):
@@ -50,6 +51,8 @@ class SceneConfig:
             raise ValueError(f"scene.user_prop_share: expected 0..1, got {self.user_prop_share}")
         if not 0.0 <= self.indoor_share <= 1.0:
             raise ValueError(f"scene.indoor_share: expected 0..1, got {self.indoor_share}")
+        if not 0.1 <= self.pan_tilt_swing <= 10.0:
+            raise ValueError(f"scene.pan_tilt_swing: expected 0.1..10 m, got {self.pan_tilt_swing}")
         if not 2.0 <= self.arena_radius <= 50.0:
             raise ValueError(f"scene.arena_radius: expected 2..50 m, got {self.arena_radius}")
         for name, allowed in (("prop_categories", STATIC_CATEGORIES), ("camera_families", CAMERA_FAMILIES)):

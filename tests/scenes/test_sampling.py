@@ -160,6 +160,26 @@ def test_scene_config_rejects_bad_ranges():
         SceneConfig(camera_families=("helicopter",))
     with pytest.raises(ValueError, match="scene.walk_speed"):
         SceneConfig(walk_speed=(1.5, 1.0))
+    with pytest.raises(ValueError, match="scene.pan_tilt_swing: expected 0.1..10 m"):
+        SceneConfig(pan_tilt_swing=0.0)
+
+
+def test_pan_tilt_swing_scales_the_gaze_move_and_nothing_else():
+    """The same draws, scaled: the default keeps its clips; 5 m turns the view by tens of degrees."""
+    def gaze_turn(spec):
+        path = spec.camera.path
+        a, b = (np.asarray(t) - np.asarray(path.eye) for t in (path.target_start, path.target_end))
+        return np.degrees(np.arccos(a @ b / np.linalg.norm(a) / np.linalg.norm(b)))
+
+    default, wide = ({"camera_families": ("pan_tilt",), "pan_tilt_swing": s} for s in (1.2, 5.0))
+    turns = []
+    for index in range(6):
+        a, b = (sample_clip_spec(SceneConfig(**c), 3, index, FPS, FRAMES, *SIZE) for c in (default, wide))
+        assert a.characters == b.characters and a.props == b.props and a.camera.path.eye == b.camera.path.eye
+        moved = np.subtract(b.camera.path.target_end, b.camera.path.target_start)
+        assert np.allclose(np.subtract(a.camera.path.target_end, a.camera.path.target_start) * 5.0 / 1.2, moved, atol=1e-3)
+        turns.append((gaze_turn(a), gaze_turn(b)))
+    assert max(t for _, t in turns) > 30.0 and max(t for t, _ in turns) < 25.0
 
 
 class _TopOfRange:

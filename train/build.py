@@ -45,10 +45,12 @@ def calibration_video(batch: int = 4, frames: int = 9, size: int = 64) -> torch.
 
 
 def random_vae(config: ModelConfig) -> nn.Module:
-    """A Wan VAE of the configured dims with random weights (torch's global generator), its latent
-    normalisation measured on ``calibration_video`` so that latents have unit variance per
-    channel, like a trained VAE's normalised latents (with mean 0 / std 1 a random VAE's latents
-    have a standard deviation near 0.14: the flow-matching noise would drown the signal)."""
+    """A Wan VAE of the configured dims with random weights (torch's global generator), its time
+    kernels made frame-local (``frame_local_time_kernels``: each latent frame encodes its own
+    frames), its latent normalisation measured on ``calibration_video`` so that latents have
+    unit variance per channel, like a trained VAE's normalised latents (with mean 0 / std 1 a
+    random VAE's latents have a standard deviation near 0.14: the flow-matching noise would drown
+    the signal)."""
     from diffusers.models.autoencoders.autoencoder_kl_wan import AutoencoderKLWan
 
     z = config.vae_z_dim
@@ -56,6 +58,7 @@ def random_vae(config: ModelConfig) -> nn.Module:
         base_dim=config.vae_base_dim, z_dim=z, dim_mult=list(config.vae_dim_mult),
         num_res_blocks=config.vae_num_res_blocks, latents_mean=[0.0] * z, latents_std=[1.0] * z,
     )  # fmt: skip
+    frame_local_time_kernels(vae)
     with torch.no_grad():  # in float64, rounded: the same statistics whatever the thread count
         latents = vae.double().train(False).encode(calibration_video().double()).latent_dist.mode()
     vae.float()
@@ -63,6 +66,39 @@ def random_vae(config: ModelConfig) -> nn.Module:
     std = latents.std(dim=(0, 2, 3, 4)).clamp_min(1e-6)
     vae.register_to_config(latents_mean=[round(float(v), 6) for v in mean], latents_std=[round(float(v), 6) for v in std])
     return vae
+
+
+def frame_local_time_kernels(vae: nn.Module) -> None:
+    """Make a random Wan VAE a per-frame image codec with the Wan layout in time.
+
+    The causal VAE encodes frame 0 alone, then groups of 4 frames, each group's time kernels
+    reaching into cached features of the previous group. With random weights that left the latent
+    frames after the first a function of the first frame: replacing frames 1-8 of a clip by
+    another clip's moved its later latents by 1.6 % of the difference between the two clips, and
+    a still image of frame 0 gave later latents within 0.5 % of the moving clip's. Training
+    targets then carry no motion, and no camera or pose condition can explain anything. Here
+    every causal time kernel keeps only its current-frame tap (the sum of its taps), and the
+    temporal resampling convolutions become identities on the current frame: latent frame k
+    encodes frame 4k with the same image encoder as frame 0, and decoding repeats each latent
+    frame over its group. Trained VAEs (``--base``) are used as they are.
+    """
+    from diffusers.models.autoencoders.autoencoder_kl_wan import WanCausalConv3d, WanResample
+
+    resampling = {id(m.time_conv) for m in vae.modules() if isinstance(m, WanResample) and hasattr(m, "time_conv")}
+    with torch.no_grad():
+        for module in vae.modules():
+            if not isinstance(module, WanCausalConv3d) or module.weight.shape[2] == 1:
+                continue
+            weight = module.weight  # (out, in, kt, kh, kw); tap kt - 1 is the current frame
+            if id(module) in resampling:  # (out = k * in, in, 3, 1, 1): k copies of the current frame
+                channels = weight.shape[1]
+                weight.zero_()
+                module.bias.zero_()
+                for copy in range(weight.shape[0] // channels):
+                    weight[copy * channels : (copy + 1) * channels, :, -1, 0, 0] = torch.eye(channels)
+            else:
+                weight[:, :, -1] = weight.sum(dim=2)
+                weight[:, :, :-1] = 0.0
 
 
 def _read_part_config(path: Path) -> dict:

@@ -109,3 +109,23 @@ def test_latent_codec_shapes(tiny):
     latents = codec.encode(video)
     assert latents.shape == (1, 4, 3, 4, 4)
     assert codec.decode(latents).shape == video.shape
+
+
+def test_random_vae_latent_frames_encode_their_own_frames(tiny):
+    """Later latent frames follow their own 4-frame group, not the first frame (a random causal
+    VAE's time kernels made them a function of frame 0: the targets carried no motion), and a
+    still clip gives the same latent in every frame, with unit-variance latents."""
+    from worldclips.train.build import calibration_video
+
+    _, codec = build_model(tiny, None)
+    clips = calibration_video(batch=4, frames=9, size=32)
+    other = torch.roll(clips, 1, dims=0)
+    mixed = torch.cat([clips[:, :, :1], other[:, :, 1:]], dim=2)  # frame 0 of one clip, the rest of another
+    latents, other_latents, mixed_latents = (codec.encode(v) for v in (clips, other, mixed))
+    assert torch.allclose(mixed_latents[:, :, 1:], other_latents[:, :, 1:], atol=1e-5)
+    assert torch.allclose(mixed_latents[:, :, :1], latents[:, :, :1], atol=1e-5)
+    assert (latents[:, :, 1:] - other_latents[:, :, 1:]).square().mean() > 0.5
+    still = codec.encode(clips[:, :, :1].expand_as(clips).contiguous())
+    assert torch.allclose(still[:, :, 1:], still[:, :, :1].expand_as(still[:, :, 1:]), atol=1e-5)
+    assert (latents[:, :, 1:] - still[:, :, 1:]).square().mean() > 0.05  # the fields drift: the motion is kept
+    assert 0.7 < float(latents.std()) < 1.3

@@ -254,13 +254,14 @@ def _train(urls, config: RunConfig, out: Path, checkpoint: Path | None, base, wo
     model, codec = build_model(config, base)
     if cache is not None:  # before the VAE is cast to bf16: the cache hashed its float32 weights
         check_fingerprint(cache[1], config, codec, cache[0], cache[2])
-    model.to(world.device)
+    fsdp = tc.fsdp and world.world_size > 1
+    if not fsdp:  # under FSDP each rank moves only its shard to the device (fully_shard)
+        model.to(world.device)
     codec.to(world.device, dtype=torch.bfloat16 if world.device.type == "cuda" and tc.bf16 else torch.float32)
     codec.mean.data, codec.std.data = codec.mean.float(), codec.std.float()
     text = make_text_encoder(config, base, model, world.device)
     if loaded is not None:  # full weights, before any sharding
         load_model_weights(model, loaded.model, partial=base is not None, where=str(checkpoint))
-    fsdp = tc.fsdp and world.world_size > 1
     if fsdp:
         shard_model(model, bf16_params=world.device.type == "cuda" and tc.bf16)
     params = trainable_parameters(model)

@@ -1,21 +1,23 @@
-"""Does a model trained with the bundled trainer use its 3D conditions? The ablation table.
+"""Does a model trained with the bundled trainer use its 3D conditions? The ablation tables.
 
-Usage: python bench/conditioning.py [--out /tmp/conditioning] [--clips 256] [--steps 1500]
-                                    [--size 64x64] [--fps 6] [--config FILE.yaml]
+Usage: python bench/conditioning.py [--out /tmp/worldclips-conditioning] [--clips 256] [--steps 1500]
+                                    [--size 128x128] [--tasks camera,pose]
 
-1. Data: ``worldclips generate`` of a scene built so that the camera is the main cause of change
-   (one person standing, 6-8 props, orbit / dolly / pan-tilt cameras), ``--clips`` training clips
-   and 32 held-out clips (another seed); ``worldclips encode`` caches their latents.
-2. Two runs of the tiny architecture widened (4 layers, camera adapter 64; the config is written
-   beside the data): with the first frame, and without it (the model then has to draw the scene
-   from the camera and the noisy input alone).
-3. ``worldclips eval`` of each on the held-out clips: the loss with each condition true, shuffled
-   across clips and zeroed, at noise levels 0.25, 0.5 and 0.75, with standard errors.
-4. A pathway check: the same architecture trained on targets that are a fixed linear function of
-   real Plücker maps (only the camera explains them), evaluated the same way.
+Two learnability tasks, each a ``worldclips generate`` config of its own (``--clips`` training
+clips and 32 held-out clips of another seed), trained on the latent cache with the tiny
+architecture widened (4 layers, camera adapter 64), then ``worldclips eval`` on the held-out clips:
+the loss with each condition true, shuffled across clips and zeroed, at noise levels 0.5, 0.75
+and 1 (pure noise: everything after the first frame must come from the conditions).
 
-It prints the tables (the README's "Does it use the conditions" figures come from here). Each
-run trains on the latent cache: a few minutes on two CPU cores for the defaults.
+- camera: the camera is the only cause of change. One person standing still among 6-8 props, in
+  a room or on open ground, filmed by pan/tilt cameras turning tens of degrees
+  (``scene.pan_tilt_swing: 5``); the model gets the first frame and the camera.
+- pose: the person is the only cause of change. A static camera films one person walking; the
+  model gets the first frame, the skeleton maps and the 3D joint tokens.
+
+A pathway check trains the same architecture on targets that are a fixed linear function of real
+Plücker maps (only the camera explains them). The README's "Does it use the conditions" figures
+come from here; each task takes a few minutes on two CPU cores.
 """
 
 from __future__ import annotations
@@ -29,20 +31,31 @@ from pathlib import Path
 
 import torch
 
+from worldclips.train.build import random_transformer
 from worldclips.train.conditions import ModelInputs
 from worldclips.train.config import load_config
 from worldclips.train.decode import decode_cached
 from worldclips.train.evaluate import condition_effects, effects_table
 from worldclips.train.flow import flow_loss
 from worldclips.train.model import ConditionedWan
-from worldclips.train.build import random_transformer
 from worldclips.train.shard_stream import shard_samples
 from worldclips.train.sources import shard_urls
 
-SCENE = {"characters": [1, 1], "props": [6, 8], "camera_families": ["orbit", "dolly", "pan_tilt"], "motions": {"idle": 1.0}}
-MODEL = {"depth": "none", "pose_maps": False, "pose_tokens": False, "camera": True, "num_layers": 4, "head_dim": 16,
-         "num_heads": 2, "ffn_dim": 64, "camera_hidden": 64, "drop_first_frame": 0.0, "drop_camera": 0.1,
-         "drop_depth": 0.0, "drop_pose_maps": 0.0, "drop_pose_tokens": 0.0, "drop_text": 0.0}  # fmt: skip
+PLACE = {"characters": [1, 1], "props": [6, 8], "fov_deg": [40, 50]}
+TASKS = {
+    "camera": (
+        {**PLACE, "camera_families": ["pan_tilt"], "pan_tilt_swing": 5.0, "motions": {"idle": 1.0}},
+        {"first_frame": True, "camera": True, "pose_maps": False, "pose_tokens": False},
+    ),
+    "pose": (
+        {**PLACE, "camera_families": ["static"], "motions": {"walk": 1.0}},
+        {"first_frame": True, "camera": False, "pose_maps": True, "pose_tokens": True},
+    ),
+}
+ARCHITECTURE = {"depth": "none", "num_layers": 4, "head_dim": 16, "num_heads": 2, "ffn_dim": 64, "camera_hidden": 64,
+                "drop_first_frame": 0.0, "drop_camera": 0.1, "drop_depth": 0.0, "drop_pose_maps": 0.1,
+                "drop_pose_tokens": 0.1, "drop_text": 0.0}  # fmt: skip
+NOISE_LEVELS = "0.5,0.75,1.0"
 
 
 def worldclips(*args: str) -> None:
@@ -52,6 +65,32 @@ def worldclips(*args: str) -> None:
 def write_yaml(path: Path, values: dict) -> Path:
     path.write_text(json.dumps(values, indent=1))  # JSON is YAML
     return path
+
+
+def run_task(out: Path, name: str, clips: int, steps: int, size: str) -> dict:
+    """Data, latent cache, training and eval of one task (steps already done are kept)."""
+    scene, conditions = TASKS[name]
+    width, height = (int(v) for v in size.split("x"))
+    data = {"frames": 17, "fps": 6.0, "size": size, "clips_per_shard": 32, "scene": scene}
+    for split, seed, count in (("train", 100, clips), ("held", 900, 32)):
+        if not (out / f"{name}-{split}" / "manifest.json").is_file():
+            config = write_yaml(out / f"{name}-{split}.yaml", {**data, "clips": count, "seed": seed})
+            worldclips("generate", "--config", str(config), "--out", str(out / f"{name}-{split}"), "--quiet")
+    config = write_yaml(out / f"{name}.yaml", {
+        "preset": "tiny", "data": {"frames": 9, "height": height, "width": width, "batch_size": 8, "strides": [2]},
+        "model": {**ARCHITECTURE, **conditions},
+        "train": {"steps": steps, "lr": 1e-3, "warmup_steps": 50, "log_every": 250, "checkpoint_every": 10**6},
+    })  # fmt: skip
+    train, latents, run = out / f"{name}-train", out / f"{name}.latents", out / f"{name}.run"
+    if not (latents / "latents.json").is_file():
+        worldclips("encode", "--data", str(train), "--config", str(config), "--out", str(latents), "--quiet")
+    if not (run / "checkpoints" / "latest").is_file():
+        worldclips("train", "--data", str(train), "--latents", str(latents), "--config", str(config), "--out", str(run),
+                   "--no-tensorboard")  # fmt: skip
+    report = out / f"{name}.eval.json"
+    worldclips("eval", "--checkpoint", str(run), "--data", str(out / f"{name}-held"), "--out", str(report),
+               "--clips", "32", "--samples", "0", "--noise-levels", NOISE_LEVELS)  # fmt: skip
+    return json.loads(report.read_text())
 
 
 def pathway_check(config_file: Path, latents: Path, steps: int) -> dict:
@@ -83,36 +122,20 @@ def main() -> None:
     parser.add_argument("--out", default="/tmp/worldclips-conditioning")
     parser.add_argument("--clips", type=int, default=256)
     parser.add_argument("--steps", type=int, default=1500)
-    parser.add_argument("--size", default="64x64")
-    parser.add_argument("--fps", type=float, default=6.0)
+    parser.add_argument("--size", default="128x128")
+    parser.add_argument("--tasks", default="camera,pose")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    data = {"frames": 17, "fps": args.fps, "size": args.size, "clips_per_shard": 32, "scene": SCENE}
-    for name, seed, clips in (("train", 100, args.clips), ("held", 900, 32)):
-        if not (out / name / "manifest.json").is_file():
-            config = write_yaml(out / f"{name}.yaml", {**data, "clips": clips, "seed": seed})
-            worldclips("generate", "--config", str(config), "--out", str(out / name), "--quiet")
-    width, height = (int(v) for v in args.size.split("x"))
-    for first_frame in (True, False):
-        tag = "with-first-frame" if first_frame else "without-first-frame"
-        config = write_yaml(out / f"{tag}.yaml", {
-            "preset": "tiny", "data": {"frames": 9, "height": height, "width": width, "batch_size": 8, "strides": [2]},
-            "model": {**MODEL, "first_frame": first_frame},
-            "train": {"steps": args.steps, "lr": 1e-3, "warmup_steps": 50, "log_every": 250, "checkpoint_every": 10**6},
-        })  # fmt: skip
-        latents, run = out / f"{tag}.latents", out / f"{tag}.run"
-        if not (latents / "latents.json").is_file():
-            worldclips("encode", "--data", str(out / "train"), "--config", str(config), "--out", str(latents), "--quiet")
-        if not (run / "checkpoints" / "latest").is_file():
-            worldclips("train", "--data", str(out / "train"), "--latents", str(latents), "--config", str(config),
-                       "--out", str(run), "--no-tensorboard")  # fmt: skip
-        worldclips("eval", "--checkpoint", str(run), "--data", str(out / "held"), "--out", str(out / f"{tag}.eval.json"),
-                   "--clips", "32", "--samples", "0")  # fmt: skip
-    print("\npathway check (targets a fixed function of the Plücker maps):")
-    report = pathway_check(out / "without-first-frame.yaml", out / "without-first-frame.latents", args.steps // 3)
-    print(effects_table({"effects": report, "samples": []}))
+    reports = {name: run_task(out, name, args.clips, args.steps, args.size) for name in args.tasks.split(",")}
+    for name, report in reports.items():
+        print(f"\n{name} task ({TASKS[name][0]['camera_families'][0]} camera, {list(TASKS[name][0]['motions'])[0]}):")
+        print(effects_table(report))
+    if "camera" in reports:
+        print("\npathway check (targets a fixed function of the Plücker maps):")
+        report = pathway_check(out / "camera.yaml", out / "camera.latents", args.steps // 3)
+        print(effects_table({"effects": report, "samples": []}))
     print(f"\n{time.perf_counter() - started:.0f} s in all; data, caches, runs and reports in {out}")
 
 

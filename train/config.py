@@ -114,31 +114,27 @@ class RunConfig:
         return dataclasses.asdict(self)
 
 
+# What the Wan 2.1 text-to-video models share: the VAE, the umT5 text width, the loader and optimiser.
+WAN_DATA = {"frames": 33, "batch_size": 1, "num_workers": 4, "shuffle_buffer": 64}
+WAN_MODEL = {"text_dim": 4096, "text_len": 512, "freq_dim": 256, "vae_base_dim": 96, "vae_z_dim": 16,
+             "vae_dim_mult": [1, 2, 4, 4], "vae_num_res_blocks": 2, "camera_hidden": 256, "gradient_checkpointing": True}
+WAN_TRAIN = {"lr": 1e-5, "warmup_steps": 100, "weight_decay": 0.01, "ema_decay": 0.999, "log_every": 10}
+
 PRESETS: dict[str, dict] = {
     "tiny": {},
     # Wan 2.1 T2V 1.3B dims at 480p x 33 frames (random init unless --base is given).
     "wan-1.3b": {
-        "data": {"frames": 33, "height": 480, "width": 832, "batch_size": 1, "num_workers": 4, "shuffle_buffer": 64},
-        "model": {
-            "num_layers": 30, "num_heads": 12, "head_dim": 128, "ffn_dim": 8960, "text_dim": 4096,
-            "text_len": 512, "freq_dim": 256, "vae_base_dim": 96, "vae_z_dim": 16, "vae_dim_mult": [1, 2, 4, 4],
-            "vae_num_res_blocks": 2, "camera_hidden": 256, "gradient_checkpointing": True,
-        },
-        "train": {"lr": 1e-5, "warmup_steps": 100, "weight_decay": 0.01, "ema_decay": 0.999, "timestep_shift": 3.0,
-                  "checkpoint_every": 500, "log_every": 10},
+        "data": {**WAN_DATA, "height": 480, "width": 832},
+        "model": {**WAN_MODEL, "num_layers": 30, "num_heads": 12, "head_dim": 128, "ffn_dim": 8960},
+        "train": {**WAN_TRAIN, "timestep_shift": 3.0, "checkpoint_every": 500},
     },
     # Wan 2.1 T2V 14B dims (40 layers, 5120 wide, 14.3 B parameters) at 720p x 33 frames: too large
     # for one GPU with AdamW, so sharded across the torchrun ranks (train.fsdp) with activation
     # checkpointing; bf16 weights while a block computes, float32 master weights and moments.
     "wan-14b": {
-        "data": {"frames": 33, "height": 720, "width": 1280, "batch_size": 1, "num_workers": 4, "shuffle_buffer": 64},
-        "model": {
-            "num_layers": 40, "num_heads": 40, "head_dim": 128, "ffn_dim": 13824, "text_dim": 4096,
-            "text_len": 512, "freq_dim": 256, "vae_base_dim": 96, "vae_z_dim": 16, "vae_dim_mult": [1, 2, 4, 4],
-            "vae_num_res_blocks": 2, "camera_hidden": 256, "gradient_checkpointing": True,
-        },
-        "train": {"lr": 1e-5, "warmup_steps": 100, "weight_decay": 0.01, "ema_decay": 0.999, "timestep_shift": 5.0,
-                  "checkpoint_every": 250, "log_every": 10, "fsdp": True},
+        "data": {**WAN_DATA, "height": 720, "width": 1280},
+        "model": {**WAN_MODEL, "num_layers": 40, "num_heads": 40, "head_dim": 128, "ffn_dim": 13824},
+        "train": {**WAN_TRAIN, "timestep_shift": 5.0, "checkpoint_every": 250, "fsdp": True},
     },
 }  # fmt: skip
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy.ndimage import binary_dilation
 
 
 SEED = 0  # COLMAP's RANSAC and mapper draws: the same frames give the same path
@@ -72,7 +73,7 @@ def _recover(pycolmap, frames, K, ignore, workdir, scale) -> RecoveredPath:
         for index, frame in enumerate(frames):
             Image.fromarray(frame).resize((width * scale, height * scale), Image.BICUBIC).save(images / f"{index:04d}.png")
             if ignore is not None:
-                keep = ~_grow(ignore[index], 2)
+                keep = ~binary_dilation(ignore[index], np.ones((3, 3), bool), iterations=2)  # 2 px, 8-connected
                 mask = Image.fromarray((keep * 255).astype(np.uint8)).resize((width * scale, height * scale), Image.NEAREST)
                 mask.save(masks / f"{index:04d}.png.png")  # COLMAP's name for the mask of image NAME
         reader = pycolmap.ImageReaderOptions()
@@ -132,8 +133,7 @@ def _path_of(best, count: int, scale: int) -> RecoveredPath:
         index = int(Path(image.name).stem)
         if not image.has_pose:
             continue
-        pose = image.cam_from_world() if callable(image.cam_from_world) else image.cam_from_world
-        poses[index][:3] = pose.matrix()  # (3, 4)
+        poses[index][:3] = image.cam_from_world().matrix()  # (3, 4)
         registered[index] = True
         if index == 0:
             frame0 = image
@@ -146,16 +146,6 @@ def _path_of(best, count: int, scale: int) -> RecoveredPath:
             points.append(poses[0][:3, :3] @ world + poses[0][:3, 3])
             pixels.append(np.asarray(point2d.xy) / scale - 0.5)
     return RecoveredPath(poses, registered, np.asarray(points).reshape(-1, 3), np.asarray(pixels).reshape(-1, 2))
-
-
-def _grow(mask: np.ndarray, pixels: int) -> np.ndarray:
-    grown = mask.copy()
-    for _ in range(pixels):
-        grown[1:] |= grown[:-1].copy()
-        grown[:-1] |= grown[1:].copy()
-        grown[:, 1:] |= grown[:, :-1].copy()
-        grown[:, :-1] |= grown[:, 1:].copy()
-    return grown
 
 
 def relative_to_first(cam_from_world: np.ndarray) -> np.ndarray:
@@ -183,7 +173,7 @@ def path_errors(path: RecoveredPath, true_cam_from_world: np.ndarray, depth0: np
     after the first, and the ground-truth path length for scale."""
     count = len(true_cam_from_world)
     true_rel = relative_to_first(true_cam_from_world)
-    centres = np.array([-(m[:3, :3].T @ m[:3, 3]) for m in true_rel])
+    centres = np.linalg.inv(true_rel)[:, :3, 3]  # camera t's centre in camera 0
     length = float(np.linalg.norm(np.diff(centres, axis=0), axis=1).sum())
     report = {"frames": count, "registered": int(path.registered.sum()), "path_length_m": length,
               "rotation_deg": None, "translation_m": None}  # fmt: skip
@@ -195,7 +185,7 @@ def path_errors(path: RecoveredPath, true_cam_from_world: np.ndarray, depth0: np
     report["rotation_deg"] = float(np.mean(rotation))
     scale = depth_scale(path, depth0)
     if scale is not None:
-        est_centres = {t: -(est_rel[t][:3, :3].T @ est_rel[t][:3, 3]) * scale for t in frames}
+        est_centres = np.linalg.inv(est_rel)[:, :3, 3] * scale
         report["translation_m"] = float(np.mean([np.linalg.norm(est_centres[t] - centres[t]) for t in frames]))
         report["scale"] = scale
     return report

@@ -37,10 +37,6 @@ def shard_model(model: nn.Module, bf16_params: bool) -> None:
     fully_shard(model, mp_policy=policy)
 
 
-def is_sharded(model: nn.Module) -> bool:
-    return any(isinstance(p, DTensor) for p in model.parameters())
-
-
 def set_gradient_sync(model: nn.Module, sync: bool) -> None:
     """Skip the gradient reduce-scatter on accumulation micro-steps (FSDP's no_sync)."""
     model.set_requires_gradient_sync(sync)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import yaml
 
-from worldclips.train.camera_sfm import path_errors, recover_path, relative_to_first
+from worldclips.train.camera_sfm import path_errors, recover_path
 from worldclips.train.config import DataConfig
 from worldclips.train.loader import iter_examples
 from worldclips.train.sources import shard_urls
@@ -38,10 +38,8 @@ def recovered(example, order=slice(None)):
 def test_sfm_recovers_the_ground_truth_path_of_rendered_clips(moving_camera_clips):
     for example in moving_camera_clips:
         errors = recovered(example)
-        true = relative_to_first(example["cam_from_world"].astype(np.float64))
-        turned = np.degrees(np.arccos(np.clip((np.trace(true[-1][:3, :3]) - 1) / 2, -1, 1)))
         assert errors["registered"] == 9, errors
-        assert errors["rotation_deg"] < 1.0 and errors["translation_m"] < 0.05 * errors["path_length_m"] + 0.02, (errors, turned)
+        assert errors["rotation_deg"] < 1.0 and errors["translation_m"] < 0.05 * errors["path_length_m"] + 0.02, errors
 
 
 def test_a_camera_moving_otherwise_gets_large_errors(moving_camera_clips):

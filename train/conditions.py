@@ -1,8 +1,8 @@
 """A loader batch -> model inputs: target latents and every condition, on the batch's device.
 
-All videos that go through the VAE (target, depth, skeleton maps, first frame) are encoded in one
-call, stacked on the batch axis. Shapes: B batch, F frames, z latent channels,
-T_lat = 1 + (F - 1) / 4, h x w = H / 8 x W / 8.
+All videos that go through the VAE (target, depth, skeleton maps, first frame, reprojected first
+frame) are encoded in one call, stacked on the batch axis. Shapes: B batch, F frames, z latent
+channels, T_lat = 1 + (F - 1) / 4, h x w = H / 8 x W / 8.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from worldclips.train.build import LatentCodec
 from worldclips.train.cond.depth import depth_video
 from worldclips.train.cond.first_frame import first_frame_mask, first_frame_video
 from worldclips.train.cond.plucker import pack_frames, plucker_rays
+from worldclips.train.cond.reprojection import coverage_mask, reproject_first_frame
 from worldclips.train.config import ModelConfig
 
 
@@ -41,8 +42,15 @@ def to_unit(video_uint8: torch.Tensor) -> torch.Tensor:
     return video_uint8.permute(0, 2, 1, 3, 4).float() / 127.5 - 1.0
 
 
-def condition_videos(batch: dict, config: ModelConfig) -> list[torch.Tensor]:
-    """The condition videos to VAE-encode, in channel order: depth, skeleton, first frame."""
+def reprojection(batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
+    """The batch's first frame reprojected into every frame: ((B, 3, F, H, W) in [-1, 1], (B, F, H, W) covered)."""
+    return reproject_first_frame(to_unit(batch["video"]), batch["depth"][:, 0].float(), batch["K"].float(),
+                                 batch["cam_from_world"].float())  # fmt: skip
+
+
+def condition_videos(batch: dict, config: ModelConfig, reprojected: torch.Tensor | None = None) -> list[torch.Tensor]:
+    """The condition videos to VAE-encode, in channel order: depth, skeleton, first frame,
+    reprojected first frame (``reprojected``, from ``reprojection(batch)``)."""
     video = to_unit(batch["video"])
     videos = []
     if config.depth != "none":
@@ -51,6 +59,8 @@ def condition_videos(batch: dict, config: ModelConfig) -> list[torch.Tensor]:
         videos.append(to_unit(batch["skeleton"]))
     if config.first_frame:
         videos.append(first_frame_video(video))
+    if config.reprojection:
+        videos.append(reprojected)
     return videos
 
 
@@ -58,13 +68,16 @@ def model_inputs(batch: dict, codec: LatentCodec, config: ModelConfig, encode_ta
                  text_encoder=None) -> ModelInputs:  # fmt: skip
     video = to_unit(batch["video"])
     batch_size, _, frames, height, width = video.shape
-    videos = ([video] if encode_target else []) + condition_videos(batch, config)
+    reprojected, covered = reprojection(batch) if config.reprojection else (None, None)
+    videos = ([video] if encode_target else []) + condition_videos(batch, config, reprojected)
     latents_all = codec.encode(torch.cat(videos, dim=0)) if videos else None
     chunks = list(latents_all.split(batch_size, dim=0)) if latents_all is not None else []
     latents = chunks.pop(0) if encode_target else None
     latent_frames, h, w = 1 + (frames - 1) // codec.temporal, height // codec.spatial, width // codec.spatial
     if config.first_frame:
         chunks.append(first_frame_mask(batch_size, frames, h, w, video))
+    if config.reprojection:
+        chunks.append(coverage_mask(covered, codec.spatial).to(video.dtype))
     cond = torch.cat(chunks, dim=1) if chunks else video.new_zeros(batch_size, 0, latent_frames, h, w)
     plucker = None
     if config.camera:

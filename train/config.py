@@ -65,6 +65,7 @@ class ModelConfig:
     first_frame: bool = True  # VAE latents of the first frame + a 4-channel frame mask
     camera: bool = True  # Plücker ray maps (relative to frame 0) through the camera adapter
     camera_hidden: int = 32  # width of the camera adapter
+    reprojection: bool = True  # the first frame reprojected into every frame by its depth and the camera, + coverage mask
     lora_rank: int = 0  # 0: full fine-tune; > 0: LoRA on attention and FFN linears (peft)
     lora_alpha: float = 0.0  # 0 means lora_rank
     gradient_checkpointing: bool = False
@@ -74,6 +75,7 @@ class ModelConfig:
     # frame, makes the model draw the scene from the 3D conditions alone.
     drop_first_frame: float = 0.1
     drop_camera: float = 0.1
+    drop_reprojection: float = 0.1
     drop_depth: float = 0.1
     drop_pose_maps: float = 0.1
     drop_pose_tokens: float = 0.1
@@ -267,17 +269,21 @@ def save_config(config: RunConfig, path: Path) -> None:
     path.write_text(json.dumps(config.to_dict(), indent=2) + "\n")
 
 
-DROPOUT_FIELDS = tuple(f"drop_{c}" for c in ("first_frame", "camera", "depth", "pose_maps", "pose_tokens", "text"))
+DROPOUT_FIELDS = tuple(f"drop_{c}" for c in ("first_frame", "camera", "reprojection", "depth", "pose_maps", "pose_tokens", "text"))
+
+
+ADDED_OFF = {"reprojection": False}  # conditions added later: off in runs saved before them
 
 
 def read_config(path: Path) -> RunConfig:
     """A run's saved config.json. A run saved before condition dropout existed keeps training
-    without it (its missing drop_* fields read as 0, not as today's defaults)."""
+    without it (its missing drop_* fields read as 0, not as today's defaults), and one saved
+    before a condition existed (ADDED_OFF) without that condition."""
     try:
         values = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as error:
         raise ValueError(f"{path}: unreadable run config ({error})") from None
     model = values.get("model") if isinstance(values, dict) else None
     if isinstance(model, dict):
-        values = {**values, "model": {**{name: 0.0 for name in DROPOUT_FIELDS}, **model}}
+        values = {**values, "model": {**{name: 0.0 for name in DROPOUT_FIELDS}, **ADDED_OFF, **model}}
     return config_from_dict(values, where=str(path))

@@ -2,8 +2,9 @@
 
 1. Condition effects. For N held-out clips (fixed crops), fixed noise and fixed noise levels s,
    the flow-matching loss per clip with the true conditions, with one condition shuffled across
-   clips (clip b gets clip b+1's, a derangement) and with it zeroed (its null value, as
-   condition dropout trains it: train.guidance). The report gives, per condition and level, the
+   clips (clip b gets clip b+1's, a derangement; for the camera, clip b+1's camera motion started
+   from clip b's first camera, so that the rays and the reprojected first frame follow it) and
+   with it zeroed (its null value, as condition dropout trains it: train.guidance). The report gives, per condition and level, the
    mean paired difference against the true loss, its standard error over clips and their ratio
    z: a model that ignores a condition shows differences of 0 (exactly 0 while its input layer is
    still zero); one that uses it, a loss that rises by many standard errors.
@@ -45,8 +46,11 @@ def paired_effect(changed: torch.Tensor, true: torch.Tensor) -> dict:
 
 
 def condition_effects(model, inputs: ModelInputs, config, latent_channels: int, noise_levels=NOISE_LEVELS,
-                      seed: int = 0, chunk: int = 4, conditions: tuple[str, ...] | None = None) -> dict:  # fmt: skip
-    """Per noise level: the true loss and, per condition, the shuffled and zeroed effects."""
+                      seed: int = 0, chunk: int = 4, conditions: tuple[str, ...] | None = None,
+                      shuffled_inputs: dict[str, ModelInputs] | None = None) -> dict:  # fmt: skip
+    """Per noise level: the true loss and, per condition, the shuffled and zeroed effects.
+    ``shuffled_inputs``: per condition, inputs already encoded with it shuffled (in the order
+    b -> b + 1), used instead of swapping its channels (the camera: see shuffled_camera_paths)."""
     count = len(inputs.cond)
     if count < 2:
         raise ValueError("eval: needs at least 2 clips (shuffling swaps conditions between clips)")
@@ -59,7 +63,7 @@ def condition_effects(model, inputs: ModelInputs, config, latent_channels: int, 
         true = per_clip_losses(model, inputs, noise, level, chunk)
         rows = {}
         for name in names:
-            shuffled = shuffle_condition(inputs, name, order, config, latent_channels)
+            shuffled = (shuffled_inputs or {}).get(name) or shuffle_condition(inputs, name, order, config, latent_channels)
             zeroed = drop_conditions(inputs, {name: torch.ones(count, dtype=torch.bool)}, config, latent_channels)
             rows[name] = {
                 "shuffled": paired_effect(per_clip_losses(model, shuffled, noise, level, chunk), true),
@@ -132,6 +136,21 @@ def camera_summary(samples: list[dict]) -> dict:
     return out
 
 
+def shuffled_camera_paths(examples: list[dict]) -> list[dict]:
+    """The examples with clip b filmed along clip b + 1's camera motion from its own first camera:
+    cam_from_world_t = (cam_t cam_0^-1 of clip b + 1) cam_0 of clip b, intrinsics kept. Every input
+    made from the camera (Plücker rays, the reprojected first frame) then follows the other path."""
+    shuffled = []
+    for index, example in enumerate(examples):
+        other = examples[(index + 1) % len(examples)]["cam_from_world"].astype(np.float64)
+        frames = min(len(other), len(example["cam_from_world"]))
+        motion = other[:frames] @ np.linalg.inv(other[:1])
+        path = np.array(example["cam_from_world"], dtype=np.float64)
+        path[:frames] = motion @ path[:1]
+        shuffled.append({**example, "cam_from_world": path.astype(example["cam_from_world"].dtype)})
+    return shuffled
+
+
 def evaluate(checkpoint: Path, data: str, clips: int = 16, noise_levels=NOISE_LEVELS, samples: int = 2,
              steps: int = 20, seed: int = 0, base: Path | None = None, camera_sfm: bool = True) -> dict:  # fmt: skip
     """The report (see the module docstring); writes nothing. ``camera_sfm``: also camera
@@ -151,6 +170,9 @@ def evaluate(checkpoint: Path, data: str, clips: int = 16, noise_levels=NOISE_LE
     chunk = max(1, config.data.batch_size)
     inputs = encode_examples(examples, config, codec, text_encoder, device)
     conditions = tuple(c for c in enabled_conditions(config.model) if c != "text" or text_encoder is not None)
+    shuffled = {}
+    if config.model.camera:
+        shuffled["camera"] = encode_examples(shuffled_camera_paths(examples), config, codec, text_encoder, device)
     report = {
         "checkpoint": str(path),
         "data": str(data),
@@ -158,7 +180,8 @@ def evaluate(checkpoint: Path, data: str, clips: int = 16, noise_levels=NOISE_LE
         "keys": [e["key"] for e in examples],
         "noise_levels": [float(level) for level in noise_levels],
         "seed": seed,
-        "effects": condition_effects(model, inputs, config.model, codec.channels, noise_levels, seed, chunk, conditions),
+        "effects": condition_effects(model, inputs, config.model, codec.channels, noise_levels, seed, chunk, conditions,
+                                     shuffled),
         "samples": [],
     }
     skip_first = 1 if config.model.first_frame else 0

@@ -1,7 +1,8 @@
 """Condition dropout in training and classifier-free guidance per condition at sampling.
 
 Conditions, by name: ``first_frame`` (its latents and frame mask), ``camera`` (Plücker maps),
-``depth`` and ``pose_maps`` (their latents), ``pose_tokens`` (the 3D joint tokens) and ``text``.
+``reprojection`` (the reprojected first frame's latents and coverage mask), ``depth`` and
+``pose_maps`` (their latents), ``pose_tokens`` (the 3D joint tokens) and ``text``.
 Dropping a condition for a sample sets it to its null value: zeros on its channels of
 ``ModelInputs.cond`` (a dropped first frame also zeroes its mask: "no frame given"), zero
 Plücker maps, no persons for the joint tokens (``person_mask`` false), the null (zero) text
@@ -27,29 +28,35 @@ import torch
 
 from worldclips.train.conditions import ModelInputs
 from worldclips.train.config import ModelConfig
-from worldclips.train.model import FIRST_FRAME_MASK_CHANNELS
+from worldclips.train.model import COVERAGE_MASK_CHANNELS, FIRST_FRAME_MASK_CHANNELS
 
-CONDITIONS = ("first_frame", "camera", "depth", "pose_maps", "pose_tokens", "text")
+CONDITIONS = ("first_frame", "camera", "reprojection", "depth", "pose_maps", "pose_tokens", "text")
 
 
 def enabled_conditions(config: ModelConfig) -> tuple[str, ...]:
     """The conditions this model takes (text always: the null embedding is its dropped value)."""
-    on = {"first_frame": config.first_frame, "camera": config.camera, "depth": config.depth != "none",
+    on = {"first_frame": config.first_frame, "camera": config.camera, "reprojection": config.reprojection,
+          "depth": config.depth != "none",
           "pose_maps": config.pose_maps, "pose_tokens": config.pose_tokens, "text": True}  # fmt: skip
     return tuple(name for name in CONDITIONS if on[name])
 
 
 def condition_channels(config: ModelConfig, latent_channels: int) -> dict[str, list[slice]]:
     """The channel ranges of each condition in ``ModelInputs.cond`` (model_inputs' order: depth,
-    skeleton, first-frame latents, then the first-frame mask)."""
+    skeleton, first-frame and reprojection latents, then the first-frame and coverage masks)."""
     slices: dict[str, list[slice]] = {}
     start = 0
-    for name, on in (("depth", config.depth != "none"), ("pose_maps", config.pose_maps), ("first_frame", config.first_frame)):
+    videos = (("depth", config.depth != "none"), ("pose_maps", config.pose_maps), ("first_frame", config.first_frame),
+              ("reprojection", config.reprojection))  # fmt: skip
+    for name, on in videos:
         if on:
             slices[name] = [slice(start, start + latent_channels)]
             start += latent_channels
-    if config.first_frame:
-        slices["first_frame"].append(slice(start, start + FIRST_FRAME_MASK_CHANNELS))
+    for name, on, channels in (("first_frame", config.first_frame, FIRST_FRAME_MASK_CHANNELS),
+                               ("reprojection", config.reprojection, COVERAGE_MASK_CHANNELS)):  # fmt: skip
+        if on:
+            slices[name].append(slice(start, start + channels))
+            start += channels
     return slices
 
 

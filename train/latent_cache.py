@@ -34,6 +34,7 @@ from worldclips.train.sources import shard_urls
 
 CACHE_MANIFEST = "latents.json"
 CACHE_VERSION = 1
+FINGERPRINT_ADDED = {"reprojection": False}  # fields added since version 1: what older caches were made with
 
 
 def vae_digest(codec) -> str:
@@ -51,7 +52,7 @@ def fingerprint(config: RunConfig, codec) -> dict:
     return {
         "version": CACHE_VERSION, "frames": d.frames, "height": d.height, "width": d.width, "strides": list(d.strides),
         "max_persons": d.max_persons, "unverified": d.unverified, "depth": m.depth, "pose_maps": m.pose_maps, "pose_tokens": m.pose_tokens,
-        "first_frame": m.first_frame, "camera": m.camera, "vae": vae_digest(codec),
+        "first_frame": m.first_frame, "camera": m.camera, "reprojection": m.reprojection, "vae": vae_digest(codec),
     }  # fmt: skip
 
 
@@ -144,7 +145,7 @@ def check_fingerprint(manifest: dict, config: RunConfig, codec, where: str, data
         raise ValueError(f"--latents: {where} was encoded from {manifest.get('data')}, not from --data {data}")
     expected = fingerprint(config, codec)
     for name, value in expected.items():
-        if manifest["fingerprint"].get(name) != value:
+        if manifest["fingerprint"].get(name, FINGERPRINT_ADDED.get(name)) != value:
             shown = "the VAE weights" if name == "vae" else f"{name} {manifest['fingerprint'].get(name)!r} (run: {value!r})"
             raise ValueError(f"--latents: {where} was encoded with other settings: {shown}; encode it again for this config")
 

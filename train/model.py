@@ -1,7 +1,8 @@
 """The conditioned video diffusion model: diffusers' WanTransformer3DModel with the 3D conditions
 entering the way control fine-tunes do.
 
-- Condition latents (depth, skeleton maps, first frame + mask) are concatenated to the noisy
+- Condition latents (depth, skeleton maps, first frame + mask, reprojected first frame + coverage)
+  are concatenated to the noisy
   latents on channels and go through the input projection; the projection's weights for the new
   channels start at zero (``ControlPatchEmbed.control``), so at step 0 the model is the base model.
   One Conv3d over the concatenation equals the base conv on the latents plus a zero-initialised
@@ -25,13 +26,15 @@ from worldclips.train.cond.pose import JointTokens
 from worldclips.train.config import ModelConfig
 
 FIRST_FRAME_MASK_CHANNELS = 4
+COVERAGE_MASK_CHANNELS = 4  # the reprojected first frame's coverage, 4 frames per latent frame
 PLUCKER_CHANNELS = 6 * 4  # 6 per frame, 4 frames per latent frame
 
 
 def condition_channels(config: ModelConfig, latent_channels: int) -> int:
-    """Channels of the condition latents: z per VAE-encoded condition video, + 4 mask channels."""
-    videos = (config.depth != "none") + config.pose_maps + config.first_frame
-    return videos * latent_channels + FIRST_FRAME_MASK_CHANNELS * config.first_frame
+    """Channels of the condition latents: z per VAE-encoded condition video, + 4 channels per mask."""
+    videos = (config.depth != "none") + config.pose_maps + config.first_frame + config.reprojection
+    masks = FIRST_FRAME_MASK_CHANNELS * config.first_frame + COVERAGE_MASK_CHANNELS * config.reprojection
+    return videos * latent_channels + masks
 
 
 class CameraAdapter(nn.Module):

@@ -10,7 +10,7 @@ import torch
 from worldclips.cli import main
 from worldclips.train.build import random_transformer
 from worldclips.train.config import replace
-from worldclips.train.evaluate import condition_effects, image_metrics
+from worldclips.train.evaluate import condition_effects, image_metrics, shuffled_camera_paths
 from worldclips.train.model import ConditionedWan
 from worldclips.train.trainer import train
 from tests.train.test_guidance import Z, _inputs
@@ -58,7 +58,7 @@ def test_eval_command_writes_a_report(dataset, tiny, tmp_path, capsys):
     assert main(args) == 0
     report = json.loads(out.read_text())
     assert report["clips"] == 4 and set(report["effects"]) == {"0.3", "0.9"}
-    assert set(report["effects"]["0.3"]["conditions"]) == {"first_frame", "camera", "depth", "pose_maps", "pose_tokens"}
+    assert set(report["effects"]["0.3"]["conditions"]) == {"first_frame", "camera", "reprojection", "depth", "pose_maps", "pose_tokens"}
     sample = report["samples"][0]
     assert sample["frames_scored"] == tiny.data.frames - 1 and sample["frame"]["psnr"] > 0
     camera = sample["camera"]  # SfM on 32x32 frames of a 2-step model: reported, recovered or not
@@ -91,7 +91,8 @@ def test_the_camera_pathway_learns_what_only_the_camera_tells(tiny):
     from worldclips.train.conditions import ModelInputs
     from worldclips.train.flow import flow_loss
 
-    config = replace(tiny, model={"depth": "none", "pose_maps": False, "pose_tokens": False, "first_frame": False}).model
+    config = replace(tiny, model={"depth": "none", "pose_maps": False, "pose_tokens": False, "first_frame": False,
+                                  "reprojection": False}).model
     generator = torch.Generator().manual_seed(0)
     K, poses = _orbit_cameras(96, 9, generator)
     plucker = pack_frames(plucker_rays(K, poses, 8, 8, (64, 64))).transpose(1, 2)  # (N, 24, 3, 8, 8)
@@ -114,3 +115,26 @@ def test_the_camera_pathway_learns_what_only_the_camera_tells(tiny):
     camera = report["0.5"]["conditions"]["camera"]["shuffled"]
     # measured: loss 0.048 with the true camera, +3.76 (z 6.2) with cameras shuffled
     assert camera["z"] > 4 and camera["mean_delta"] > 10 * report["0.5"]["loss"], (report["0.5"]["loss"], camera)
+
+
+def _pose(yaw: float, position) -> np.ndarray:
+    cam_from_world = np.eye(4)
+    cam_from_world[:3, :3] = [[math.cos(yaw), 0, -math.sin(yaw)], [0, 1, 0], [math.sin(yaw), 0, math.cos(yaw)]]
+    cam_from_world[:3, 3] = -cam_from_world[:3, :3] @ np.asarray(position, dtype=float)
+    return cam_from_world
+
+
+def test_a_shuffled_camera_is_the_next_clips_motion_from_the_clips_own_first_camera():
+    still = np.stack([_pose(0.3, [1.0, 0.0, 2.0])] * 3).astype(np.float32)
+    dolly = np.stack([_pose(0.0, [0.0, 0.0, z]) for z in (0.0, 0.5, 1.0)]).astype(np.float32)
+    shuffled = shuffled_camera_paths([{"key": "a", "cam_from_world": still}, {"key": "b", "cam_from_world": dolly}])
+    # clip a now dollies 0.5 m per frame along its own viewing direction, from its own first camera
+    path = shuffled[0]["cam_from_world"].astype(np.float64)
+    assert np.allclose(path[0], still[0], atol=1e-6)
+    centres = [-p[:3, :3].T @ p[:3, 3] for p in path]
+    forward = path[0][2, :3]  # the camera's +z axis in the world
+    for t in (1, 2):
+        assert np.allclose(centres[t] - centres[0], 0.5 * t * forward, atol=1e-5)
+        assert np.allclose(path[t][:3, :3], still[0][:3, :3], atol=1e-6)
+    assert np.allclose(shuffled[1]["cam_from_world"], dolly[:1].repeat(3, 0), atol=1e-6)  # clip b stands still
+    assert shuffled[0]["key"] == "a" and shuffled[0]["cam_from_world"].dtype == np.float32

@@ -28,7 +28,7 @@ def _joints(batch=2, persons=2, frames=9, seed=1):
 
 
 def test_conditions_start_with_no_effect_and_match_the_base_model(tiny):
-    """Every condition on (control maps, camera rays, joint tokens): at step 0 the model is the
+    """Every condition on (control maps, reprojection, camera rays, joint tokens): at step 0 the model is the
     base model exactly; after one training step each condition changes the output."""
     config = tiny
     assert config.model.pose_tokens and config.model.camera
@@ -36,7 +36,7 @@ def test_conditions_start_with_no_effect_and_match_the_base_model(tiny):
     base = random_transformer(config.model)
     torch.manual_seed(0)
     model = ConditionedWan(random_transformer(config.model), config.model)
-    assert model.cond_channels == condition_channels(config.model, 4) == 3 * 4 + 4
+    assert model.cond_channels == condition_channels(config.model, 4) == 4 * 4 + 4 + 4  # 4 videos, 2 masks
     noisy, timestep, cond, plucker = inputs(model)
     joints = _joints()
     out = model(noisy, timestep, cond, plucker, joints=joints)

@@ -11,9 +11,12 @@ and 1 (pure noise: everything after the first frame must come from the condition
 
 - camera: the camera is the only cause of change. One person standing still among 6-8 props, in
   a room or on open ground, filmed by pan/tilt cameras turning tens of degrees
-  (``scene.pan_tilt_swing: 5``); the model gets the first frame and the camera.
+  (``scene.pan_tilt_swing: 5``); the model gets the first frame, the camera's Plücker rays and
+  the first frame reprojected into every frame (``train.cond.reprojection``). Shuffling the
+  camera gives clip b clip b+1's camera motion from its own first camera: rays and reprojection.
 - pose: the person is the only cause of change. A static camera films one person walking; the
-  model gets the first frame, the skeleton maps and the 3D joint tokens.
+  model gets the first frame (also reprojected: repeated, the camera being static), the skeleton
+  maps and the 3D joint tokens.
 
 A pathway check trains the same architecture on targets that are a fixed linear function of real
 Plücker maps (only the camera explains them). The README's "Does it use the conditions" figures
@@ -45,15 +48,15 @@ PLACE = {"characters": [1, 1], "props": [6, 8], "fov_deg": [40, 50]}
 TASKS = {
     "camera": (
         {**PLACE, "camera_families": ["pan_tilt"], "pan_tilt_swing": 5.0, "motions": {"idle": 1.0}},
-        {"first_frame": True, "camera": True, "pose_maps": False, "pose_tokens": False},
+        {"first_frame": True, "camera": True, "reprojection": True, "pose_maps": False, "pose_tokens": False},
     ),
     "pose": (
         {**PLACE, "camera_families": ["static"], "motions": {"walk": 1.0}},
-        {"first_frame": True, "camera": False, "pose_maps": True, "pose_tokens": True},
+        {"first_frame": True, "camera": False, "reprojection": True, "pose_maps": True, "pose_tokens": True},
     ),
 }
 ARCHITECTURE = {"depth": "none", "num_layers": 4, "head_dim": 16, "num_heads": 2, "ffn_dim": 64, "camera_hidden": 64,
-                "drop_first_frame": 0.0, "drop_camera": 0.1, "drop_depth": 0.0, "drop_pose_maps": 0.1,
+                "drop_first_frame": 0.0, "drop_camera": 0.1, "drop_reprojection": 0.0, "drop_depth": 0.0, "drop_pose_maps": 0.1,
                 "drop_pose_tokens": 0.1, "drop_text": 0.0}  # fmt: skip
 NOISE_LEVELS = "0.5,0.75,1.0"
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from worldclips.render.glsl_photo import NATURAL_PATTERNS, SKY
 
 FRAME_BINDING, OBJECT_BINDING, BONES_BINDING = 0, 1, 2
+MAX_LAMPS = 16  # the Frame block's lamp arrays (render.uniforms.MAX_LAMPS)
 SHADOW_UNIT, SKY_UNIT = 0, 3
 # Texture units of a textured material's images (Material.texture: scenes.textures).
 MATERIAL_UNITS = {"color_map": 7, "roughness_map": 8, "normal_map": 9}
@@ -247,13 +248,15 @@ vec3 mapped_normal(vec3 n, vec3 world, vec2 uv) {
 }
 #endif
 
-#ifdef LAMPS
+#ifdef LAMP_COUNT
 // Irradiance from a room's light panels (small Lambertian emitters facing down, no shadows), in
 // the units of the sun's term: radiance * area * cos(emitter) * cos(receiver) / (pi d^2).
-// Compiled only into the programs of scenes with lamps (a loop costs llvmpipe even when empty).
+// Compiled only into the programs of scenes with lamps, with their count as a constant: the
+// loop unrolls and indexes the Frame block's arrays by constants (llvmpipe shades a loop bound
+// read from a uniform, with dynamic array indexing, about a third slower).
 vec3 lamp_light(vec3 world, vec3 n, vec3 shading_n) {
     vec3 sum = vec3(0.0);
-    for (int i = 0; i < int(lamp_info.x); ++i) {
+    for (int i = 0; i < LAMP_COUNT; ++i) {
         vec3 d = lamp_position[i].xyz - world;
         float d2 = max(dot(d, d), 0.01);
         vec3 dir = d * inversesqrt(d2);
@@ -297,7 +300,7 @@ void main() {
     vec3 h = normalize(l + v);
     float specular = 0.04 * (1.0 - roughness) * (shininess + 8.0) / 8.0 * pow(max(dot(shading_n, h), 0.0), shininess);
     vec3 sun = sun_color.rgb * (ndl * visible);
-#ifdef LAMPS
+#ifdef LAMP_COUNT
     ambient += lamp_light(world, n, shading_n);
 #endif
     vec3 color = albedo * (ambient + sun + receiver.y) + specular * sun;
@@ -338,15 +341,17 @@ def skinning_vertex_source(max_bones: int) -> str:
 
 
 def scene_fragment_source(linear_output: bool, surface_layers: bool = False, pattern: str = "plain",
-                          textured: bool = False, lamps: bool = False) -> str:  # fmt: skip
+                          textured: bool = False, lamps: int = 0) -> str:  # fmt: skip
     """The scene fragment shader of one surface pattern (Material.pattern), or of a PBR texture
-    set (``textured``: MATERIAL_UNITS), lit by the Frame block's lamps or not (``lamps``): the
-    pattern is compiled in rather than switched on at run time, as llvmpipe would shade every
-    pattern's branch."""
+    set (``textured``: MATERIAL_UNITS), lit by the first ``lamps`` lamps of the Frame block (0:
+    none): the pattern and the lamp count are compiled in rather than switched on at run time,
+    as llvmpipe would shade every pattern's branch and index the lamp arrays dynamically."""
     if pattern not in PATTERN_INDEX:
         raise ValueError(f"pattern: expected one of {sorted(PATTERN_INDEX)}, got {pattern!r}")
+    if not (isinstance(lamps, int) and 0 <= lamps <= MAX_LAMPS):
+        raise ValueError(f"lamps: expected a lamp count in 0..{MAX_LAMPS}, got {lamps!r}")
     defines = _defines(LINEAR_OUTPUT=linear_output, SURFACE_LAYERS=surface_layers, SURFACE_PATTERN=str(PATTERN_INDEX[pattern]),
-                       TEXTURED=textured, LAMPS=lamps)  # fmt: skip
+                       TEXTURED=textured, LAMP_COUNT=str(lamps) if lamps else False)  # fmt: skip
     return _HEADER + defines + _BLOCKS + _SRGB + SKY + _PATTERNS + NATURAL_PATTERNS + _SCENE_FRAGMENT
 
 

@@ -85,7 +85,7 @@ class GpuScene:
         ctx, programs, settings = self._ctx, self._programs, self._settings
         self._images: dict[tuple[str, str], moderngl.Texture] = {}  # (path, map) -> uploaded image
         self.num_frames = int(scene.num_frames)
-        self._lamps = bool(scene.lamps)
+        self._lamps = uniforms.lamp_count(scene.lamps)
         frames = self.num_frames
         camera = scene.camera
         self._cam_from_world = _frames(camera.cam_from_world, frames, "CameraTrack.cam_from_world")

@@ -36,10 +36,10 @@ class Programs:
         return program
 
     def scene(self, linear_output: bool, surface_layers: bool = False, pattern: str = "plain",
-              textured: bool = False, lamps: bool = False) -> moderngl.Program:  # fmt: skip
+              textured: bool = False, lamps: int = 0) -> moderngl.Program:  # fmt: skip
         """Lit colour + planar depth + instance id program (+ normals and neighbour-frame positions)
-        of one surface pattern (Material.pattern), or of a PBR texture set (``textured``); with
-        ``lamps``, also lit by the scene's lamps (Scene.lamps)."""
+        of one surface pattern (Material.pattern), or of a PBR texture set (``textured``), also lit
+        by the scene's ``lamps`` lamps (Scene.lamps; one program per count)."""
         return self._get(
             ("scene", linear_output, surface_layers, pattern, textured, lamps),
             lambda: self._ctx.program(

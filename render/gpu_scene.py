@@ -16,6 +16,7 @@ from worldclips.motions.body import SkinnedMesh, VertexAnimatedMesh
 from worldclips.render import glsl, mesh_data, shadow, uniforms
 from worldclips.render.body_vertices import SHADOW_PROXY_CELL_M, VERTEX_FORMAT, AnimatedVertices, SkinnedVertices
 from worldclips.render.programs import Programs
+from worldclips.scenes.asset_cache import AssetCache
 from worldclips.scenes.scene import Character, Scene, SceneObject
 from worldclips.scenes.textures import TextureSet, load_texture
 
@@ -68,8 +69,10 @@ def _frames(array: np.ndarray, frames: int, what: str) -> np.ndarray:
 class GpuScene:
     """GPU resources of one Scene; release() frees them (the context stays)."""
 
-    def __init__(self, ctx: moderngl.Context, programs: Programs, scene: Scene, settings: RasterSettings) -> None:
+    def __init__(self, ctx: moderngl.Context, programs: Programs, scene: Scene, settings: RasterSettings,
+                 assets: AssetCache | None = None) -> None:  # fmt: skip
         _check_ids(scene)
+        self._assets = assets  # decoded texture images kept across scenes (scenes.asset_cache)
         self._ctx = ctx
         self._programs = programs
         self._settings = settings
@@ -210,7 +213,7 @@ class GpuScene:
         for name, (path, sha256) in texture.maps().items():
             key = (path, name)
             if key not in self._images:
-                image = load_texture(path, sha256, name)
+                image = load_texture(path, sha256, name, self._assets)
                 components = 1 if image.ndim == 2 else image.shape[2]
                 gl_texture = self._keep(self._ctx.texture((image.shape[1], image.shape[0]), components,
                                                           np.ascontiguousarray(image[::-1]).tobytes(), alignment=1))  # fmt: skip

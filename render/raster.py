@@ -27,9 +27,11 @@ from worldclips.render.gpu_scene import GpuScene, RasterSettings
 from worldclips.render.programs import Programs
 from worldclips.render.surface_layers import surface_layers as layers_from_surface_pass
 from worldclips.render.targets import ImageTargets, ShadowTarget
+from worldclips.scenes.asset_cache import AssetCache
 from worldclips.scenes.scene import Scene
 
 DEFAULT_SHADOW_MAP_SIZE = 1024
+TEXTURE_CACHE_BYTES = 128 << 20  # decoded texture images kept across scenes
 PHOTO_SUPERSAMPLE = 3  # 3 x 3 samples per pixel: anti-aliased edges, exact centre sample
 # gl_clip_from_cam keeps image rows in GL's y order, which mirrors the image: faces that are
 # counter-clockwise seen from outside arrive clockwise, so clockwise is front for the camera. The
@@ -52,6 +54,8 @@ class RasterRenderer:
         With the camera outside every mesh this changes no pixel and halves triangle work.
     body_shadow_proxies: bodies cast their sun shadow from a vertex-clustered copy (~3 cm cells,
         a few thousand triangles); images, depth and segmentation always use the full mesh.
+    texture_cache_bytes: decoded texture images (Material.texture) are kept across scenes in
+        this renderer's own bounded cache (scenes.asset_cache), up to this many bytes (0: none).
     """
 
     def __init__(
@@ -66,6 +70,7 @@ class RasterRenderer:
         supersample: int | None = None,
         cull_closed_meshes: bool = True,
         body_shadow_proxies: bool = True,
+        texture_cache_bytes: int = TEXTURE_CACHE_BYTES,
     ) -> None:
         if supersample is not None and (supersample < 1 or supersample % 2 == 0):
             raise ValueError(f"supersample: expected an odd integer >= 1, got {supersample}")
@@ -76,6 +81,7 @@ class RasterRenderer:
         self.cull_closed_meshes = bool(cull_closed_meshes)
         self.body_shadow_proxies = bool(body_shadow_proxies)
         self._programs = Programs(self.ctx)
+        self._textures = AssetCache(texture_cache_bytes) if texture_cache_bytes else None
         self._targets: ImageTargets | None = None
         # A 1x1 map stands in when shadows are off: the shader's sampler always needs a depth texture.
         self._shadow = ShadowTarget(self.ctx, int(shadow_map_size) if self.shadows else 1)
@@ -152,7 +158,7 @@ class RasterRenderer:
         segmentation = np.empty((frames, height, width), dtype=np.uint16)
         surface_shape = (frames, height, width, 4) if surface_layers else (0, height, width, 4)
         normal, next_uvz, prev_uvz = (np.empty(surface_shape, dtype=np.float32) for _ in range(3))
-        gpu = GpuScene(self.ctx, self._programs, scene, settings)
+        gpu = GpuScene(self.ctx, self._programs, scene, settings, self._textures)
         try:
             self._set_state()
             for frame in range(frames):

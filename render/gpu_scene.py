@@ -36,6 +36,7 @@ class RasterSettings:
     cull_closed: bool = True
     shadow_proxy: bool = True
     surface_layers: bool = False  # normals and neighbour-frame positions (render.surface_layers)
+    ambient_occlusion: bool = False  # write the ambient light's part of the colour (render.glsl_ao)
 
 
 @dataclass(eq=False)
@@ -150,7 +151,8 @@ class GpuScene:
         self._frame_buffer = self._keep(ctx.buffer(frame_data.tobytes()))
         object_data = np.concatenate(blocks) if blocks else np.zeros((1, uniforms.OBJECT_BLOCK_BYTES // 4), np.float32)
         self._object_buffer = self._keep(ctx.buffer(object_data.tobytes()))
-        self._background = self._keep(ctx.vertex_array(programs.background(linear, settings.surface_layers), []))
+        background = programs.background(linear, settings.surface_layers, settings.ambient_occlusion)
+        self._background = self._keep(ctx.vertex_array(background, []))
         self._sky = None
         if scene.sky_image is not None:
             image = np.ascontiguousarray(scene.sky_image, dtype=np.float32)
@@ -185,7 +187,7 @@ class GpuScene:
         ctx = self._ctx
         index = self._static_buffer(np.asarray(faces).reshape(-1, 3), np.uint32, 3)
         program = self._programs.scene(linear, self._settings.surface_layers, pattern, textured=texture is not None,
-                                       lamps=self._lamps)  # fmt: skip
+                                       lamps=self._lamps, ambient_occlusion=self._settings.ambient_occlusion)  # fmt: skip
         # skip_errors: a pattern's program may not read every attribute (plain: no in_uv)
         vao = self._keep(ctx.vertex_array(program, content, index_buffer=index, index_element_size=4, skip_errors=True))
         cull = closed and self._settings.cull_closed

@@ -54,6 +54,9 @@ class RasterRenderer:
         With the camera outside every mesh this changes no pixel and halves triangle work.
     body_shadow_proxies: bodies cast their sun shadow from a vertex-clustered copy (~3 cm cells,
         a few thousand triangles); images, depth and segmentation always use the full mesh.
+    ambient_occlusion: screen-space ambient occlusion of the ambient light (render.glsl_ao) in
+        scenes of the photographic look drawn with supersampling; never changes depth, ids or
+        any other layer.
     texture_cache_bytes: decoded texture images (Material.texture) are kept across scenes in
         this renderer's own bounded cache (scenes.asset_cache), up to this many bytes (0: none).
     """
@@ -70,6 +73,7 @@ class RasterRenderer:
         supersample: int | None = None,
         cull_closed_meshes: bool = True,
         body_shadow_proxies: bool = True,
+        ambient_occlusion: bool = True,
         texture_cache_bytes: int = TEXTURE_CACHE_BYTES,
     ) -> None:
         if supersample is not None and (supersample < 1 or supersample % 2 == 0):
@@ -80,6 +84,7 @@ class RasterRenderer:
         self.supersample = None if supersample is None else int(supersample)
         self.cull_closed_meshes = bool(cull_closed_meshes)
         self.body_shadow_proxies = bool(body_shadow_proxies)
+        self.ambient_occlusion = bool(ambient_occlusion)
         self._programs = Programs(self.ctx)
         self._textures = AssetCache(texture_cache_bytes) if texture_cache_bytes else None
         self._targets: ImageTargets | None = None
@@ -122,11 +127,16 @@ class RasterRenderer:
             return self.supersample
         return PHOTO_SUPERSAMPLE if scene.look is not None else 1
 
-    def _ensure_targets(self, width: int, height: int, supersample: int, surface_layers: bool = False) -> ImageTargets:
+    def occlusion_for(self, scene: Scene) -> bool:
+        """Whether ``scene`` is drawn with ambient occlusion (photo look, supersampled, option on)."""
+        return self.ambient_occlusion and scene.look is not None and self.supersample_for(scene) > 1
+
+    def _ensure_targets(self, width: int, height: int, supersample: int, surface_layers: bool = False,
+                        ambient_occlusion: bool = False) -> ImageTargets:  # fmt: skip
         width, height = int(width), int(height)
-        wanted = (width, height, supersample, bool(surface_layers))
+        wanted = (width, height, supersample, bool(surface_layers), bool(ambient_occlusion) and supersample > 1)
         if self._targets is None or (self._targets.width, self._targets.height, self._targets.supersample,
-                                     self._targets.surface_layers) != wanted:  # fmt: skip
+                                     self._targets.surface_layers, self._targets.ambient_occlusion) != wanted:  # fmt: skip
             if self._targets is not None:
                 self._targets.release()
                 self._targets = None
@@ -141,7 +151,8 @@ class RasterRenderer:
         if frames < 1:
             raise ValueError(f"Scene.num_frames: expected at least one frame, got {frames}")
         supersample = self.supersample_for(scene)
-        targets = self._ensure_targets(width, height, supersample, surface_layers)
+        occlusion = self.occlusion_for(scene)
+        targets = self._ensure_targets(width, height, supersample, surface_layers, occlusion)
         settings = RasterSettings(
             raster_width=width * supersample,
             raster_height=height * supersample,
@@ -152,6 +163,7 @@ class RasterRenderer:
             cull_closed=self.cull_closed_meshes,
             shadow_proxy=self.body_shadow_proxies,
             surface_layers=bool(surface_layers),
+            ambient_occlusion=occlusion,
         )
         rgb = np.empty((frames, height, width, 3), dtype=np.uint8)
         depth = np.empty((frames, height, width), dtype=np.float32)

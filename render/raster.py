@@ -207,7 +207,7 @@ class RasterRenderer:
             gpu.draw_shadow_casters(frame)
             ctx.front_face = CAMERA_FRONT_FACE
         targets.scene_fbo.use()
-        targets.scene_fbo.clear(depth=1.0)  # colour attachments are all rewritten below
+        targets.clear_depth()  # colour attachments are all rewritten below
         self._shadow.texture.use(location=glsl.SHADOW_UNIT)
         gpu.draw_surfaces(frame)
         ctx.depth_func = "<="

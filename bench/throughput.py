@@ -11,12 +11,16 @@ ratio, and a per-stage breakdown of one clip.
 With ``--looks`` it instead runs the whole job on the default scene (1-3 people, 3-6 props, half
 the clips in rooms; ``--indoor-share`` changes that share) in the photographic look and in
 ``look: flat``, one after the other in the same run, and prints both end-to-end rates and their
-ratio.
+ratio. ``--looks --interleave`` instead makes the same clips in both looks clip by clip in one
+process (the job's clip recipe, make_clip: draw, build, render, ground truth, encode; not the
+tar writing), so that a machine whose load drifts (another job on the same cores) slows both
+looks alike; it prints the summed rates, their ratio and the median of the per-clip ratios.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -90,6 +94,31 @@ def bench_looks(size: str, clips: int, frames: int, indoor_share: float | None =
     return {"size": size, **rates, "ratio": rates["photo"] / rates["flat"]}
 
 
+def bench_interleaved(size: str, clips: int, frames: int, indoor_share: float | None = None) -> dict:
+    from worldclips.shards.job.recipe import make_clip
+
+    scene = {} if indoor_share is None else {"scene": {"indoor_share": indoor_share}}
+    looks = ("photo", "flat")
+    configs = {look: resolve_config(scene, {"out": "unused", "clips": clips, "frames": frames, "size": size,
+                                            "ray": False, "look": look}) for look in looks}  # fmt: skip
+    tools = {look: job_tools(configs[look]) for look in looks}
+    versions = package_versions()
+    seconds = {look: [] for look in looks}
+    for index in range(-1, clips):  # clip -1: warm-up (shader compilation), not counted
+        for look in looks:
+            body, renderer = tools[look]
+            with renderer.ctx:  # two renderers, two GL contexts: make this one current
+                started = time.perf_counter()
+                make_clip(configs[look], max(index, 0), body, renderer, versions)
+                if index >= 0:
+                    seconds[look].append(time.perf_counter() - started)
+    for _, renderer in tools.values():
+        renderer.release()
+    rates = {look: clips * frames / sum(seconds[look]) for look in looks}
+    per_clip = [f / p for p, f in zip(seconds["photo"], seconds["flat"])]
+    return {"size": size, **rates, "ratio": rates["photo"] / rates["flat"], "median_clip_ratio": statistics.median(per_clip)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=int, default=6)
@@ -97,7 +126,14 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="+", default=["256x256", "512x512"])
     parser.add_argument("--looks", action="store_true", help="photographic against flat look, default scene")
     parser.add_argument("--indoor-share", type=float, help="with --looks: the share of clips in rooms (default: the scene's, 0.5)")
+    parser.add_argument("--interleave", action="store_true", help="with --looks: both looks clip by clip in one process")
     args = parser.parse_args()
+    if args.looks and args.interleave:
+        print(f"{'size':>9} {'photo fps':>10} {'flat fps':>9} {'photo / flat':>13} {'median per clip':>16}   (default scene, clip recipe, interleaved)")
+        for size in args.sizes:
+            row = bench_interleaved(size, args.clips, args.frames, args.indoor_share)
+            print(f"{row['size']:>9} {row['photo']:10.2f} {row['flat']:9.2f} {row['ratio']:13.2f} {row['median_clip_ratio']:16.2f}")
+        return
     if args.looks:
         print(f"{'size':>9} {'photo fps':>10} {'flat fps':>9} {'photo / flat':>13}   (default scene, end to end, one process)")
         for size in args.sizes:

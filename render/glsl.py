@@ -12,15 +12,18 @@ then display-referred before the sRGB transfer. Depth and ids never depend on th
 
 from __future__ import annotations
 
+from worldclips.render import glsl_ao
 from worldclips.render.glsl_photo import NATURAL_PATTERNS, SKY
 
 FRAME_BINDING, OBJECT_BINDING, BONES_BINDING = 0, 1, 2
+MAX_LAMPS = 16  # the Frame block's lamp arrays (render.uniforms.MAX_LAMPS)
 SHADOW_UNIT, SKY_UNIT = 0, 3
 # Texture units of a textured material's images (Material.texture: scenes.textures).
 MATERIAL_UNITS = {"color_map": 7, "roughness_map": 8, "normal_map": 9}
 MAP_UNITS = {"Color": 7, "Roughness": 8, "NormalGL": 9}  # the same units by the set's map names
 # Texture units of the supersampling resolve's inputs (the sky map keeps SKY_UNIT there too).
-RESOLVE_UNITS = {"big_color": 0, "big_depth": 1, "big_id": 2, "big_normal": 4, "big_next": 5, "big_prev": 6}
+RESOLVE_UNITS = {"big_color": 0, "big_depth": 1, "big_id": 2, "big_normal": 4, "big_next": 5, "big_prev": 6,
+                 "big_ambient": 10, "occlusion": 11}  # the last two: ambient occlusion (render.glsl_ao)
 # Material.pattern -> the integer surface_albedo() switches on (Object block, info.x).
 PATTERN_INDEX = {"plain": 0, "checker": 1, "stripes": 2, "tiles": 3, "noise": 4,
                  "grass": 5, "dirt": 6, "asphalt": 7, "concrete": 8, "planks": 9, "carpet": 10, "plaster": 11}  # fmt: skip
@@ -208,12 +211,19 @@ layout(location = 3) out vec4 out_normal;
 layout(location = 4) out vec4 out_next;
 layout(location = 5) out vec4 out_prev;
 #endif
+#ifdef AMBIENT_OCCLUSION
+// The ambient light's part of the colour (render.glsl_ao), linear, pre-multiplied by (1 - haze).
+layout(location = AMBIENT_LOCATION) out vec4 out_ambient;
+#endif
 
 // Supersampled (LINEAR_OUTPUT): linear radiance, in the photo look pre-multiplied by (1 - haze)
 // with the haze in alpha; the resolve pass adds the sky once per pixel and applies the tone curve.
 // Otherwise the final sRGB colour, haze and tone curve included.
-vec4 encode_output(vec3 linear, vec3 view_direction, float dist) {
-    float haze = look.x > 0.5 ? haze_amount(dist) : 0.0;
+float surface_haze(float dist) {
+    return look.x > 0.5 ? haze_amount(dist) : 0.0;
+}
+
+vec4 encode_output(vec3 linear, vec3 view_direction, float haze) {
 #ifdef LINEAR_OUTPUT
     return vec4(max(linear, vec3(0.0)) * (1.0 - haze), haze);
 #else
@@ -247,13 +257,15 @@ vec3 mapped_normal(vec3 n, vec3 world, vec2 uv) {
 }
 #endif
 
-#ifdef LAMPS
+#ifdef LAMP_COUNT
 // Irradiance from a room's light panels (small Lambertian emitters facing down, no shadows), in
 // the units of the sun's term: radiance * area * cos(emitter) * cos(receiver) / (pi d^2).
-// Compiled only into the programs of scenes with lamps (a loop costs llvmpipe even when empty).
+// Compiled only into the programs of scenes with lamps, with their count as a constant: the
+// loop unrolls and indexes the Frame block's arrays by constants (llvmpipe shades a loop bound
+// read from a uniform, with dynamic array indexing, about a third slower).
 vec3 lamp_light(vec3 world, vec3 n, vec3 shading_n) {
     vec3 sum = vec3(0.0);
-    for (int i = 0; i < int(lamp_info.x); ++i) {
+    for (int i = 0; i < LAMP_COUNT; ++i) {
         vec3 d = lamp_position[i].xyz - world;
         float d2 = max(dot(d, d), 0.01);
         vec3 dir = d * inversesqrt(d2);
@@ -293,15 +305,22 @@ void main() {
     float ndl = max(dot(shading_n, l), 0.0) * step(0.0, dot(n, l));
     float visible = (ndl > 0.0 && shadow_params.w > 0.5) ? sun_visibility(world, n) : 1.0;
     vec3 ambient = mix(ground_color.rgb, sky_color.rgb, 0.5 + 0.5 * shading_n.z);
+#ifdef AMBIENT_OCCLUSION
+    float haze = surface_haze(distance(world, camera_position.xyz));
+    out_ambient = vec4(albedo * ambient * (1.0 - haze), 0.0);
+#endif
     float shininess = exp2(1.0 + 10.0 * (1.0 - roughness));
     vec3 h = normalize(l + v);
     float specular = 0.04 * (1.0 - roughness) * (shininess + 8.0) / 8.0 * pow(max(dot(shading_n, h), 0.0), shininess);
     vec3 sun = sun_color.rgb * (ndl * visible);
-#ifdef LAMPS
+#ifdef LAMP_COUNT
     ambient += lamp_light(world, n, shading_n);
 #endif
     vec3 color = albedo * (ambient + sun + receiver.y) + specular * sun;
-    out_color = encode_output(color, -v, distance(world, camera_position.xyz));
+#ifndef AMBIENT_OCCLUSION
+    float haze = surface_haze(distance(world, camera_position.xyz));
+#endif
+    out_color = encode_output(color, -v, haze);
     out_depth = v_depth;
     out_id = uint(info.y);
 #ifdef SURFACE_LAYERS
@@ -337,16 +356,27 @@ def skinning_vertex_source(max_bones: int) -> str:
     return _HEADER + _defines(MAX_BONES=max_bones) + _SKINNING_VERTEX
 
 
+def _ambient_location(surface_layers: bool) -> str:
+    """The colour attachment of the ambient part: after the surface layers' (render.targets)."""
+    return str(6 if surface_layers else 3)
+
+
 def scene_fragment_source(linear_output: bool, surface_layers: bool = False, pattern: str = "plain",
-                          textured: bool = False, lamps: bool = False) -> str:  # fmt: skip
+                          textured: bool = False, lamps: int = 0, ambient_occlusion: bool = False) -> str:  # fmt: skip
     """The scene fragment shader of one surface pattern (Material.pattern), or of a PBR texture
-    set (``textured``: MATERIAL_UNITS), lit by the Frame block's lamps or not (``lamps``): the
-    pattern is compiled in rather than switched on at run time, as llvmpipe would shade every
-    pattern's branch."""
+    set (``textured``: MATERIAL_UNITS), lit by the first ``lamps`` lamps of the Frame block (0:
+    none): the pattern and the lamp count are compiled in rather than switched on at run time,
+    as llvmpipe would shade every pattern's branch and index the lamp arrays dynamically.
+    ``ambient_occlusion`` (supersampled photo look only) also writes the ambient light's part of
+    the colour (render.glsl_ao)."""
     if pattern not in PATTERN_INDEX:
         raise ValueError(f"pattern: expected one of {sorted(PATTERN_INDEX)}, got {pattern!r}")
+    if not (isinstance(lamps, int) and 0 <= lamps <= MAX_LAMPS):
+        raise ValueError(f"lamps: expected a lamp count in 0..{MAX_LAMPS}, got {lamps!r}")
     defines = _defines(LINEAR_OUTPUT=linear_output, SURFACE_LAYERS=surface_layers, SURFACE_PATTERN=str(PATTERN_INDEX[pattern]),
-                       TEXTURED=textured, LAMPS=lamps)  # fmt: skip
+                       TEXTURED=textured, LAMP_COUNT=str(lamps) if lamps else False,
+                       AMBIENT_OCCLUSION=ambient_occlusion and linear_output,
+                       AMBIENT_LOCATION=_ambient_location(surface_layers))  # fmt: skip
     return _HEADER + defines + _BLOCKS + _SRGB + SKY + _PATTERNS + NATURAL_PATTERNS + _SCENE_FRAGMENT
 
 
@@ -363,8 +393,13 @@ layout(location = 5) out vec4 out_prev;
 """
 
 
-def background_fragment_source(linear_output: bool, surface_layers: bool = False) -> str:
-    return _HEADER + _defines(LINEAR_OUTPUT=linear_output, SURFACE_LAYERS=surface_layers) + _BLOCKS + _SRGB + SKY + _SURFACE_OUTPUTS + """
+def background_fragment_source(linear_output: bool, surface_layers: bool = False, ambient_occlusion: bool = False) -> str:
+    defines = _defines(LINEAR_OUTPUT=linear_output, SURFACE_LAYERS=surface_layers, AMBIENT_OCCLUSION=ambient_occlusion and linear_output,
+                       AMBIENT_LOCATION=_ambient_location(surface_layers))  # fmt: skip
+    return _HEADER + defines + _BLOCKS + _SRGB + SKY + _SURFACE_OUTPUTS + """
+#ifdef AMBIENT_OCCLUSION
+layout(location = AMBIENT_LOCATION) out vec4 out_ambient;
+#endif
 layout(location = 0) out vec4 out_color;
 layout(location = 1) out float out_depth;
 layout(location = 2) out uint out_id;
@@ -386,6 +421,9 @@ void main() {
 #ifdef SURFACE_LAYERS
     out_normal = out_next = out_prev = vec4(0.0);  // w = 0: no surface
 #endif
+#ifdef AMBIENT_OCCLUSION
+    out_ambient = vec4(0.0);
+#endif
 }
 """
 
@@ -398,6 +436,9 @@ _RESOLVE_FRAGMENT = _BLOCKS + _SRGB + SKY + _SURFACE_OUTPUTS + """
 uniform sampler2D big_normal;
 uniform sampler2D big_next;
 uniform sampler2D big_prev;
+#endif
+#ifdef AMBIENT_OCCLUSION
+AMBIENT_FUNCTIONS
 #endif
 uniform sampler2D big_color;
 uniform sampler2D big_depth;
@@ -415,6 +456,12 @@ void main() {
     vec4 mean = sum / float(factor * factor);
     ivec2 centre = origin + ivec2(factor / 2);
     vec3 linear = mean.rgb;
+#ifdef AMBIENT_OCCLUSION
+    // The centre sample's ambient part stands for the pixel's (one fetch rather than nine; they
+    // differ only where a silhouette crosses the pixel).
+    vec3 ambient = texelFetch(big_ambient, centre, 0).rgb;
+    linear = max(linear - (1.0 - ambient_visibility(ivec2(gl_FragCoord.xy), texelFetch(big_depth, centre, 0).r)) * ambient, 0.0);
+#endif
     if (look.x > 0.5) linear = filmic(linear + mean.a * sky_with_sun(vec2(centre)));
     vec3 c = linear_to_srgb(linear);
     out_color = vec4(c, 1.0);
@@ -429,5 +476,16 @@ void main() {
 """
 
 
-def resolve_fragment_source(surface_layers: bool = False) -> str:
-    return _HEADER + _defines(SURFACE_LAYERS=surface_layers) + _RESOLVE_FRAGMENT
+def resolve_fragment_source(surface_layers: bool = False, ambient_occlusion: bool = False) -> str:
+    source = _RESOLVE_FRAGMENT.replace("AMBIENT_FUNCTIONS", glsl_ao.RESOLVE_FUNCTIONS)
+    return _HEADER + _defines(SURFACE_LAYERS=surface_layers, AMBIENT_OCCLUSION=ambient_occlusion) + source
+
+
+def occlusion_fragment_source() -> str:
+    """The ambient occlusion pass (render.glsl_ao): (visibility, depth) per 2 x 2 output pixels."""
+    return _HEADER + _BLOCKS + glsl_ao.OCCLUSION_FRAGMENT
+
+
+def occlusion_blur_fragment_source() -> str:
+    """The depth-weighted 4 x 4 blur of the occlusion (render.glsl_ao)."""
+    return _HEADER + glsl_ao.BLUR_FRAGMENT

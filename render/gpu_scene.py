@@ -16,6 +16,7 @@ from worldclips.motions.body import SkinnedMesh, VertexAnimatedMesh
 from worldclips.render import glsl, mesh_data, shadow, uniforms
 from worldclips.render.body_vertices import SHADOW_PROXY_CELL_M, VERTEX_FORMAT, AnimatedVertices, SkinnedVertices
 from worldclips.render.programs import Programs
+from worldclips.scenes.asset_cache import AssetCache
 from worldclips.scenes.scene import Character, Scene, SceneObject
 from worldclips.scenes.textures import TextureSet, load_texture
 
@@ -35,6 +36,7 @@ class RasterSettings:
     cull_closed: bool = True
     shadow_proxy: bool = True
     surface_layers: bool = False  # normals and neighbour-frame positions (render.surface_layers)
+    ambient_occlusion: bool = False  # write the ambient light's part of the colour (render.glsl_ao)
 
 
 @dataclass(eq=False)
@@ -68,8 +70,10 @@ def _frames(array: np.ndarray, frames: int, what: str) -> np.ndarray:
 class GpuScene:
     """GPU resources of one Scene; release() frees them (the context stays)."""
 
-    def __init__(self, ctx: moderngl.Context, programs: Programs, scene: Scene, settings: RasterSettings) -> None:
+    def __init__(self, ctx: moderngl.Context, programs: Programs, scene: Scene, settings: RasterSettings,
+                 assets: AssetCache | None = None) -> None:  # fmt: skip
         _check_ids(scene)
+        self._assets = assets  # decoded texture images kept across scenes (scenes.asset_cache)
         self._ctx = ctx
         self._programs = programs
         self._settings = settings
@@ -85,7 +89,7 @@ class GpuScene:
         ctx, programs, settings = self._ctx, self._programs, self._settings
         self._images: dict[tuple[str, str], moderngl.Texture] = {}  # (path, map) -> uploaded image
         self.num_frames = int(scene.num_frames)
-        self._lamps = bool(scene.lamps)
+        self._lamps = uniforms.lamp_count(scene.lamps)
         frames = self.num_frames
         camera = scene.camera
         self._cam_from_world = _frames(camera.cam_from_world, frames, "CameraTrack.cam_from_world")
@@ -147,7 +151,8 @@ class GpuScene:
         self._frame_buffer = self._keep(ctx.buffer(frame_data.tobytes()))
         object_data = np.concatenate(blocks) if blocks else np.zeros((1, uniforms.OBJECT_BLOCK_BYTES // 4), np.float32)
         self._object_buffer = self._keep(ctx.buffer(object_data.tobytes()))
-        self._background = self._keep(ctx.vertex_array(programs.background(linear, settings.surface_layers), []))
+        background = programs.background(linear, settings.surface_layers, settings.ambient_occlusion)
+        self._background = self._keep(ctx.vertex_array(background, []))
         self._sky = None
         if scene.sky_image is not None:
             image = np.ascontiguousarray(scene.sky_image, dtype=np.float32)
@@ -182,7 +187,7 @@ class GpuScene:
         ctx = self._ctx
         index = self._static_buffer(np.asarray(faces).reshape(-1, 3), np.uint32, 3)
         program = self._programs.scene(linear, self._settings.surface_layers, pattern, textured=texture is not None,
-                                       lamps=self._lamps)  # fmt: skip
+                                       lamps=self._lamps, ambient_occlusion=self._settings.ambient_occlusion)  # fmt: skip
         # skip_errors: a pattern's program may not read every attribute (plain: no in_uv)
         vao = self._keep(ctx.vertex_array(program, content, index_buffer=index, index_element_size=4, skip_errors=True))
         cull = closed and self._settings.cull_closed
@@ -210,7 +215,7 @@ class GpuScene:
         for name, (path, sha256) in texture.maps().items():
             key = (path, name)
             if key not in self._images:
-                image = load_texture(path, sha256, name)
+                image = load_texture(path, sha256, name, self._assets)
                 components = 1 if image.ndim == 2 else image.shape[2]
                 gl_texture = self._keep(self._ctx.texture((image.shape[1], image.shape[0]), components,
                                                           np.ascontiguousarray(image[::-1]).tobytes(), alignment=1))  # fmt: skip

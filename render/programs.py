@@ -36,15 +36,17 @@ class Programs:
         return program
 
     def scene(self, linear_output: bool, surface_layers: bool = False, pattern: str = "plain",
-              textured: bool = False, lamps: bool = False) -> moderngl.Program:  # fmt: skip
+              textured: bool = False, lamps: int = 0, ambient_occlusion: bool = False) -> moderngl.Program:  # fmt: skip
         """Lit colour + planar depth + instance id program (+ normals and neighbour-frame positions)
-        of one surface pattern (Material.pattern), or of a PBR texture set (``textured``); with
-        ``lamps``, also lit by the scene's lamps (Scene.lamps)."""
+        of one surface pattern (Material.pattern), or of a PBR texture set (``textured``), also lit
+        by the scene's ``lamps`` lamps (Scene.lamps; one program per count); with
+        ``ambient_occlusion``, also writing the ambient light's part of the colour."""
         return self._get(
-            ("scene", linear_output, surface_layers, pattern, textured, lamps),
+            ("scene", linear_output, surface_layers, pattern, textured, lamps, ambient_occlusion),
             lambda: self._ctx.program(
                 vertex_shader=glsl.scene_vertex_source(False, surface_layers),
-                fragment_shader=glsl.scene_fragment_source(linear_output, surface_layers, pattern, textured, lamps),
+                fragment_shader=glsl.scene_fragment_source(linear_output, surface_layers, pattern, textured, lamps,
+                                                           ambient_occlusion),  # fmt: skip
             ),
         )
 
@@ -66,27 +68,46 @@ class Programs:
             ),
         )
 
-    def background(self, linear_output: bool, surface_layers: bool = False) -> moderngl.Program:
+    def background(self, linear_output: bool, surface_layers: bool = False, ambient_occlusion: bool = False) -> moderngl.Program:
         """Full-screen far-plane triangle: sky colour, depth 0, id 0 where nothing was drawn."""
         return self._get(
-            ("background", linear_output, surface_layers),
+            ("background", linear_output, surface_layers, ambient_occlusion),
             lambda: self._ctx.program(
                 vertex_shader=glsl.BACKGROUND_VERTEX,
-                fragment_shader=glsl.background_fragment_source(linear_output, surface_layers),
+                fragment_shader=glsl.background_fragment_source(linear_output, surface_layers, ambient_occlusion),
             ),
         )
 
-    def resolve(self, surface_layers: bool = False) -> moderngl.Program:
-        """Supersampling resolve: box-filtered colour, centre-subpixel depth, id (and surface layers)."""
+    def occlusion(self) -> moderngl.Program:
+        """Screen-space ambient occlusion: (visibility, depth) per output pixel (render.glsl_ao)."""
         program = self._get(
-            ("resolve", surface_layers),
+            ("occlusion",),
+            lambda: self._ctx.program(vertex_shader=glsl.RESOLVE_VERTEX, fragment_shader=glsl.occlusion_fragment_source()),
+        )
+        program["big_depth"].value = glsl.RESOLVE_UNITS["big_depth"]
+        return program
+
+    def occlusion_blur(self) -> moderngl.Program:
+        """The occlusion's depth-weighted blur (render.glsl_ao)."""
+        program = self._get(
+            ("occlusion blur",),
+            lambda: self._ctx.program(vertex_shader=glsl.RESOLVE_VERTEX, fragment_shader=glsl.occlusion_blur_fragment_source()),
+        )
+        program["occlusion"].value = glsl.RESOLVE_UNITS["occlusion"]
+        return program
+
+    def resolve(self, surface_layers: bool = False, ambient_occlusion: bool = False) -> moderngl.Program:
+        """Supersampling resolve: box-filtered colour, centre-subpixel depth, id (and surface layers);
+        with ``ambient_occlusion``, the occluded share of the ambient light taken out."""
+        program = self._get(
+            ("resolve", surface_layers, ambient_occlusion),
             lambda: self._ctx.program(
-                vertex_shader=glsl.RESOLVE_VERTEX, fragment_shader=glsl.resolve_fragment_source(surface_layers)
+                vertex_shader=glsl.RESOLVE_VERTEX, fragment_shader=glsl.resolve_fragment_source(surface_layers, ambient_occlusion)
             ),
         )
-        units = glsl.RESOLVE_UNITS if surface_layers else dict(list(glsl.RESOLVE_UNITS.items())[:3])
-        for name, unit in units.items():
-            program[name].value = unit
+        for name, unit in glsl.RESOLVE_UNITS.items():
+            if name in program:
+                program[name].value = unit
         return program
 
     def release(self) -> None:

@@ -27,9 +27,11 @@ from worldclips.render.gpu_scene import GpuScene, RasterSettings
 from worldclips.render.programs import Programs
 from worldclips.render.surface_layers import surface_layers as layers_from_surface_pass
 from worldclips.render.targets import ImageTargets, ShadowTarget
+from worldclips.scenes.asset_cache import AssetCache
 from worldclips.scenes.scene import Scene
 
 DEFAULT_SHADOW_MAP_SIZE = 1024
+TEXTURE_CACHE_BYTES = 128 << 20  # decoded texture images kept across scenes
 PHOTO_SUPERSAMPLE = 3  # 3 x 3 samples per pixel: anti-aliased edges, exact centre sample
 # gl_clip_from_cam keeps image rows in GL's y order, which mirrors the image: faces that are
 # counter-clockwise seen from outside arrive clockwise, so clockwise is front for the camera. The
@@ -52,6 +54,11 @@ class RasterRenderer:
         With the camera outside every mesh this changes no pixel and halves triangle work.
     body_shadow_proxies: bodies cast their sun shadow from a vertex-clustered copy (~3 cm cells,
         a few thousand triangles); images, depth and segmentation always use the full mesh.
+    ambient_occlusion: screen-space ambient occlusion of the ambient light (render.glsl_ao) in
+        scenes of the photographic look drawn with supersampling; never changes depth, ids or
+        any other layer.
+    texture_cache_bytes: decoded texture images (Material.texture) are kept across scenes in
+        this renderer's own bounded cache (scenes.asset_cache), up to this many bytes (0: none).
     """
 
     def __init__(
@@ -66,6 +73,8 @@ class RasterRenderer:
         supersample: int | None = None,
         cull_closed_meshes: bool = True,
         body_shadow_proxies: bool = True,
+        ambient_occlusion: bool = True,
+        texture_cache_bytes: int = TEXTURE_CACHE_BYTES,
     ) -> None:
         if supersample is not None and (supersample < 1 or supersample % 2 == 0):
             raise ValueError(f"supersample: expected an odd integer >= 1, got {supersample}")
@@ -75,7 +84,9 @@ class RasterRenderer:
         self.supersample = None if supersample is None else int(supersample)
         self.cull_closed_meshes = bool(cull_closed_meshes)
         self.body_shadow_proxies = bool(body_shadow_proxies)
+        self.ambient_occlusion = bool(ambient_occlusion)
         self._programs = Programs(self.ctx)
+        self._textures = AssetCache(texture_cache_bytes) if texture_cache_bytes else None
         self._targets: ImageTargets | None = None
         # A 1x1 map stands in when shadows are off: the shader's sampler always needs a depth texture.
         self._shadow = ShadowTarget(self.ctx, int(shadow_map_size) if self.shadows else 1)
@@ -116,11 +127,16 @@ class RasterRenderer:
             return self.supersample
         return PHOTO_SUPERSAMPLE if scene.look is not None else 1
 
-    def _ensure_targets(self, width: int, height: int, supersample: int, surface_layers: bool = False) -> ImageTargets:
+    def occlusion_for(self, scene: Scene) -> bool:
+        """Whether ``scene`` is drawn with ambient occlusion (photo look, supersampled, option on)."""
+        return self.ambient_occlusion and scene.look is not None and self.supersample_for(scene) > 1
+
+    def _ensure_targets(self, width: int, height: int, supersample: int, surface_layers: bool = False,
+                        ambient_occlusion: bool = False) -> ImageTargets:  # fmt: skip
         width, height = int(width), int(height)
-        wanted = (width, height, supersample, bool(surface_layers))
+        wanted = (width, height, supersample, bool(surface_layers), bool(ambient_occlusion) and supersample > 1)
         if self._targets is None or (self._targets.width, self._targets.height, self._targets.supersample,
-                                     self._targets.surface_layers) != wanted:  # fmt: skip
+                                     self._targets.surface_layers, self._targets.ambient_occlusion) != wanted:  # fmt: skip
             if self._targets is not None:
                 self._targets.release()
                 self._targets = None
@@ -135,7 +151,8 @@ class RasterRenderer:
         if frames < 1:
             raise ValueError(f"Scene.num_frames: expected at least one frame, got {frames}")
         supersample = self.supersample_for(scene)
-        targets = self._ensure_targets(width, height, supersample, surface_layers)
+        occlusion = self.occlusion_for(scene)
+        targets = self._ensure_targets(width, height, supersample, surface_layers, occlusion)
         settings = RasterSettings(
             raster_width=width * supersample,
             raster_height=height * supersample,
@@ -146,13 +163,14 @@ class RasterRenderer:
             cull_closed=self.cull_closed_meshes,
             shadow_proxy=self.body_shadow_proxies,
             surface_layers=bool(surface_layers),
+            ambient_occlusion=occlusion,
         )
         rgb = np.empty((frames, height, width, 3), dtype=np.uint8)
         depth = np.empty((frames, height, width), dtype=np.float32)
         segmentation = np.empty((frames, height, width), dtype=np.uint16)
         surface_shape = (frames, height, width, 4) if surface_layers else (0, height, width, 4)
         normal, next_uvz, prev_uvz = (np.empty(surface_shape, dtype=np.float32) for _ in range(3))
-        gpu = GpuScene(self.ctx, self._programs, scene, settings)
+        gpu = GpuScene(self.ctx, self._programs, scene, settings, self._textures)
         try:
             self._set_state()
             for frame in range(frames):
@@ -189,7 +207,7 @@ class RasterRenderer:
             gpu.draw_shadow_casters(frame)
             ctx.front_face = CAMERA_FRONT_FACE
         targets.scene_fbo.use()
-        targets.scene_fbo.clear(depth=1.0)  # colour attachments are all rewritten below
+        targets.clear_depth()  # colour attachments are all rewritten below
         self._shadow.texture.use(location=glsl.SHADOW_UNIT)
         gpu.draw_surfaces(frame)
         ctx.depth_func = "<="

@@ -5,7 +5,10 @@ The main framebuffer has three colour attachments (location 0: colour, 1: R32F p
 (3: camera-frame normal, 4 and 5: the surface point's (u, v, z) in the next and previous frames,
 all RGBA32F, w = 1 where a surface was drawn). With supersampling (an odd factor
 s) the scene is drawn at s times the size and a resolve pass box-filters the colour while taking
-depth and id from the middle subpixel, which sits exactly on the output pixel centre.
+depth and id from the middle subpixel, which sits exactly on the output pixel centre. With
+ambient occlusion (supersampled photo look, render.glsl_ao) one more attachment holds the ambient
+light's part of the colour, and an occlusion pass and its blur fill half-output-sized
+(visibility, depth) textures from the depth attachment before the resolve.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ class ImageTargets:
     """Main and (when supersampling) output framebuffers of one image size."""
 
     def __init__(
-        self, ctx: moderngl.Context, programs: Programs, width: int, height: int, supersample: int, surface_layers: bool = False
+        self, ctx: moderngl.Context, programs: Programs, width: int, height: int, supersample: int, surface_layers: bool = False,
+        ambient_occlusion: bool = False,
     ) -> None:
         if width < 1 or height < 1:
             raise ValueError(f"image size: expected positive width and height, got {width}x{height}")
@@ -36,6 +40,7 @@ class ImageTargets:
             raise ValueError(f"image size {width}x{height} x{supersample} exceeds GL_MAX_TEXTURE_SIZE {limit}")
         self.width, self.height, self.supersample = width, height, supersample
         self.surface_layers = bool(surface_layers)
+        self.ambient_occlusion = bool(ambient_occlusion) and supersample > 1
         self._resources: list = []
         big = (width * supersample, height * supersample)
         color_dtype = "f1" if supersample == 1 else "f2"
@@ -43,9 +48,10 @@ class ImageTargets:
         self._depth = self._keep(_nearest(ctx.texture(big, 1, dtype="f4")))
         self._ids = self._keep(_nearest(ctx.texture(big, 1, dtype="u2")))
         self._surface = [self._keep(_nearest(ctx.texture(big, 4, dtype="f4"))) for _ in range(3 * surface_layers)]
+        self._ambient = [self._keep(_nearest(ctx.texture(big, 4, dtype="f2"))) for _ in range(self.ambient_occlusion)]
         zbuffer = self._keep(ctx.depth_renderbuffer(big))
-        self.scene_fbo = self._keep(ctx.framebuffer([self._color, self._depth, self._ids, *self._surface], zbuffer))
-        self._resolve_vao = None
+        self.scene_fbo = self._keep(ctx.framebuffer([self._color, self._depth, self._ids, *self._surface, *self._ambient], zbuffer))
+        self._resolve_vao = self._occlusion_vao = None
         self.output_fbo = self.scene_fbo
         if supersample > 1:
             small = (width, height)
@@ -56,9 +62,29 @@ class ImageTargets:
                 *[self._keep(_nearest(ctx.texture(small, 4, dtype="f4"))) for _ in range(3 * surface_layers)],
             ]
             self.output_fbo = self._keep(ctx.framebuffer(outputs))
-            program = programs.resolve(self.surface_layers)
+            program = programs.resolve(self.surface_layers, self.ambient_occlusion)
             program["factor"].value = supersample
             self._resolve_vao = self._keep(ctx.vertex_array(program, []))
+            if self.ambient_occlusion:
+                half = ((width + 1) // 2, (height + 1) // 2)
+                self._occlusion = self._keep(_nearest(ctx.texture(half, 2, dtype="f4")))
+                self._occlusion_fbo = self._keep(ctx.framebuffer([self._occlusion]))
+                self._blurred = self._keep(_nearest(ctx.texture(half, 2, dtype="f4")))
+                self._blurred_fbo = self._keep(ctx.framebuffer([self._blurred]))
+                occlusion = programs.occlusion()
+                occlusion["factor"].value = supersample
+                self._occlusion_vao = self._keep(ctx.vertex_array(occlusion, []))
+                self._blur_vao = self._keep(ctx.vertex_array(programs.occlusion_blur(), []))
+
+    def clear_depth(self) -> None:
+        """Clear the scene framebuffer's z-buffer only: every colour attachment is rewritten each
+        frame (surfaces, then the background wherever nothing was drawn), and clearing them at the
+        supersampled size costs a CPU rasterizer about a millisecond a frame."""
+        fbo = self.scene_fbo
+        mask = fbo.color_mask
+        fbo.color_mask = tuple((False, False, False, False) for _ in range(len(fbo.color_attachments)))
+        fbo.clear(depth=1.0)
+        fbo.color_mask = mask
 
     def _keep(self, resource):
         self._resources.append(resource)
@@ -68,6 +94,15 @@ class ImageTargets:
         """Supersampling only: filter the big colour, pick the centre depth and id."""
         if self._resolve_vao is None:
             return
+        if self._occlusion_vao is not None:
+            self._occlusion_fbo.use()
+            self._depth.use(location=glsl.RESOLVE_UNITS["big_depth"])
+            self._occlusion_vao.render(moderngl.TRIANGLES, vertices=3)
+            self._blurred_fbo.use()
+            self._occlusion.use(location=glsl.RESOLVE_UNITS["occlusion"])
+            self._blur_vao.render(moderngl.TRIANGLES, vertices=3)
+            self._ambient[0].use(location=glsl.RESOLVE_UNITS["big_ambient"])
+            self._blurred.use(location=glsl.RESOLVE_UNITS["occlusion"])
         self.output_fbo.use()
         self._color.use(location=glsl.RESOLVE_UNITS["big_color"])
         self._depth.use(location=glsl.RESOLVE_UNITS["big_depth"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from worldclips.motions.conventions import gl_clip_from_cam, invert_rigid
+from worldclips.render import glsl
 from worldclips.render.glsl import PATTERN_INDEX
 from worldclips.scenes.scene import Lamp, Lighting, Material, PhotoLook
 from worldclips.scenes.sky import shader_constants
@@ -18,7 +19,7 @@ from worldclips.scenes.sky import shader_constants
 # alignment drivers ask for (16 on llvmpipe, 256 on NVIDIA).
 OBJECT_BLOCK_BYTES = 512  # 384 bytes of data
 FRAME_BLOCK_BYTES = 1024  # 992 bytes of data
-MAX_LAMPS = 16  # scenes.rooms.MAX_LAMPS
+MAX_LAMPS = glsl.MAX_LAMPS  # scenes.rooms.MAX_LAMPS
 MAX_OFFSET_ALIGNMENT = 256
 MIN_BONE_CAPACITY = 64
 
@@ -49,6 +50,13 @@ def supersampled_intrinsics(K: np.ndarray, factor: int) -> np.ndarray:
 def clip_from_cam(K: np.ndarray, near: float, far: float, width: int, height: int) -> np.ndarray:
     """(T, 3, 3) intrinsics -> (T, 4, 4) OpenGL clip transforms of a width x height raster."""
     return np.stack([gl_clip_from_cam(k, width, height, near, far) for k in np.asarray(K, dtype=np.float64)])
+
+
+def lamp_count(lamps: tuple[Lamp, ...]) -> int:
+    """The number of lamps a scene's programs are compiled for; at most MAX_LAMPS."""
+    if len(lamps) > MAX_LAMPS:
+        raise ValueError(f"Scene.lamps: {len(lamps)} lamps, the raster backend lights with at most {MAX_LAMPS}")
+    return len(lamps)
 
 
 def frame_blocks(
@@ -103,9 +111,7 @@ def frame_blocks(
     if look is not None:
         out[:, 76:80] = 1.0, look.exposure, look.haze_m, float(sky_map)
         out[:, 80:100] = shader_constants(out[0, 52:55], look.turbidity, look.zenith_luminance)
-    if len(lamps) > MAX_LAMPS:
-        raise ValueError(f"Scene.lamps: {len(lamps)} lamps, the raster backend lights with at most {MAX_LAMPS}")
-    out[:, 116] = len(lamps)
+    out[:, 116] = lamp_count(lamps)
     for index, lamp in enumerate(lamps):  # lamp_position[i] (xyz, area), lamp_radiance[i] (rgb)
         out[:, 120 + 4 * index : 123 + 4 * index] = _rgb(lamp.position, "Lamp.position")
         out[:, 123 + 4 * index] = float(lamp.area)

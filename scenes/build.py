@@ -21,6 +21,7 @@ from worldclips.motions.body import BodyModel
 from worldclips.motions.catalog import generate_motion
 from worldclips.motions.files import FileMotion, file_motion
 from worldclips.scenes import meshes
+from worldclips.scenes.asset_cache import AssetCache
 from worldclips.scenes.attachments import attach_motion, attachment_offset
 from worldclips.scenes.camera_paths import camera_track
 from worldclips.scenes.passes import pass_contact_rows, pass_trajectory
@@ -68,10 +69,11 @@ def instance_ids(spec: ClipSpec) -> dict[str, int]:
     return {name: i + GROUND_ID for i, name in enumerate(names)}
 
 
-def build_scene(spec: ClipSpec, body: BodyModel, motion_dir: str | None = None) -> Scene:
+def build_scene(spec: ClipSpec, body: BodyModel, motion_dir: str | None = None, assets: AssetCache | None = None) -> Scene:
     """Resolve every per-frame value of ``spec`` with ``body`` as the body model.
 
     motion_dir: where user motion files are (default: the directory each FileMotion recorded).
+    assets: decoded HDRI maps kept across clips (scenes.asset_cache), or None.
     """
     ids = instance_ids(spec)
     frames = spec.num_frames
@@ -133,7 +135,7 @@ def build_scene(spec: ClipSpec, body: BodyModel, motion_dir: str | None = None) 
         background_color=spec.background_color,
         look=spec.look,
         contacts=contacts,
-        sky_image=_sky_image(spec),
+        sky_image=_sky_image(spec, assets),
         lamps=room_lamps(spec.room) if spec.room is not None else (),
     )
 
@@ -152,19 +154,20 @@ def _room_objects(spec: ClipSpec, ids: dict[str, int]) -> list[SceneObject]:
     return objects
 
 
-def _sky_image(spec: ClipSpec) -> np.ndarray | None:
+def _sky_image(spec: ClipSpec, assets: AssetCache | None = None) -> np.ndarray | None:
     """The clip's HDRI map, turned and resampled (None: the analytic sky or the flat look)."""
     look = spec.look
     if look is None or not look.environment:
         return None
-    from worldclips.scenes.environments import environment_light, file_sha256, read_map
+    from worldclips.scenes.environments import map_light
 
     path = Path(look.environment)
     if not path.is_file():
         raise FileNotFoundError(f"look.environment: {path} is missing (the map this clip was drawn with)")
-    if look.environment_sha256 and file_sha256(path) != look.environment_sha256:
+    sha256, light = map_light(path, look.environment_rotation, assets)
+    if look.environment_sha256 and sha256 != look.environment_sha256:
         raise ValueError(f"look.environment: {path} is not the map this clip was drawn with (sha256 differs)")
-    return environment_light(read_map(path), look.environment_rotation).image
+    return light.image
 
 
 def _attach(spec: ClipSpec, characters: list[Character], body: BodyModel) -> list[Character]:

@@ -16,7 +16,8 @@ import numpy as np
 from pathlib import Path
 
 from worldclips.scenes.draws import r4, v4
-from worldclips.scenes.environments import environment_light, file_sha256, licence_text, read_map
+from worldclips.scenes.asset_cache import AssetCache
+from worldclips.scenes.environments import licence_text, map_light
 from worldclips.scenes.outfits import FABRIC_ROUGHNESS, draw_outfit, pick, srgb_hex_to_linear
 from worldclips.scenes.scene import Lighting, Material, PhotoLook
 from worldclips.scenes.sky import ambient_from_sky
@@ -113,12 +114,14 @@ def _dress_character(rng: np.random.Generator, character: CharacterSpec) -> Char
     return dataclasses.replace(character, material=material, outfit=outfit)
 
 
-def photo_dress(spec: ClipSpec, maps: tuple[Path, ...] = (), textures: tuple[TextureSet, ...] = ()) -> ClipSpec:
+def photo_dress(spec: ClipSpec, maps: tuple[Path, ...] = (), textures: tuple[TextureSet, ...] = (),
+                assets: AssetCache | None = None) -> ClipSpec:  # fmt: skip
     """The same clip in the photographic look (see the module docstring). With ``maps`` (HDRI
     files, scenes.environments), a clip is lit by one of them, turned at random, with probability
     MAP_PROBABILITY; its sun and ambient light come from the map. With ``textures`` (PBR sets,
     scenes.textures), each surface a set may cover (its ``uses``) gets one with probability
-    TEXTURE_SHARE instead of its procedural material."""
+    TEXTURE_SHARE instead of its procedural material. ``assets`` keeps decoded maps across clips
+    (scenes.asset_cache)."""
     rng = np.random.default_rng(np.random.SeedSequence([int(spec.run_seed), int(spec.clip_index), LOOK_STREAM]))
     sun = np.asarray(spec.lighting.sun_direction, dtype=np.float64)
     sun = sun / np.linalg.norm(sun)
@@ -132,9 +135,9 @@ def photo_dress(spec: ClipSpec, maps: tuple[Path, ...] = (), textures: tuple[Tex
     if maps and rng.uniform() < MAP_PROBABILITY:
         path = Path(maps[int(rng.integers(len(maps)))])
         rotation = r4(rng.uniform(-np.pi, np.pi), 5)
-        light = environment_light(read_map(path), rotation)
+        sha256, light = map_light(path, rotation, assets)
         sun, sun_color, sky = light.sun_direction, light.sun_irradiance / np.pi, light.ambient
-        environment = {"environment": str(path), "environment_sha256": file_sha256(path),
+        environment = {"environment": str(path), "environment_sha256": sha256,
                        "environment_rotation": rotation, "environment_licence": licence_text(path)}  # fmt: skip
     lit = float(LUMINANCE @ sun_color) * max(sun[2], 0.1) + float(LUMINANCE @ sky)  # a sunlit horizontal surface
     bounce = np.asarray(ground.base_color) * lit  # light the ground sends back up

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from worldclips.scenes.asset_cache import AssetCache, cached
 from worldclips.scenes.sky import equirect_directions
 
 MAP_SUFFIXES = (".exr", ".hdr")
@@ -170,3 +171,13 @@ def environment_light(image: np.ndarray, rotation: float, width: int = SKY_IMAGE
     cosine = np.clip(directions[..., 2], 0.0, None) * solid_angle
     ambient = (radiance[rest] * cosine[rest][:, None]).sum(axis=0) / max(cosine[rest].sum(), 1e-12)
     return EnvironmentLight(radiance, direction, irradiance, ambient)
+
+
+def map_light(path: str | Path, rotation: float, assets: AssetCache | None = None) -> tuple[str, EnvironmentLight]:
+    """(sha256 of the file, environment_light of the map turned by ``rotation``). With ``assets``
+    the decoded map and the light are kept there (keyed by path and sha256, hashed every time)."""
+    path = Path(path)
+    sha256 = file_sha256(path)
+    image = lambda: cached(assets, ("map", str(path), sha256), lambda: read_map(path))  # noqa: E731
+    light = cached(assets, ("map light", str(path), sha256, float(rotation)), lambda: environment_light(image(), rotation))
+    return sha256, light

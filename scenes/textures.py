@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from worldclips.scenes.asset_cache import AssetCache, cached
+
 from worldclips.scenes.user_files import read_capped
 from worldclips.scenes.yaml_files import read_yaml_mapping
 
@@ -199,9 +201,11 @@ def check_texture_files(texture: TextureSet) -> None:
         _recorded_bytes(path, sha256)
 
 
-def load_texture(path: str, sha256: str, map_name: str) -> np.ndarray:
-    """A recorded image, read again and checked against its sha256 (see decode_image)."""
-    return decode_image(_recorded_bytes(path, sha256), Path(path), map_name)
+def load_texture(path: str, sha256: str, map_name: str, assets: AssetCache | None = None) -> np.ndarray:
+    """A recorded image, read again and checked against its sha256 (see decode_image); with
+    ``assets``, decoded once and kept there (the bytes are still read and hashed every time)."""
+    data = _recorded_bytes(path, sha256)
+    return cached(assets, ("texture", str(path), sha256, map_name), lambda: decode_image(data, Path(path), map_name))
 
 
 def _recorded_bytes(path: str, sha256: str) -> bytes:

@@ -47,6 +47,7 @@ from typing import Callable, Iterator
 
 import ray
 
+from worldclips.scenes.asset_cache import AssetCache
 from worldclips.shards.job.config import GenerateConfig
 from worldclips.shards.job.shard_task import ClipsFailed, FaultHooks, job_tools, render_shard
 from worldclips.shards.job.processes import (
@@ -86,7 +87,8 @@ def _gpu_device_index() -> int | None:
 
 
 def _worker_tools(config: GenerateConfig) -> tuple:
-    """The body model and renderer of this worker process, made once and reused across shards."""
+    """The body model, renderer and asset cache (decoded HDRI maps) of this worker process, made
+    once and reused across shards."""
     device_index = _gpu_device_index()
     if device_index is None and "LP_NUM_THREADS" not in os.environ:
         # Rendering on the CPU (Mesa llvmpipe): as many raster threads as the task has CPUs, not
@@ -95,17 +97,17 @@ def _worker_tools(config: GenerateConfig) -> tuple:
         os.environ["LP_NUM_THREADS"] = str(max(1, int(cpus)))
     key = (config.smplx_model_dir, config.backend, config.width, config.height, device_index)
     if key not in _TOOLS:
-        for _, old_renderer in _TOOLS.values():
+        for _, old_renderer, _ in _TOOLS.values():
             old_renderer.release()
         _TOOLS.clear()
-        _TOOLS[key] = job_tools(config, device_index)
+        _TOOLS[key] = (*job_tools(config, device_index), AssetCache())
     return _TOOLS[key]
 
 
 @ray.remote
 def _shard_task(config: GenerateConfig, shard_index: int, versions: dict, hooks: FaultHooks | None) -> ShardOutcome:
-    body, renderer = _worker_tools(config)
-    outcome = render_shard(config, shard_index, versions, open_storage(config.out), body, renderer, hooks)
+    body, renderer, assets = _worker_tools(config)
+    outcome = render_shard(config, shard_index, versions, open_storage(config.out), body, renderer, hooks, assets)
     device_index = _gpu_device_index()
     if device_index is not None:
         outcome = dataclasses.replace(outcome, device=f"{outcome.device}; EGL device {device_index}")

@@ -26,6 +26,7 @@ from tqdm import tqdm
 from worldclips.motions.bodies import make_body_model
 from worldclips.motions.body import BodyModel
 from worldclips.render.backends import make_renderer
+from worldclips.scenes.asset_cache import AssetCache
 from worldclips.shards.format.schema import CONFIG_NAME, MANIFEST_NAME, SCHEMA_VERSION, sample_key, shard_name
 from worldclips.shards.format.storage import LocalStorage, Storage, open_storage
 from worldclips.shards.format.writer import ShardRecord
@@ -146,8 +147,9 @@ def _run_single_process(
     config: GenerateConfig, todo: list[int], versions: dict, storage: Storage, body: BodyModel, renderer,
     hooks: FaultHooks | None, on_outcome: Callable[[ShardOutcome], None],
 ) -> dict:  # fmt: skip
+    assets = AssetCache()  # decoded HDRI maps, kept across the run's clips
     for shard_index in todo:
-        on_outcome(render_shard(config, shard_index, versions, storage, body, renderer, hooks))
+        on_outcome(render_shard(config, shard_index, versions, storage, body, renderer, hooks, assets))
     mode = "single-process" if not config.ray else "ray (every shard reused, Ray not started)"
     return {"mode": mode, "workers": 1, "startup_s": 0.0, "retries": 0, "timeouts": 0}
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from worldclips.motions.body import BodyModel
+from worldclips.scenes.asset_cache import AssetCache
 from worldclips.scenes.build import build_scene
 from worldclips.scenes.dressing import photo_dress
 from worldclips.scenes.sampling import sample_clip_spec
@@ -52,7 +53,8 @@ def draw_seed(run_seed: int, clip_index: int, attempt: int) -> int:
 
 
 def make_clip(
-    config: GenerateConfig, clip_index: int, body: BodyModel, renderer, versions: dict, attempt: int = 0, final: bool = True
+    config: GenerateConfig, clip_index: int, body: BodyModel, renderer, versions: dict, attempt: int = 0, final: bool = True,
+    assets: AssetCache | None = None,
 ) -> ClipResult:
     """Draw, build, render, measure, verify and encode one clip.
 
@@ -60,7 +62,8 @@ def make_clip(
     ``draw_seed(run seed, clip index, attempt)`` (recorded as the spec's ``run_seed``) and
     ``meta.json`` records ``redraw`` = {attempt, seed}; ``run_seed`` in ``meta.json`` stays the run's.
     A scenario clip that lacks a property raises PropertiesFailed unless ``final`` (the last
-    draw allowed), which is kept with ``verified: false``.
+    draw allowed), which is kept with ``verified: false``. ``assets``: the worker's cache of
+    decoded HDRI maps (scenes.asset_cache), or None.
     """
     seed = draw_seed(config.seed, clip_index, attempt)
     # 1. draw the spec: every random choice of the clip, as JSON-able values
@@ -71,9 +74,9 @@ def make_clip(
     else:
         entry, spec, info = scenario_spec(config, clip_index, seed)
     if config.look == "photo":
-        spec = photo_dress(spec, environment_maps(config), config.textures)  # the same clip, dressed: outfits, materials, sky
+        spec = photo_dress(spec, environment_maps(config), config.textures, assets)  # the same clip, dressed: outfits, materials, sky
     # 2. build the scene (every per-frame value resolved) and 3. render it
-    scene = build_scene(spec, body)
+    scene = build_scene(spec, body, assets=assets)
     if any(LAYERS[name].surface_pass for name in config.layers):  # the config allows these on raster only
         rendered = renderer.render(scene, surface_layers=True)
     else:

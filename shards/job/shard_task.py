@@ -15,6 +15,7 @@ from pathlib import Path
 from worldclips.motions.bodies import make_body_model
 from worldclips.motions.body import BodyModel
 from worldclips.render.backends import make_renderer
+from worldclips.scenes.asset_cache import AssetCache
 from worldclips.shards.format.properties import PropertiesFailed
 from worldclips.shards.format.schema import shard_name
 from worldclips.shards.format.storage import Storage
@@ -89,12 +90,14 @@ def render_shard(
     body: BodyModel,
     renderer,
     hooks: FaultHooks | None = None,
+    assets: AssetCache | None = None,
 ) -> ShardOutcome:
     """Render one shard's clips, write the shard atomically, then its completion record.
 
     A clip whose scene cannot be built or rendered is drawn again (``draw_seed``) up to
     ``config.max_redraws`` times; each failed draw is reported in the outcome. More failures
-    raise ClipsFailed (deterministic: a retry would fail the same way).
+    raise ClipsFailed (deterministic: a retry would fail the same way). ``assets``: the worker's
+    cache of decoded HDRI maps, kept across its shards (scenes.asset_cache), or None.
     """
     started, cpu_started = time.perf_counter(), time.process_time()
     if hooks is not None:
@@ -109,7 +112,8 @@ def render_shard(
             try:
                 if hooks is not None:
                     hooks.before_draw(clip_index, attempt)
-                result = make_clip(config, clip_index, body, renderer, versions, attempt=attempt, final=attempt == config.max_redraws)
+                result = make_clip(config, clip_index, body, renderer, versions, attempt=attempt,
+                                   final=attempt == config.max_redraws, assets=assets)  # fmt: skip
             except MemoryError:
                 raise
             except PropertiesFailed as failed:  # rendered, but not the case the scenario asks for

@@ -95,6 +95,7 @@ def bench_looks(size: str, clips: int, frames: int, indoor_share: float | None =
 
 
 def bench_interleaved(size: str, clips: int, frames: int, indoor_share: float | None = None) -> dict:
+    from worldclips.scenes.asset_cache import AssetCache
     from worldclips.shards.job.recipe import make_clip
 
     scene = {} if indoor_share is None else {"scene": {"indoor_share": indoor_share}}
@@ -103,13 +104,14 @@ def bench_interleaved(size: str, clips: int, frames: int, indoor_share: float | 
                                             "ray": False, "look": look}) for look in looks}  # fmt: skip
     tools = {look: job_tools(configs[look]) for look in looks}
     versions = package_versions()
+    assets = {look: AssetCache() for look in looks}  # one per look, as each worker has its own
     seconds = {look: [] for look in looks}
-    for index in range(-1, clips):  # clip -1: warm-up (shader compilation), not counted
+    for index in range(-1, clips):  # first a warm-up clip (shader compilation) not among the counted ones
         for look in looks:
             body, renderer = tools[look]
             with renderer.ctx:  # two renderers, two GL contexts: make this one current
                 started = time.perf_counter()
-                make_clip(configs[look], max(index, 0), body, renderer, versions)
+                make_clip(configs[look], clips if index < 0 else index, body, renderer, versions, assets=assets[look])
                 if index >= 0:
                     seconds[look].append(time.perf_counter() - started)
     for _, renderer in tools.values():

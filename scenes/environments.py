@@ -91,15 +91,18 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def read_map(path: str | Path) -> np.ndarray:
-    """(H, W, 3) float32 linear radiance of an equirectangular map, row 0 at the zenith."""
+def read_map(path: str | Path, data: bytes | None = None) -> np.ndarray:
+    """(H, W, 3) float32 linear radiance of an equirectangular map, row 0 at the zenith (decoded
+    from ``data``, the file's bytes already read, when given; ``path`` then only names it)."""
+    import io
+
     import av
 
     path = Path(path)
     try:
-        if path.stat().st_size > MAX_MAP_BYTES:
+        if (len(data) if data is not None else path.stat().st_size) > MAX_MAP_BYTES:
             raise EnvironmentError_(f"{path}: larger than {MAX_MAP_BYTES >> 20} MiB")
-        with av.open(str(path)) as container:
+        with av.open(io.BytesIO(data) if data is not None else str(path)) as container:
             stream = container.streams.video[0]
             width, height = stream.codec_context.width, stream.codec_context.height
             if width == 0 or height == 0:
@@ -177,7 +180,12 @@ def map_light(path: str | Path, rotation: float, assets: AssetCache | None = Non
     """(sha256 of the file, environment_light of the map turned by ``rotation``). With ``assets``
     the decoded map and the light are kept there (keyed by path and sha256, hashed every time)."""
     path = Path(path)
-    sha256 = file_sha256(path)
-    image = lambda: cached(assets, ("map", str(path), sha256), lambda: read_map(path))  # noqa: E731
+    try:
+        with open(path, "rb") as handle:  # hashed and decoded from the same bytes
+            data = handle.read(MAX_MAP_BYTES + 1)
+    except OSError as error:
+        raise EnvironmentError_(f"{path}: not a readable .exr / .hdr map ({error})") from None
+    sha256 = hashlib.sha256(data).hexdigest()
+    image = lambda: cached(assets, ("map", str(path), sha256), lambda: read_map(path, data))  # noqa: E731
     light = cached(assets, ("map light", str(path), sha256, float(rotation)), lambda: environment_light(image(), rotation))
     return sha256, light

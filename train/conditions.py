@@ -60,6 +60,8 @@ def condition_videos(batch: dict, config: ModelConfig, reprojected: torch.Tensor
     if config.first_frame:
         videos.append(first_frame_video(video))
     if config.reprojection:
+        if reprojected is None:
+            raise ValueError("condition_videos: model.reprojection is on: pass the reprojected first frame")
         videos.append(reprojected)
     return videos
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -172,7 +173,8 @@ def evaluate(checkpoint: Path, data: str, clips: int = 16, noise_levels=NOISE_LE
     conditions = tuple(c for c in enabled_conditions(config.model) if c != "text" or text_encoder is not None)
     shuffled = {}
     if config.model.camera:
-        shuffled["camera"] = encode_examples(shuffled_camera_paths(examples), config, codec, text_encoder, device)
+        moved = encode_examples(shuffled_camera_paths(examples), config, codec, text_encoder, device)
+        shuffled["camera"] = replace(moved, latents=inputs.latents)  # the same targets: only the camera's inputs differ
     report = {
         "checkpoint": str(path),
         "data": str(data),
@@ -184,7 +186,7 @@ def evaluate(checkpoint: Path, data: str, clips: int = 16, noise_levels=NOISE_LE
                                      shuffled),
         "samples": [],
     }
-    skip_first = 1 if config.model.first_frame else 0
+    skip_first = 1 if config.model.first_frame or config.model.reprojection else 0
     for index in range(min(samples, len(examples))):
         one = slice_inputs(inputs, slice(index, index + 1))
         generator = torch.Generator().manual_seed(seed + index)

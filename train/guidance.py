@@ -4,7 +4,8 @@ Conditions, by name: ``first_frame`` (its latents and frame mask), ``camera`` (P
 ``reprojection`` (the reprojected first frame's latents and coverage mask), ``depth`` and
 ``pose_maps`` (their latents), ``pose_tokens`` (the 3D joint tokens) and ``text``.
 Dropping a condition for a sample sets it to its null value: zeros on its channels of
-``ModelInputs.cond`` (a dropped first frame also zeroes its mask: "no frame given"), zero
+``ModelInputs.cond`` (a dropped first frame also zeroes its mask, "no frame given", and the
+reprojected first frame, whose frame 0 is the first frame itself), zero
 Plücker maps, no persons for the joint tokens (``person_mask`` false), the null (zero) text
 embedding. Training drops each condition of each sample independently with its own probability
 (``ModelConfig.drop_<name>``), from a generator of its own per step, so that the model learns
@@ -74,7 +75,7 @@ def drop_conditions(inputs: ModelInputs, dropped: dict[str, torch.Tensor], confi
         keep = (~mask.to(torch.bool)).to(cond.device)
         if name in channels:
             cond = cond.clone()
-            for part in channels[name]:
+            for part in channels[name] + (channels.get("reprojection", []) if name == "first_frame" else []):
                 cond[:, part] = cond[:, part] * keep.view(-1, 1, 1, 1, 1).to(cond.dtype)
         elif name == "camera" and plucker is not None:
             plucker = plucker * keep.view(-1, 1, 1, 1, 1).to(plucker.dtype)

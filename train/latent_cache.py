@@ -145,8 +145,9 @@ def check_fingerprint(manifest: dict, config: RunConfig, codec, where: str, data
         raise ValueError(f"--latents: {where} was encoded from {manifest.get('data')}, not from --data {data}")
     expected = fingerprint(config, codec)
     for name, value in expected.items():
-        if manifest["fingerprint"].get(name, FINGERPRINT_ADDED.get(name)) != value:
-            shown = "the VAE weights" if name == "vae" else f"{name} {manifest['fingerprint'].get(name)!r} (run: {value!r})"
+        cached = manifest["fingerprint"].get(name, FINGERPRINT_ADDED.get(name))
+        if cached != value:
+            shown = "the VAE weights" if name == "vae" else f"{name} {cached!r} (run: {value!r})"
             raise ValueError(f"--latents: {where} was encoded with other settings: {shown}; encode it again for this config")
 
 

@@ -72,6 +72,9 @@ class FarmError(RuntimeError):
 # Worker side
 
 
+# One Ray worker process's body model, renderer and asset cache per config, made on its first
+# task and kept for the next ones (the only state kept at module level: it lives and dies with
+# the worker process and holds nothing that changes what a clip contains).
 _TOOLS: dict[tuple, tuple] = {}
 
 

@@ -74,4 +74,7 @@ def test_flat_look_and_unsupersampled_photo_look_have_no_occlusion(make_renderer
     assert not renderer.occlusion_for(scene)
     np.testing.assert_array_equal(renderer.render(scene).rgb, make_renderer(WIDTH, HEIGHT, ambient_occlusion=False).render(scene).rgb)
     photo, _ = _box_on_ground()
-    assert not make_renderer(WIDTH, HEIGHT, supersample=1).occlusion_for(photo)
+    single = make_renderer(WIDTH, HEIGHT, supersample=1)
+    assert not single.occlusion_for(photo)
+    np.testing.assert_array_equal(single.render(photo).rgb,
+                                  make_renderer(WIDTH, HEIGHT, supersample=1, ambient_occlusion=False).render(photo).rgb)  # fmt: skip

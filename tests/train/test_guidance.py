@@ -45,8 +45,8 @@ def test_dropping_one_condition_touches_only_it_and_only_the_dropped_samples(tin
     dropped = drop_conditions(inputs, {name: torch.tensor([False, True, False])}, tiny.model, Z)
     slices = condition_channels(tiny.model, Z)
     channels = torch.zeros(inputs.cond.shape[1], dtype=torch.bool)
-    for part in slices.get(name, []):
-        channels[part] = True
+    for part in slices.get(name, []) + (slices["reprojection"] if name == "first_frame" else []):
+        channels[part] = True  # no first frame given: nor its reprojection (frame 0 of it is the first frame)
     assert torch.equal(dropped.cond[:, ~channels], inputs.cond[:, ~channels])
     assert torch.equal(dropped.cond[0], inputs.cond[0]) and torch.equal(dropped.cond[2], inputs.cond[2])
     assert torch.all(dropped.cond[1][channels] == 0)

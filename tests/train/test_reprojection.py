@@ -4,6 +4,7 @@ frame 0 did not see, a sky (no surface) follows the camera's rotation only."""
 
 import math
 
+import pytest
 import torch
 
 from worldclips.train.cond.reprojection import coverage_mask, reproject_first_frame
@@ -93,3 +94,15 @@ def test_coverage_is_packed_like_the_first_frame_mask():
     assert bool((packed[0, :, 0] == 1).all())
     assert torch.equal(packed[0, :, 1], torch.tensor([[1.0, 0.0], [1.0, 0.0]]).expand(4, 2, 2))
     assert bool((packed[0, :, 2] == 0).all())
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("slide", [0.1, 0.2, 0.5, 0.7])
+def test_whole_pixel_slides_cover_exactly_what_is_visible_whatever_the_precision(slide, dtype):
+    """Every point lands on a pixel centre: coverage must not depend on the last bit of u."""
+    video, depth = still_video(2).to(dtype), torch.full((1, H, W), 4.0, dtype=dtype)
+    cams = sliding_cameras([0.0, slide]).to(dtype)
+    out, covered = reproject_first_frame(video, depth, intrinsics(2).to(dtype), cams)
+    shift = round(FOCAL * slide / 4.0)  # 1, 2, 5, 7 px
+    assert bool(covered[0, 1, :, : W - shift].all()) and not bool(covered[0, 1, :, W - shift :].any())
+    assert torch.equal(out[0, :, 1, :, : W - shift], video[0, :, 0, :, shift:])

@@ -4,7 +4,7 @@ Each pixel (u, v) of frame 0 with planar depth d is lifted to X_0 = d K_0^-1 [u,
 0 (OpenCV axes), moved into camera t by cam_t_from_cam_0 = cam_from_world_t cam_from_world_0^-1
 and projected with K_t. It is splatted, nearest surface first (a z-buffer), onto the pixel it
 lands nearest to; target pixels no point landed on then take the nearest surface among the
-points landing within one pixel (the 2 x 2 pixels around them), which closes the cracks a
+points landing closer than one pixel (along each axis), which closes the cracks a
 surface seen closer would otherwise show (and also reaches up to one pixel into a disocclusion). Pixels with no surface (depth 0: sky, the void) are
 placed at ``FAR`` metres, so they move with the camera's rotation only, as a sky at infinity
 does. What frame t sees that frame 0 did not (disocclusions, the borders a camera turns to) is
@@ -21,6 +21,7 @@ import torch
 from worldclips.train.cond.plucker import invert_rigid, pack_frames, pixel_grid
 
 FAR = 1.0e4  # metres: where pixels with no surface are put
+EPSILON = 1e-6  # pixels: landings closer than this to a pixel centre count as on it
 
 
 def _owners(targets: torch.Tensor, depth: torch.Tensor, sources: torch.Tensor, size: int) -> torch.Tensor:
@@ -40,7 +41,7 @@ def reproject_first_frame(video: torch.Tensor, depth0: torch.Tensor, K: torch.Te
     surface), K (B, F, 3, 3), cam_from_world (B, F, 4, 4) -> (reprojected (B, C, F, H, W),
     covered (B, F, H, W) bool)."""
     batch, channels, frames, height, width = video.shape
-    compute = torch.float64 if video.device.type == "cpu" else torch.float32
+    compute = torch.float64  # float32 moves a point landing on a pixel centre across it by its last bit
     depth = torch.where(depth0 > 0, depth0.to(compute), torch.full_like(depth0, FAR, dtype=compute))
     points = torch.einsum("bij,hwj->bhwi", torch.linalg.inv(K[:, 0].to(compute)), pixel_grid(height, width, (height, width), depth))
     points = (points * depth[..., None]).reshape(batch, -1, 3)  # (B, HW, 3) in camera 0
@@ -66,7 +67,9 @@ def reproject_first_frame(video: torch.Tensor, depth0: torch.Tensor, K: torch.Te
 
         target, ok = landing(torch.round(u), torch.round(v))
         owner = _owners(target, z[ok], sources[ok.flatten()], batch * pixels)
-        footprint = [landing(torch.floor(u) + du, torch.floor(v) + dv) for du in (0, 1) for dv in (0, 1)]
+        # the pixels closer than one pixel along each axis: 2 x 2 of them, 1 on an exact pixel centre
+        within = lambda x: (torch.ceil(x - 1 + EPSILON), torch.floor(x + 1 - EPSILON))  # noqa: E731
+        footprint = [landing(col, row) for col in within(u) for row in within(v)]
         fill_target = torch.cat([f[0] for f in footprint])
         fill_depth = torch.cat([z[f[1]] for f in footprint])
         fill_source = torch.cat([sources[f[1].flatten()] for f in footprint])

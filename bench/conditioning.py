@@ -107,7 +107,8 @@ def pathway_check(config_file: Path, latents: Path, steps: int) -> dict:
     torch.manual_seed(0)
     model = ConditionedWan(random_transformer(config), config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    train = len(plucker) - 32
+    held_count = min(32, len(plucker) // 4)  # the last clips of the cache, held out
+    train = len(plucker) - held_count
     empty = torch.zeros(8, model.cond_channels, *target.shape[2:])
     for _ in range(steps):
         pick = torch.randint(0, train, (8,), generator=generator)
@@ -116,7 +117,7 @@ def pathway_check(config_file: Path, latents: Path, steps: int) -> dict:
         loss.backward()
         optimizer.step()
     held = slice(train, None)
-    inputs = ModelInputs(target[held], torch.zeros(32, model.cond_channels, *target.shape[2:]), plucker[held], None)
+    inputs = ModelInputs(target[held], torch.zeros(held_count, model.cond_channels, *target.shape[2:]), plucker[held], None)
     return condition_effects(model.eval(), inputs, config, 4, noise_levels=(0.25, 0.5, 0.75), chunk=16, conditions=("camera",))
 
 

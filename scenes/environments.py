@@ -23,6 +23,7 @@ import numpy as np
 
 from worldclips.scenes.asset_cache import AssetCache, cached
 from worldclips.scenes.sky import equirect_directions
+from worldclips.scenes.user_files import read_capped
 
 MAP_SUFFIXES = (".exr", ".hdr")
 MAX_MAP_SIDE = 16384
@@ -81,14 +82,6 @@ def licence_text(map_file: str | Path) -> str:
             lines = [line.strip() for line in path.read_text(errors="replace").splitlines() if line.strip()]
             return lines[0][:200] if lines else ""
     return ""
-
-
-def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_map(path: str | Path, data: bytes | None = None) -> np.ndarray:
@@ -180,11 +173,7 @@ def map_light(path: str | Path, rotation: float, assets: AssetCache | None = Non
     """(sha256 of the file, environment_light of the map turned by ``rotation``). With ``assets``
     the decoded map and the light are kept there (keyed by path and sha256, hashed every time)."""
     path = Path(path)
-    try:
-        with open(path, "rb") as handle:  # hashed and decoded from the same bytes
-            data = handle.read(MAX_MAP_BYTES + 1)
-    except OSError as error:
-        raise EnvironmentError_(f"{path}: not a readable .exr / .hdr map ({error})") from None
+    data = read_capped(path, MAX_MAP_BYTES, EnvironmentError_, f"{MAX_MAP_BYTES >> 20} MiB")  # hashed and decoded
     sha256 = hashlib.sha256(data).hexdigest()
     image = lambda: cached(assets, ("map", str(path), sha256), lambda: read_map(path, data))  # noqa: E731
     light = cached(assets, ("map light", str(path), sha256, float(rotation)), lambda: environment_light(image(), rotation))

@@ -42,16 +42,17 @@ def to_unit(video_uint8: torch.Tensor) -> torch.Tensor:
     return video_uint8.permute(0, 2, 1, 3, 4).float() / 127.5 - 1.0
 
 
-def reprojection(batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
-    """The batch's first frame reprojected into every frame: ((B, 3, F, H, W) in [-1, 1], (B, F, H, W) covered)."""
-    return reproject_first_frame(to_unit(batch["video"]), batch["depth"][:, 0].float(), batch["K"].float(),
-                                 batch["cam_from_world"].float())  # fmt: skip
+def reprojection(batch: dict, video: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The batch's first frame (``video``: its video in [-1, 1]) reprojected into every frame:
+    ((B, 3, F, H, W) in [-1, 1], (B, F, H, W) covered)."""
+    return reproject_first_frame(video, batch["depth"][:, 0].float(), batch["K"].float(), batch["cam_from_world"].float())
 
 
-def condition_videos(batch: dict, config: ModelConfig, reprojected: torch.Tensor | None = None) -> list[torch.Tensor]:
+def condition_videos(batch: dict, config: ModelConfig, video: torch.Tensor,
+                     reprojected: torch.Tensor | None = None) -> list[torch.Tensor]:  # fmt: skip
     """The condition videos to VAE-encode, in channel order: depth, skeleton, first frame,
-    reprojected first frame (``reprojected``, from ``reprojection(batch)``)."""
-    video = to_unit(batch["video"])
+    reprojected first frame (``reprojected``, from ``reprojection``); ``video``: the batch's
+    video in [-1, 1]."""
     videos = []
     if config.depth != "none":
         videos.append(depth_video(batch["depth"].float(), config.depth))
@@ -70,8 +71,8 @@ def model_inputs(batch: dict, codec: LatentCodec, config: ModelConfig, encode_ta
                  text_encoder=None) -> ModelInputs:  # fmt: skip
     video = to_unit(batch["video"])
     batch_size, _, frames, height, width = video.shape
-    reprojected, covered = reprojection(batch) if config.reprojection else (None, None)
-    videos = ([video] if encode_target else []) + condition_videos(batch, config, reprojected)
+    reprojected, covered = reprojection(batch, video) if config.reprojection else (None, None)
+    videos = ([video] if encode_target else []) + condition_videos(batch, config, video, reprojected)
     latents_all = codec.encode(torch.cat(videos, dim=0)) if videos else None
     chunks = list(latents_all.split(batch_size, dim=0)) if latents_all is not None else []
     latents = chunks.pop(0) if encode_target else None

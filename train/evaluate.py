@@ -173,7 +173,7 @@ def evaluate(checkpoint: Path, data: str, clips: int = 16, noise_levels=NOISE_LE
     conditions = tuple(c for c in enabled_conditions(config.model) if c != "text" or text_encoder is not None)
     shuffled = {}
     if config.model.camera:
-        moved = encode_examples(shuffled_camera_paths(examples), config, codec, text_encoder, device)
+        moved = encode_examples(shuffled_camera_paths(examples), config, codec, text_encoder, device, encode_target=False)
         shuffled["camera"] = replace(moved, latents=inputs.latents)  # the same targets: only the camera's inputs differ
     report = {
         "checkpoint": str(path),

@@ -24,14 +24,15 @@ def first_examples(data: str, config, count: int, seed: int = 0, person_pixels: 
     return examples
 
 
-def encode_examples(examples: list[dict], config, codec, text_encoder, device) -> ModelInputs:
-    """All examples' model inputs (target latents included), encoded batch by batch and joined."""
+def encode_examples(examples: list[dict], config, codec, text_encoder, device, encode_target: bool = True) -> ModelInputs:
+    """All examples' model inputs (target latents included unless ``encode_target`` is false),
+    encoded batch by batch and joined."""
     chunk = max(1, config.data.batch_size)
     parts = []
     with torch.no_grad():
         for start in range(0, len(examples), chunk):
             group = [{k: v for k, v in e.items() if k != "person_pixels"} for e in examples[start : start + chunk]]
-            parts.append(model_inputs(to_device(collate(group), device), codec, config.model, text_encoder=text_encoder))
+            parts.append(model_inputs(to_device(collate(group), device), codec, config.model, encode_target, text_encoder))
     return concat_inputs(parts)
 
 

@@ -28,13 +28,12 @@ from worldclips.shards.format.sample import npz_bytes
 from worldclips.shards.format.writer import write_atomic, write_shard
 from worldclips.train.conditions import ModelInputs, model_inputs, to_device
 from worldclips.train.decode import JOINT_ARRAYS
-from worldclips.train.config import RunConfig
+from worldclips.train.config import ADDED_OFF, RunConfig
 from worldclips.train.loader import collate, iter_examples
 from worldclips.train.sources import shard_urls
 
 CACHE_MANIFEST = "latents.json"
 CACHE_VERSION = 1
-FINGERPRINT_ADDED = {"reprojection": False}  # fields added since version 1: what older caches were made with
 
 
 def vae_digest(codec) -> str:
@@ -145,7 +144,7 @@ def check_fingerprint(manifest: dict, config: RunConfig, codec, where: str, data
         raise ValueError(f"--latents: {where} was encoded from {manifest.get('data')}, not from --data {data}")
     expected = fingerprint(config, codec)
     for name, value in expected.items():
-        cached = manifest["fingerprint"].get(name, FINGERPRINT_ADDED.get(name))
+        cached = manifest["fingerprint"].get(name, ADDED_OFF.get(name))  # older caches: made without later conditions
         if cached != value:
             shown = "the VAE weights" if name == "vae" else f"{name} {cached!r} (run: {value!r})"
             raise ValueError(f"--latents: {where} was encoded with other settings: {shown}; encode it again for this config")

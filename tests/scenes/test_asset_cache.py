@@ -8,7 +8,8 @@ import pytest
 from tests.render.test_environments import synthetic_map, write_map
 from tests.scenes.texture_files import quadrant_image, write_set
 from worldclips.scenes.asset_cache import AssetCache
-from worldclips.scenes.environments import environment_light, file_sha256, map_light, read_map
+from worldclips.scenes.environments import environment_light, map_light, read_map
+from worldclips.shards.format.writer import sha256_file
 from worldclips.scenes.textures import load_texture
 
 
@@ -34,7 +35,7 @@ def test_a_map_is_decoded_once_and_gives_the_same_light(tmp_path):
     cache = AssetCache()
     sha, light = map_light(path, 0.3, cache)
     again_sha, again = map_light(path, 0.3, cache)  # as building the clip after dressing it does
-    assert again is light and again_sha == sha == file_sha256(path)
+    assert again is light and again_sha == sha == sha256_file(path)
     expected = environment_light(read_map(path), 0.3)
     np.testing.assert_array_equal(light.image, expected.image)
     np.testing.assert_array_equal(light.sun_direction, expected.sun_direction)
@@ -51,7 +52,7 @@ def test_a_changed_file_is_never_served_from_the_cache(tmp_path):
     brighter = synthetic_map(32) * 2.0
     write_map(path, brighter, "exr")
     sha, after = map_light(path, 0.0, cache)
-    assert sha == file_sha256(path)
+    assert sha == sha256_file(path)
     np.testing.assert_array_equal(after.image, environment_light(brighter, 0.0).image)
     assert not np.array_equal(after.image, before.image)
 
@@ -59,7 +60,7 @@ def test_a_changed_file_is_never_served_from_the_cache(tmp_path):
 def test_texture_images_are_decoded_once(tmp_path):
     write_set(tmp_path, "Quad", quadrant_image(16))
     path = str(tmp_path / "Quad_1K-PNG_Color.png")
-    sha = file_sha256(path)
+    sha = sha256_file(path)
     cache = AssetCache()
     first = load_texture(path, sha, "Color", cache)
     assert load_texture(path, sha, "Color", cache) is first

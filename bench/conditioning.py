@@ -48,16 +48,16 @@ PLACE = {"characters": [1, 1], "props": [6, 8], "fov_deg": [40, 50]}
 TASKS = {
     "camera": (
         {**PLACE, "camera_families": ["pan_tilt"], "pan_tilt_swing": 5.0, "motions": {"idle": 1.0}},
-        {"first_frame": True, "camera": True, "reprojection": True, "pose_maps": False, "pose_tokens": False},
+        {"first_frame": True, "camera": True, "reprojection": True, "pose_maps": False, "pose_grid": False, "pose_tokens": False},
     ),
     "pose": (
         {**PLACE, "camera_families": ["static"], "motions": {"walk": 1.0}},
-        {"first_frame": True, "camera": False, "reprojection": True, "pose_maps": True, "pose_tokens": True},
+        {"first_frame": True, "camera": False, "reprojection": True, "pose_maps": True, "pose_grid": True, "pose_tokens": True},
     ),
 }
 ARCHITECTURE = {"depth": "none", "num_layers": 4, "head_dim": 16, "num_heads": 2, "ffn_dim": 64, "camera_hidden": 64,
                 "drop_first_frame": 0.0, "drop_camera": 0.1, "drop_reprojection": 0.0, "drop_depth": 0.0, "drop_pose_maps": 0.1,
-                "drop_pose_tokens": 0.1, "drop_text": 0.0}  # fmt: skip
+                "drop_pose_grid": 0.1, "drop_pose_tokens": 0.1, "drop_text": 0.0}  # fmt: skip
 NOISE_LEVELS = "0.5,0.75,1.0"
 
 

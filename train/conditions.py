@@ -1,7 +1,8 @@
 """A loader batch -> model inputs: target latents and every condition, on the batch's device.
 
 All videos that go through the VAE (target, depth, skeleton maps, first frame, reprojected first
-frame) are encoded in one call, stacked on the batch axis. Shapes: B batch, F frames, z latent
+frame) are encoded in one call, stacked on the batch axis; the masks and the pose grid are
+computed on the latent grid. Shapes: B batch, F frames, z latent
 channels, T_lat = 1 + (F - 1) / 4, h x w = H / 8 x W / 8.
 """
 
@@ -15,6 +16,7 @@ from worldclips.train.build import LatentCodec
 from worldclips.train.cond.depth import depth_video
 from worldclips.train.cond.first_frame import first_frame_mask, first_frame_video
 from worldclips.train.cond.plucker import pack_frames, plucker_rays
+from worldclips.train.cond.pose_grid import pose_grid
 from worldclips.train.cond.reprojection import coverage_mask, reproject_first_frame
 from worldclips.train.config import ModelConfig
 
@@ -81,6 +83,9 @@ def model_inputs(batch: dict, codec: LatentCodec, config: ModelConfig, encode_ta
         chunks.append(first_frame_mask(batch_size, frames, h, w, video))
     if config.reprojection:
         chunks.append(coverage_mask(covered, codec.spatial).to(video.dtype))
+    if config.pose_grid:
+        parts = pose_grid(batch["joints2d"], batch["joints_valid"], batch["person_mask"], (h, w), codec.spatial)
+        chunks.append(parts.to(video.dtype))
     cond = torch.cat(chunks, dim=1) if chunks else video.new_zeros(batch_size, 0, latent_frames, h, w)
     plucker = None
     if config.camera:

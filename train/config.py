@@ -61,6 +61,7 @@ class ModelConfig:
     vae_num_res_blocks: int = 1
     depth: str = "log"  # depth condition: log | normalized | none
     pose_maps: bool = True  # skeleton maps rendered in the image, VAE-encoded
+    pose_grid: bool = True  # body-part maps computed on the latent grid from the 2D joints (no VAE)
     pose_tokens: bool = True  # 3D joints in the camera frame as extra context tokens
     first_frame: bool = True  # VAE latents of the first frame + a 4-channel frame mask
     camera: bool = True  # Plücker ray maps (relative to frame 0) through the camera adapter
@@ -78,6 +79,7 @@ class ModelConfig:
     drop_reprojection: float = 0.1
     drop_depth: float = 0.1
     drop_pose_maps: float = 0.1
+    drop_pose_grid: float = 0.1
     drop_pose_tokens: float = 0.1
     drop_text: float = 0.1
 
@@ -269,10 +271,10 @@ def save_config(config: RunConfig, path: Path) -> None:
     path.write_text(json.dumps(config.to_dict(), indent=2) + "\n")
 
 
-DROPOUT_FIELDS = tuple(f"drop_{c}" for c in ("first_frame", "camera", "reprojection", "depth", "pose_maps", "pose_tokens", "text"))
+DROPOUT_FIELDS = tuple(f"drop_{c}" for c in ("first_frame", "camera", "reprojection", "depth", "pose_maps", "pose_grid", "pose_tokens", "text"))
 
 
-ADDED_OFF = {"reprojection": False}  # conditions added later: off in runs saved before them
+ADDED_OFF = {"reprojection": False, "pose_grid": False}  # conditions added later: off in runs saved before them
 
 
 def read_config(path: Path) -> RunConfig:

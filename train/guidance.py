@@ -2,7 +2,7 @@
 
 Conditions, by name: ``first_frame`` (its latents and frame mask), ``camera`` (Plücker maps),
 ``reprojection`` (the reprojected first frame's latents and coverage mask), ``depth`` and
-``pose_maps`` (their latents), ``pose_tokens`` (the 3D joint tokens) and ``text``.
+``pose_maps`` (their latents), ``pose_grid`` (body-part maps on the latent grid), ``pose_tokens`` (the 3D joint tokens) and ``text``.
 Dropping a condition for a sample sets it to its null value: zeros on its channels of
 ``ModelInputs.cond`` (a dropped first frame also zeroes its mask, "no frame given", and the
 reprojected first frame, whose frame 0 is the first frame itself), zero
@@ -29,22 +29,23 @@ import torch
 
 from worldclips.train.conditions import ModelInputs
 from worldclips.train.config import ModelConfig
-from worldclips.train.model import COVERAGE_MASK_CHANNELS, FIRST_FRAME_MASK_CHANNELS
+from worldclips.train.model import COVERAGE_MASK_CHANNELS, FIRST_FRAME_MASK_CHANNELS, POSE_GRID_CHANNELS
 
-CONDITIONS = ("first_frame", "camera", "reprojection", "depth", "pose_maps", "pose_tokens", "text")
+CONDITIONS = ("first_frame", "camera", "reprojection", "depth", "pose_maps", "pose_grid", "pose_tokens", "text")
 
 
 def enabled_conditions(config: ModelConfig) -> tuple[str, ...]:
     """The conditions this model takes (text always: the null embedding is its dropped value)."""
     on = {"first_frame": config.first_frame, "camera": config.camera, "reprojection": config.reprojection,
           "depth": config.depth != "none",
-          "pose_maps": config.pose_maps, "pose_tokens": config.pose_tokens, "text": True}  # fmt: skip
+          "pose_maps": config.pose_maps, "pose_grid": config.pose_grid, "pose_tokens": config.pose_tokens, "text": True}  # fmt: skip
     return tuple(name for name in CONDITIONS if on[name])
 
 
 def condition_channels(config: ModelConfig, latent_channels: int) -> dict[str, list[slice]]:
     """The channel ranges of each condition in ``ModelInputs.cond`` (model_inputs' order: depth,
-    skeleton, first-frame and reprojection latents, then the first-frame and coverage masks)."""
+    skeleton, first-frame and reprojection latents, then the first-frame and coverage masks, then
+    the pose grid)."""
     slices: dict[str, list[slice]] = {}
     start = 0
     videos = (("depth", config.depth != "none"), ("pose_maps", config.pose_maps), ("first_frame", config.first_frame),
@@ -58,6 +59,8 @@ def condition_channels(config: ModelConfig, latent_channels: int) -> dict[str, l
         if on:
             slices[name].append(slice(start, start + channels))
             start += channels
+    if config.pose_grid:
+        slices["pose_grid"] = [slice(start, start + POSE_GRID_CHANNELS)]
     return slices
 
 

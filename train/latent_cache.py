@@ -50,7 +50,7 @@ def fingerprint(config: RunConfig, codec) -> dict:
     d, m = config.data, config.model
     return {
         "version": CACHE_VERSION, "frames": d.frames, "height": d.height, "width": d.width, "strides": list(d.strides),
-        "max_persons": d.max_persons, "unverified": d.unverified, "depth": m.depth, "pose_maps": m.pose_maps, "pose_tokens": m.pose_tokens,
+        "max_persons": d.max_persons, "unverified": d.unverified, "depth": m.depth, "pose_maps": m.pose_maps, "pose_grid": m.pose_grid, "pose_tokens": m.pose_tokens,
         "first_frame": m.first_frame, "camera": m.camera, "reprojection": m.reprojection, "vae": vae_digest(codec),
     }  # fmt: skip
 

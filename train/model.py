@@ -2,7 +2,7 @@
 entering the way control fine-tunes do.
 
 - Condition latents (depth, skeleton maps, first frame + mask, reprojected first frame + coverage)
-  are concatenated to the noisy
+  and the pose grid (body-part maps on the latent grid, ``train.cond.pose_grid``) are concatenated to the noisy
   latents on channels and go through the input projection; the projection's weights for the new
   channels start at zero (``ControlPatchEmbed.control``), so at step 0 the model is the base model.
   One Conv3d over the concatenation equals the base conv on the latents plus a zero-initialised
@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from worldclips.train.cond.pose import JointTokens
+from worldclips.train.cond.pose_grid import POSE_GRID_CHANNELS
 from worldclips.train.config import ModelConfig
 
 FIRST_FRAME_MASK_CHANNELS = 4
@@ -31,10 +32,11 @@ PLUCKER_CHANNELS = 6 * 4  # 6 per frame, 4 frames per latent frame
 
 
 def condition_channels(config: ModelConfig, latent_channels: int) -> int:
-    """Channels of the condition latents: z per VAE-encoded condition video, + 4 channels per mask."""
+    """Channels of the condition latents: z per VAE-encoded condition video, + 4 channels per mask,
+    + 56 of the pose grid."""
     videos = (config.depth != "none") + config.pose_maps + config.first_frame + config.reprojection
     masks = FIRST_FRAME_MASK_CHANNELS * config.first_frame + COVERAGE_MASK_CHANNELS * config.reprojection
-    return videos * latent_channels + masks
+    return videos * latent_channels + masks + POSE_GRID_CHANNELS * config.pose_grid
 
 
 class CameraAdapter(nn.Module):

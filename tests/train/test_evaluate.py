@@ -22,7 +22,7 @@ def test_effects_are_zero_for_unseen_conditions_and_appear_for_a_used_one(tiny):
     inputs = _inputs(tiny, batch=5, seed=2)
     inputs = type(inputs)(inputs.latents, inputs.cond, inputs.plucker, inputs.joints, None)
     report = condition_effects(model, inputs, tiny.model, Z, noise_levels=(0.5,), chunk=2,
-                               conditions=("first_frame", "camera", "depth", "pose_maps", "pose_tokens"))  # fmt: skip
+                               conditions=("first_frame", "camera", "depth", "pose_maps", "pose_grid", "pose_tokens"))  # fmt: skip
     for name, row in report["0.5"]["conditions"].items():  # every new input layer starts at zero
         assert row["shuffled"]["mean_delta"] == 0.0 and row["zeroed"]["mean_delta"] == 0.0, name
     with torch.no_grad():  # now the camera adapter's output layer is live
@@ -58,7 +58,7 @@ def test_eval_command_writes_a_report(dataset, tiny, tmp_path, capsys):
     assert main(args) == 0
     report = json.loads(out.read_text())
     assert report["clips"] == 4 and set(report["effects"]) == {"0.3", "0.9"}
-    assert set(report["effects"]["0.3"]["conditions"]) == {"first_frame", "camera", "reprojection", "depth", "pose_maps", "pose_tokens"}
+    assert set(report["effects"]["0.3"]["conditions"]) == {"first_frame", "camera", "reprojection", "depth", "pose_maps", "pose_grid", "pose_tokens"}
     sample = report["samples"][0]
     assert sample["frames_scored"] == tiny.data.frames - 1 and sample["frame"]["psnr"] > 0
     camera = sample["camera"]  # SfM on 32x32 frames of a 2-step model: reported, recovered or not
@@ -91,7 +91,7 @@ def test_the_camera_pathway_learns_what_only_the_camera_tells(tiny):
     from worldclips.train.conditions import ModelInputs
     from worldclips.train.flow import flow_loss
 
-    config = replace(tiny, model={"depth": "none", "pose_maps": False, "pose_tokens": False, "first_frame": False,
+    config = replace(tiny, model={"depth": "none", "pose_maps": False, "pose_grid": False, "pose_tokens": False, "first_frame": False,
                                   "reprojection": False}).model
     generator = torch.Generator().manual_seed(0)
     K, poses = _orbit_cameras(96, 9, generator)
@@ -172,7 +172,7 @@ def test_a_model_trained_on_moving_cameras_pays_for_a_shuffled_camera(tiny):
     from worldclips.train.loader import collate
     from worldclips.train.trainer import build_model
 
-    config = replace(tiny, model={"depth": "none", "pose_maps": False, "pose_tokens": False})
+    config = replace(tiny, model={"depth": "none", "pose_maps": False, "pose_grid": False, "pose_tokens": False})
     torch.manual_seed(0)
     model, codec = build_model(config, None)
     generator = torch.Generator().manual_seed(0)

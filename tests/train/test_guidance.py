@@ -22,7 +22,7 @@ Z = 4  # the tiny VAE's latent channels
 
 def _inputs(config, batch=3, seed=0):
     g = torch.Generator().manual_seed(seed)
-    channels = 4 * Z + 8  # depth, skeleton, first frame, reprojection; 2 masks
+    channels = 4 * Z + 8 + 56  # depth, skeleton, first frame, reprojection; 2 masks; the pose grid
     joints = (torch.randn(batch, 2, 9, 55, 3, generator=g), torch.ones(batch, 2, 55, dtype=torch.bool),
               torch.ones(batch, 2, dtype=torch.bool))  # fmt: skip
     return ModelInputs(latents=torch.randn(batch, Z, 3, 4, 4, generator=g),
@@ -34,12 +34,12 @@ def _inputs(config, batch=3, seed=0):
 def test_channel_layout_follows_model_inputs(tiny):
     slices = condition_channels(tiny.model, Z)
     assert slices == {"depth": [slice(0, 4)], "pose_maps": [slice(4, 8)], "first_frame": [slice(8, 12), slice(16, 20)],
-                      "reprojection": [slice(12, 16), slice(20, 24)]}  # fmt: skip
-    no_depth = condition_channels(replace(tiny, model={"depth": "none", "reprojection": False}).model, Z)
+                      "reprojection": [slice(12, 16), slice(20, 24)], "pose_grid": [slice(24, 80)]}  # fmt: skip
+    no_depth = condition_channels(replace(tiny, model={"depth": "none", "reprojection": False, "pose_grid": False}).model, Z)
     assert no_depth == {"pose_maps": [slice(0, 4)], "first_frame": [slice(4, 8), slice(8, 12)]}
 
 
-@pytest.mark.parametrize("name", ["first_frame", "camera", "reprojection", "depth", "pose_maps", "pose_tokens", "text"])
+@pytest.mark.parametrize("name", ["first_frame", "camera", "reprojection", "depth", "pose_maps", "pose_grid", "pose_tokens", "text"])
 def test_dropping_one_condition_touches_only_it_and_only_the_dropped_samples(tiny, name):
     inputs = _inputs(tiny)
     dropped = drop_conditions(inputs, {name: torch.tensor([False, True, False])}, tiny.model, Z)

@@ -36,7 +36,7 @@ def test_conditions_start_with_no_effect_and_match_the_base_model(tiny):
     base = random_transformer(config.model)
     torch.manual_seed(0)
     model = ConditionedWan(random_transformer(config.model), config.model)
-    assert model.cond_channels == condition_channels(config.model, 4) == 4 * 4 + 4 + 4  # 4 videos, 2 masks
+    assert model.cond_channels == condition_channels(config.model, 4) == 4 * 4 + 4 + 4 + 56  # 4 videos, 2 masks, the pose grid
     noisy, timestep, cond, plucker = inputs(model)
     joints = _joints()
     out = model(noisy, timestep, cond, plucker, joints=joints)

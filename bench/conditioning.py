@@ -14,9 +14,11 @@ and 1 (pure noise: everything after the first frame must come from the condition
   (``scene.pan_tilt_swing: 5``); the model gets the first frame, the camera's Plücker rays and
   the first frame reprojected into every frame (``train.cond.reprojection``). Shuffling the
   camera gives clip b clip b+1's camera motion from its own first camera: rays and reprojection.
-- pose: the person is the only cause of change. A static camera films one person walking; the
-  model gets the first frame (also reprojected: repeated, the camera being static), the skeleton
-  maps and the 3D joint tokens.
+- pose: the person is the only cause of change. A static camera with a narrower field of view
+  (28-32 degrees, so that the person covers more latent cells) films one person walking slowly
+  (0.5-0.9 m/s, staying in frame); the model gets the first frame (also reprojected: repeated,
+  the camera being static), the skeleton maps, the pose grid (``train.cond.pose_grid``) and the
+  3D joint tokens.
 
 A pathway check trains the same architecture on targets that are a fixed linear function of real
 Plücker maps (only the camera explains them). The README's "Does it use the conditions" figures
@@ -51,7 +53,7 @@ TASKS = {
         {"first_frame": True, "camera": True, "reprojection": True, "pose_maps": False, "pose_grid": False, "pose_tokens": False},
     ),
     "pose": (
-        {**PLACE, "camera_families": ["static"], "motions": {"walk": 1.0}},
+        {**PLACE, "camera_families": ["static"], "motions": {"walk": 1.0}, "fov_deg": [28, 32], "walk_speed": [0.5, 0.9]},
         {"first_frame": True, "camera": False, "reprojection": True, "pose_maps": True, "pose_grid": True, "pose_tokens": True},
     ),
 }

@@ -306,7 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     sam.add_argument("--data", required=True, help="dataset holding the (held-out) sample")
     sam.add_argument("--out", required=True, help="output .mp4: generated | ground truth, side by side")
     sam.add_argument("--guidance", default="", help="classifier-free guidance per condition group, e.g. "
-                     "camera=3,depth+pose_maps=2 (conditions: first_frame, camera, reprojection, depth, pose_maps, pose_tokens, text)")
+                     "camera=3,depth+pose_maps=2 (conditions: first_frame, camera, reprojection, depth, pose_maps, pose_grid, pose_tokens, text)")
     sam.add_argument("--without", default="", help="conditions to sample without, e.g. first_frame (comma-separated)")
     sam.add_argument("--key", help="sample key (default: the first sample)")
     sam.add_argument("--steps", type=_integer, default=20, help="Euler steps of the flow (default 20)")

@@ -25,6 +25,7 @@ from worldclips.scenes.spec import CharacterSpec, ClipSpec
 from worldclips.scenes.textures import TextureSet
 
 LOOK_STREAM = 0x10_0C  # the look's child stream of a clip's seed
+NOISE_STREAM = 0x10_0D  # the sensor noise level's stream
 LUMINANCE = np.array([0.2126, 0.7152, 0.0722])
 MAP_PROBABILITY = 0.6  # with maps at hand, the share of clips lit by one (the rest: the analytic sky)
 MIDDLE_GREY_EXPOSURE = 0.9  # exposure x illuminance of a sunlit horizontal surface (shading units)
@@ -115,13 +116,15 @@ def _dress_character(rng: np.random.Generator, character: CharacterSpec) -> Char
 
 
 def photo_dress(spec: ClipSpec, maps: tuple[Path, ...] = (), textures: tuple[TextureSet, ...] = (),
-                assets: AssetCache | None = None) -> ClipSpec:  # fmt: skip
+                assets: AssetCache | None = None, sensor_noise: float = 0.0) -> ClipSpec:  # fmt: skip
     """The same clip in the photographic look (see the module docstring). With ``maps`` (HDRI
     files, scenes.environments), a clip is lit by one of them, turned at random, with probability
     MAP_PROBABILITY; its sun and ambient light come from the map. With ``textures`` (PBR sets,
     scenes.textures), each surface a set may cover (its ``uses``) gets one with probability
     TEXTURE_SHARE instead of its procedural material. ``assets`` keeps decoded maps across clips
-    (scenes.asset_cache)."""
+    (scenes.asset_cache). ``sensor_noise`` > 0: the clip's sensor noise (PhotoLook.sensor_noise)
+    is drawn uniformly in [0, sensor_noise] from a stream of its own (the rest of the look is the
+    same with and without it)."""
     rng = np.random.default_rng(np.random.SeedSequence([int(spec.run_seed), int(spec.clip_index), LOOK_STREAM]))
     sun = np.asarray(spec.lighting.sun_direction, dtype=np.float64)
     sun = sun / np.linalg.norm(sun)
@@ -142,8 +145,12 @@ def photo_dress(spec: ClipSpec, maps: tuple[Path, ...] = (), textures: tuple[Tex
     lit = float(LUMINANCE @ sun_color) * max(sun[2], 0.1) + float(LUMINANCE @ sky)  # a sunlit horizontal surface
     bounce = np.asarray(ground.base_color) * lit  # light the ground sends back up
     lighting = Lighting(v4(sun, 5), v4(sun_color), v4(sky), v4(bounce))
+    noise = 0.0
+    if sensor_noise > 0:
+        noise_rng = np.random.default_rng(np.random.SeedSequence([int(spec.run_seed), int(spec.clip_index), NOISE_STREAM]))
+        noise = r4(noise_rng.uniform(0.0, sensor_noise), 5)
     look = PhotoLook(turbidity=turbidity, zenith_luminance=zenith, exposure=r4(MIDDLE_GREY_EXPOSURE / lit, 4),
-                     haze_m=haze, **environment)  # fmt: skip
+                     haze_m=haze, sensor_noise=noise, **environment)  # fmt: skip
     characters = tuple(_dress_character(rng, c) for c in spec.characters)
     props = tuple(dataclasses.replace(p, material=_surface(rng, PROP_LOOKS.get(p.category, FALLBACK_LOOK))) for p in spec.props)
     dynamic = tuple(dataclasses.replace(p, material=_surface(rng, DYNAMIC_LOOKS.get(p.category, FALLBACK_LOOK)))

@@ -131,6 +131,8 @@ class PhotoLook:
         analytic one ("" for the analytic sky); environment_sha256 its content's hash (checked
         when the scene is built), environment_rotation the map's turn about +Z (radians) and
         environment_licence the first line of the licence file beside it.
+    sensor_noise: the camera's sensor noise, its standard deviation at middle grey in linear RGB
+        (render.sensor_noise; 0: none).
     """
 
     turbidity: float
@@ -141,6 +143,7 @@ class PhotoLook:
     environment_sha256: str = ""
     environment_rotation: float = 0.0
     environment_licence: str = ""
+    sensor_noise: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("turbidity", "zenith_luminance", "exposure", "haze_m"):
@@ -149,6 +152,8 @@ class PhotoLook:
                 raise ValueError(f"PhotoLook.{name}: expected a positive number, got {value!r}")
         if not 1.7 <= self.turbidity <= 10.0:
             raise ValueError(f"PhotoLook.turbidity: expected 1.7..10 (the sky model's range), got {self.turbidity}")
+        if not (isinstance(self.sensor_noise, (int, float)) and 0.0 <= self.sensor_noise <= 0.1):
+            raise ValueError(f"PhotoLook.sensor_noise: expected a standard deviation in [0, 0.1], got {self.sensor_noise!r}")
 
 
 @dataclass(frozen=True)

@@ -226,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     config_flag("--prop-dir", help="folder of OBJ/glTF/PLY/STL meshes with a props.yaml (category, height in m) that some static props are drawn from")
     config_flag("--texture-dir", help="folder of PBR texture sets (*_Color, *_Roughness, *_NormalGL images) with a textures.yaml (uses, size in m) that photo-look surfaces are drawn with")
     config_flag("--supersample", type=_integer, help="raster colour samples per pixel side: 1, 3 or 5 (default 3 in the photo look, 1 flat)")
+    config_flag("--sensor-noise", type=float, help="photo look: largest sensor noise drawn per clip, std at middle grey in linear RGB (default 0: none; e.g. 0.02)")
     config_flag("--layers", help="ground-truth layers, comma-separated: rgb,depth,seg (always) and any of normals,flow,tracks")
     config_flag("--num-tracks", type=_integer, help="point tracks per clip with the tracks layer (default 256)")
     config_flag("--smplx-model-dir", help="directory holding SMPLX_NEUTRAL.npz (licensed body model)")

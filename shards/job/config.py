@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from worldclips.render.cycles.options import CyclesConfig
+from worldclips.render.sensor_noise import MAX_GREY_STD
 from worldclips.scenes.scene_config import SceneConfig
 from worldclips.scenes.scenarios.mixture import ScenarioMixture
 from worldclips.scenes.serialization import SpecError, from_jsonable, to_jsonable
@@ -58,6 +59,9 @@ class GenerateConfig:
     backend: str = "raster"
     look: str = "photo"  # photo (outfits, natural materials, daylight sky, filmic) or flat (debugging)
     supersample: int | None = None  # raster colour samples per pixel side (odd); None: 3 in the photo look, 1 flat
+    # Photo look: each clip's sensor noise (render.sensor_noise) is drawn uniformly in [0, this]; the
+    # value is its standard deviation at middle grey in linear RGB (0: no noise, e.g. 0.02 for a phone indoors).
+    sensor_noise: float = 0.0
     # HDRI maps (.exr/.hdr) lighting some photo-look clips; None: Blender's outdoor maps when
     # `worldclips setup cycles` installed them (resolved to their folder), "none": the analytic sky only.
     environment_dir: str | None = None
@@ -165,6 +169,11 @@ def _check(config: GenerateConfig) -> GenerateConfig:
     if config.supersample is not None and (isinstance(config.supersample, bool) or not isinstance(config.supersample, int)
                                            or config.supersample not in (1, 3, 5)):  # fmt: skip
         raise ConfigError(f"supersample: expected 1, 3 or 5 (odd: the centre sample is the pixel centre), got {config.supersample!r}")
+    noise = config.sensor_noise
+    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0.0 <= noise <= MAX_GREY_STD:
+        raise ConfigError(f"sensor_noise: expected a standard deviation at middle grey in [0, {MAX_GREY_STD}], got {noise!r}")
+    if noise and config.look != "photo":
+        raise ConfigError("sensor_noise: the flat debugging look has no camera model; use look: photo or sensor_noise: 0")
     surface = [name for name in config.layers if LAYERS[name].surface_pass]
     if surface and config.backend != "raster":
         raise ConfigError(f"layers: {', '.join(surface)} need the raster backend's surface pass; backend "

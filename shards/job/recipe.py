@@ -8,6 +8,7 @@ worker, in any order.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +18,7 @@ from worldclips.scenes.asset_cache import AssetCache
 from worldclips.scenes.build import build_scene
 from worldclips.scenes.dressing import photo_dress
 from worldclips.scenes.sampling import sample_clip_spec
+from worldclips.render.sensor_noise import add_sensor_noise
 from worldclips.render.tracks import point_tracks
 from worldclips.shards.format.layer_registry import LAYERS, LayerInputs
 from worldclips.shards.format.properties import PropertiesFailed
@@ -27,6 +29,7 @@ from worldclips.shards.job.scenario_clips import scenario_spec, verify
 
 
 TRACKS_STREAM = 7  # the point tracks' random stream, apart from the spec's draws
+SENSOR_NOISE_STREAM = 8  # the sensor noise's pixels
 
 
 @dataclass(frozen=True)
@@ -73,14 +76,17 @@ def make_clip(
                                 config.user_props)
     else:
         entry, spec, info = scenario_spec(config, clip_index, seed)
-    if config.look == "photo":
-        spec = photo_dress(spec, environment_maps(config), config.textures, assets)  # the same clip, dressed: outfits, materials, sky
+    if config.look == "photo":  # the same clip, dressed: outfits, materials, sky, sensor noise level
+        spec = photo_dress(spec, environment_maps(config), config.textures, assets, config.sensor_noise)
     # 2. build the scene (every per-frame value resolved) and 3. render it
     scene = build_scene(spec, body, assets=assets)
     if any(LAYERS[name].surface_pass for name in config.layers):  # the config allows these on raster only
         rendered = renderer.render(scene, surface_layers=True)
     else:
         rendered = renderer.render(scene)
+    if scene.look is not None and scene.look.sensor_noise > 0:  # the camera's noise: RGB only
+        noise_rng = np.random.default_rng(np.random.SeedSequence([seed, clip_index, SENSOR_NOISE_STREAM]))
+        rendered = dataclasses.replace(rendered, rgb=add_sensor_noise(rendered.rgb, scene.look.sensor_noise, noise_rng))
     tracks = None
     if "tracks" in config.layers:
         tracks = point_tracks(scene, rendered.depth, rendered.segmentation, config.num_tracks, [seed, clip_index, TRACKS_STREAM])

@@ -1,0 +1,57 @@
+"""Optional sensor noise on rendered RGB: the Poisson-Gaussian model of a camera sensor.
+
+A pixel of linear value x in [0, 1] gets noise of variance a x + b^2: photon shot noise, whose
+variance grows with the signal (a), plus signal-independent read noise (b) (Foi et al., "Practical
+Poissonian-Gaussian noise modeling and fitting for single-image raw-data", 2008; the Gaussian
+approximation of the Poisson part). One number sets both: ``grey_std``, the noise's standard
+deviation at middle grey (x = 0.18), a quarter of whose variance is read noise. Each channel and
+pixel draws its own noise, from the generator the caller gives (the clip's own stream), so a clip
+is noisy the same way on every worker.
+
+It is applied to the finished sRGB frames (decoded to linear, noised, encoded again), i.e. after
+the filmic tone curve rather than before it as in a camera: mid-tones get the modelled noise,
+highlights compressed by the curve get a little more than a camera would give them. Depth,
+segmentation and every other layer are untouched (the noise is a property of the camera, not of
+the scene).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MIDDLE_GREY = 0.18
+READ_SHARE = 0.25  # the share of the variance at middle grey that is read noise
+MAX_GREY_STD = 0.1  # beyond this the frames are mostly noise
+
+
+def srgb_to_linear(srgb: np.ndarray) -> np.ndarray:
+    """sRGB values in [0, 1] -> linear (IEC 61966-2-1)."""
+    return np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
+
+
+def linear_to_srgb(linear: np.ndarray) -> np.ndarray:
+    """Linear values in [0, 1] -> sRGB (IEC 61966-2-1)."""
+    return np.where(linear <= 0.0031308, linear * 12.92, 1.055 * np.power(np.maximum(linear, 0.0031308), 1 / 2.4) - 0.055)
+
+
+def noise_variance(linear: np.ndarray, grey_std: float) -> np.ndarray:
+    """The variance a x + b^2 of the noise at linear values ``linear`` for ``grey_std``."""
+    grey_variance = float(grey_std) ** 2
+    shot_gain = (1.0 - READ_SHARE) * grey_variance / MIDDLE_GREY
+    return shot_gain * linear + READ_SHARE * grey_variance
+
+
+def add_sensor_noise(rgb: np.ndarray, grey_std: float, rng: np.random.Generator) -> np.ndarray:
+    """(..., 3) uint8 sRGB frames -> the same frames with sensor noise of ``grey_std`` at middle grey
+    (0: returned unchanged). Processed frame by frame along the first axis to bound memory."""
+    if not (0.0 <= grey_std <= MAX_GREY_STD):
+        raise ValueError(f"sensor noise: expected a standard deviation at middle grey in [0, {MAX_GREY_STD}], got {grey_std}")
+    if grey_std == 0.0:
+        return rgb
+    out = np.empty_like(rgb)
+    for index in range(rgb.shape[0]):
+        linear = srgb_to_linear(rgb[index].astype(np.float32) / 255.0)
+        noise = rng.standard_normal(linear.shape, dtype=np.float32) * np.sqrt(noise_variance(linear, grey_std))
+        noisy = linear_to_srgb(np.clip(linear + noise, 0.0, 1.0))
+        out[index] = np.clip(np.rint(noisy * 255.0), 0, 255).astype(np.uint8)
+    return out

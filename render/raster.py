@@ -17,6 +17,8 @@ Tests hold no timed assertions.
 
 from __future__ import annotations
 
+import dataclasses
+
 import moderngl
 import numpy as np
 
@@ -24,6 +26,7 @@ from worldclips.render import glsl, uniforms
 from worldclips.render.frames import RenderedClip
 from worldclips.render.gl_context import create_egl_context, describe_context
 from worldclips.render.gpu_scene import GpuScene, RasterSettings
+from worldclips.render.motion_blur import average_frames, sample_times, subframe_scene
 from worldclips.render.programs import Programs
 from worldclips.render.surface_layers import surface_layers as layers_from_surface_pass
 from worldclips.render.targets import ImageTargets, ShadowTarget
@@ -59,6 +62,10 @@ class RasterRenderer:
         any other layer.
     texture_cache_bytes: decoded texture images (Material.texture) are kept across scenes in
         this renderer's own bounded cache (scenes.asset_cache), up to this many bytes (0: none).
+    motion_blur: the shutter in frames, centred on each frame (0.5: a 180-degree shutter; 0:
+        none): colour is averaged in linear light over ``motion_blur_samples`` sub-frames of an
+        interpolated scene (render.motion_blur); depth, segmentation and every other layer come
+        from a render of the frames themselves and stay exact. Costs 1 + samples renders.
     """
 
     def __init__(
@@ -75,9 +82,14 @@ class RasterRenderer:
         body_shadow_proxies: bool = True,
         ambient_occlusion: bool = True,
         texture_cache_bytes: int = TEXTURE_CACHE_BYTES,
+        motion_blur: float = 0.0,
+        motion_blur_samples: int = 5,
     ) -> None:
         if supersample is not None and (supersample < 1 or supersample % 2 == 0):
             raise ValueError(f"supersample: expected an odd integer >= 1, got {supersample}")
+        if motion_blur:
+            sample_times(2, motion_blur_samples, motion_blur)  # the options' one-line errors, before a context is made
+        self.motion_blur, self.motion_blur_samples = float(motion_blur), int(motion_blur_samples)
         self._owns_context = context is None
         self.ctx = create_egl_context(device_index) if context is None else context
         self.shadows = bool(shadows)
@@ -113,7 +125,8 @@ class RasterRenderer:
         info = describe_context(self.ctx)
         return (
             f"raster (moderngl {moderngl.__version__}, {info['renderer']}, OpenGL {info['version']}; "
-            f"shadows={self.shadows}, supersample={self.supersample or f'{PHOTO_SUPERSAMPLE} (photo look), 1 (flat)'})"
+            f"shadows={self.shadows}, supersample={self.supersample or f'{PHOTO_SUPERSAMPLE} (photo look), 1 (flat)'}"
+            + (f", motion_blur={self.motion_blur} frames x {self.motion_blur_samples} samples" if self.motion_blur else "") + ")"
         )
 
     @property
@@ -146,7 +159,16 @@ class RasterRenderer:
     def render(self, scene: Scene, surface_layers: bool = False) -> RenderedClip:
         """All frames of a scene: (T, H, W, 3) uint8 sRGB, (T, H, W) float32 depth, (T, H, W) uint16 ids;
         with ``surface_layers`` also camera-frame normals and forward/backward optical flow
-        (``RenderedClip.surface``, render.surface_layers), exact at pixel centres like depth."""
+        (``RenderedClip.surface``, render.surface_layers), exact at pixel centres like depth.
+        With motion blur the colour is the sub-frames' (see the class docstring)."""
+        clip = self._render(scene, surface_layers)
+        if self.motion_blur and scene.num_frames > 1:
+            sub_frames = subframe_scene(scene, self.motion_blur_samples, self.motion_blur)
+            blurred = average_frames(self._render(sub_frames, False).rgb, self.motion_blur_samples)
+            clip = dataclasses.replace(clip, rgb=blurred)
+        return clip
+
+    def _render(self, scene: Scene, surface_layers: bool) -> RenderedClip:
         frames, height, width = int(scene.num_frames), int(scene.height), int(scene.width)
         if frames < 1:
             raise ValueError(f"Scene.num_frames: expected at least one frame, got {frames}")

@@ -19,19 +19,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from worldclips.render.srgb import linear_to_srgb, srgb_to_linear
+
 MIDDLE_GREY = 0.18
 READ_SHARE = 0.25  # the share of the variance at middle grey that is read noise
 MAX_GREY_STD = 0.1  # beyond this the frames are mostly noise
-
-
-def srgb_to_linear(srgb: np.ndarray) -> np.ndarray:
-    """sRGB values in [0, 1] -> linear (IEC 61966-2-1)."""
-    return np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
-
-
-def linear_to_srgb(linear: np.ndarray) -> np.ndarray:
-    """Linear values in [0, 1] -> sRGB (IEC 61966-2-1)."""
-    return np.where(linear <= 0.0031308, linear * 12.92, 1.055 * np.power(np.maximum(linear, 0.0031308), 1 / 2.4) - 0.055)
 
 
 def noise_variance(linear: np.ndarray, grey_std: float) -> np.ndarray:

@@ -227,6 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
     config_flag("--texture-dir", help="folder of PBR texture sets (*_Color, *_Roughness, *_NormalGL images) with a textures.yaml (uses, size in m) that photo-look surfaces are drawn with")
     config_flag("--supersample", type=_integer, help="raster colour samples per pixel side: 1, 3 or 5 (default 3 in the photo look, 1 flat)")
     config_flag("--sensor-noise", type=float, help="photo look: largest sensor noise drawn per clip, std at middle grey in linear RGB (default 0: none; e.g. 0.02)")
+    config_flag("--motion-blur", type=float, help="raster: shutter in frames centred on each frame, e.g. 0.5 (default 0: none); ground truth stays at the frame time")
+    config_flag("--motion-blur-samples", type=_integer, help="raster motion blur: sub-frames averaged per frame, odd, 3-15 (default 5)")
     config_flag("--layers", help="ground-truth layers, comma-separated: rgb,depth,seg (always) and any of normals,flow,tracks")
     config_flag("--num-tracks", type=_integer, help="point tracks per clip with the tracks layer (default 256)")
     config_flag("--smplx-model-dir", help="directory holding SMPLX_NEUTRAL.npz (licensed body model)")

@@ -62,6 +62,11 @@ class GenerateConfig:
     # Photo look: each clip's sensor noise (render.sensor_noise) is drawn uniformly in [0, this]; the
     # value is its standard deviation at middle grey in linear RGB (0: no noise, e.g. 0.02 for a phone indoors).
     sensor_noise: float = 0.0
+    # Raster backend: motion blur with the shutter open this many frames, centred on each frame
+    # (0.5: a 180-degree shutter; 0: none), colour averaged over motion_blur_samples sub-frames
+    # (render.motion_blur); the ground truth stays at the frame time. Cycles: cycles.motion_blur.
+    motion_blur: float = 0.0
+    motion_blur_samples: int = 5
     # HDRI maps (.exr/.hdr) lighting some photo-look clips; None: Blender's outdoor maps when
     # `worldclips setup cycles` installed them (resolved to their folder), "none": the analytic sky only.
     environment_dir: str | None = None
@@ -174,6 +179,13 @@ def _check(config: GenerateConfig) -> GenerateConfig:
         raise ConfigError(f"sensor_noise: expected a standard deviation at middle grey in [0, {MAX_GREY_STD}], got {noise!r}")
     if noise and config.look != "photo":
         raise ConfigError("sensor_noise: the flat debugging look has no camera model; use look: photo or sensor_noise: 0")
+    blur, blur_samples = config.motion_blur, config.motion_blur_samples
+    if isinstance(blur, bool) or not isinstance(blur, (int, float)) or not 0.0 <= blur <= 2.0:
+        raise ConfigError(f"motion_blur: expected a shutter of 0 (none) to 2 frames, got {blur!r}")
+    if isinstance(blur_samples, bool) or not isinstance(blur_samples, int) or blur_samples < 3 or blur_samples % 2 == 0 or blur_samples > 15:
+        raise ConfigError(f"motion_blur_samples: expected an odd number from 3 to 15 (the middle one is the frame), got {blur_samples!r}")
+    if blur and config.backend != "raster":
+        raise ConfigError("motion_blur: the raster backend's option; Cycles blurs with cycles: {motion_blur: true, shutter: S}")
     surface = [name for name in config.layers if LAYERS[name].surface_pass]
     if surface and config.backend != "raster":
         raise ConfigError(f"layers: {', '.join(surface)} need the raster backend's surface pass; backend "

@@ -25,7 +25,6 @@ from tqdm import tqdm
 
 from worldclips.motions.bodies import make_body_model
 from worldclips.motions.body import BodyModel
-from worldclips.render.backends import make_renderer
 from worldclips.scenes.asset_cache import AssetCache
 from worldclips.shards.format.schema import CONFIG_NAME, MANIFEST_NAME, SCHEMA_VERSION, sample_key, shard_name
 from worldclips.shards.format.storage import LocalStorage, Storage, open_storage
@@ -34,7 +33,7 @@ from worldclips.shards.job import acceptance
 from worldclips.shards.job.config import GenerateConfig, config_yaml
 from worldclips.shards.job.output import OutputLock, PreviousDataset, check_overwrite, check_overwrite_target, is_dataset_file
 from worldclips.shards.job.resume import ShardOutcome, plan_resume, record_entry, record_name, shard_indices
-from worldclips.shards.job.shard_task import FaultHooks, render_shard
+from worldclips.shards.job.shard_task import FaultHooks, job_renderer, render_shard
 
 VERSIONED_PACKAGES = ("worldclips", "numpy", "scipy", "moderngl", "mannequin-x", "av", "smplx")
 
@@ -220,8 +219,7 @@ def _generate_locked(
 
             farm_run = stack.enter_context(Farm(config))
         elif not config.ray:
-            renderer = make_renderer(config.backend, config.width, config.height, cycles=config.cycles,
-                                     supersample=config.supersample)  # fmt: skip
+            renderer = job_renderer(config)
             stack.callback(renderer.release)
         if previous is not None:  # overwrite: the old dataset stays until the first new shard
             previous.set_aside()

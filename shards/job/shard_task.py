@@ -28,8 +28,13 @@ from worldclips.shards.job.resume import ClipFailure, ShardOutcome, output_finge
 
 def job_tools(config: GenerateConfig, device_index: int | None = None) -> tuple[BodyModel, object]:
     """The body model and the renderer a worker renders this config's clips with."""
-    body = make_body_model(config.smplx_model_dir)
-    return body, make_renderer(config.backend, config.width, config.height, device_index, config.cycles, config.supersample)
+    return make_body_model(config.smplx_model_dir), job_renderer(config, device_index)
+
+
+def job_renderer(config: GenerateConfig, device_index: int | None = None):
+    """The renderer of this config's backend with its options."""
+    return make_renderer(config.backend, config.width, config.height, device_index, config.cycles, config.supersample,
+                         config.motion_blur, config.motion_blur_samples)
 
 
 class ClipsFailed(RuntimeError):

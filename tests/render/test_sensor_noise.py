@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from worldclips.cli import main
-from worldclips.render.sensor_noise import add_sensor_noise, linear_to_srgb, srgb_to_linear
+from worldclips.render.sensor_noise import add_sensor_noise
+from worldclips.render.srgb import linear_to_srgb, srgb_to_linear
 from worldclips.shards.format.meta_schema import expanded
 from worldclips.shards.format.reader import read_shard
 

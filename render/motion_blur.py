@@ -7,7 +7,8 @@ centred on the frame time and its middle sub-frame is frame t itself (its arrays
 interpolated). Between two frames, rigid transforms (camera extrinsics, object poses, body bone
 matrices) are interpolated with a constant angular velocity (slerp) and a linear translation;
 intrinsics, joints and per-frame vertices linearly. ``average_frames`` averages each frame's
-sub-frames in linear light (sRGB decoded, averaged, encoded), as a sensor integrates light.
+sub-frames in linear light (sRGB decoded, averaged, encoded through render.srgb's tables: the
+same bytes on every CPU), as a sensor integrates light.
 
 The ground truth is never taken from the sub-frames: the renderer renders the scene itself for
 depth, segmentation and the other layers, so they stay exact at the frame time (as Cycles does,
@@ -22,7 +23,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from worldclips.motions.body import SkinnedMesh, VertexAnimatedMesh
-from worldclips.render.srgb import linear_to_srgb, srgb_to_linear
+from worldclips.render.srgb import encode_srgb8, srgb8_table
 from worldclips.scenes.scene import CameraTrack, Scene
 
 
@@ -108,9 +109,8 @@ def subframe_scene(scene: Scene, samples: int, shutter: float) -> Scene:
 
 def average_frames(rgb: np.ndarray, samples: int) -> np.ndarray:
     """(T * samples, H, W, 3) uint8 sRGB sub-frames -> (T, H, W, 3): each frame's mean in linear light."""
-    table = srgb_to_linear(np.arange(256) / 255.0)
+    table = srgb8_table()
     out = np.empty((len(rgb) // samples,) + rgb.shape[1:], dtype=np.uint8)
     for frame in range(len(out)):
-        mean = table[rgb[frame * samples : (frame + 1) * samples]].mean(axis=0)
-        out[frame] = np.clip(np.rint(linear_to_srgb(mean) * 255.0), 0, 255).astype(np.uint8)
+        out[frame] = encode_srgb8(table[rgb[frame * samples : (frame + 1) * samples]].mean(axis=0))
     return out

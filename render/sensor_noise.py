@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from worldclips.render.srgb import linear_to_srgb, srgb_to_linear
+from worldclips.render.srgb import encode_srgb8, srgb8_table
+from worldclips.scenes.scene import MAX_SENSOR_NOISE
 
 MIDDLE_GREY = 0.18
 READ_SHARE = 0.25  # the share of the variance at middle grey that is read noise
-MAX_GREY_STD = 0.1  # beyond this the frames are mostly noise
 
 
 def noise_variance(linear: np.ndarray, grey_std: float) -> np.ndarray:
@@ -34,16 +34,17 @@ def noise_variance(linear: np.ndarray, grey_std: float) -> np.ndarray:
 
 
 def add_sensor_noise(rgb: np.ndarray, grey_std: float, rng: np.random.Generator) -> np.ndarray:
-    """(..., 3) uint8 sRGB frames -> the same frames with sensor noise of ``grey_std`` at middle grey
-    (0: returned unchanged). Processed frame by frame along the first axis to bound memory."""
-    if not (0.0 <= grey_std <= MAX_GREY_STD):
-        raise ValueError(f"sensor noise: expected a standard deviation at middle grey in [0, {MAX_GREY_STD}], got {grey_std}")
+    """(T, H, W, 3) uint8 sRGB frames -> the same frames with sensor noise of ``grey_std`` at middle
+    grey (0: returned unchanged), frame by frame. Float64 throughout, sRGB through the tables of
+    render.srgb: the same bytes on every CPU for the same generator."""
+    if isinstance(grey_std, bool) or not (0.0 <= grey_std <= MAX_SENSOR_NOISE):
+        raise ValueError(f"sensor noise: expected a standard deviation at middle grey in [0, {MAX_SENSOR_NOISE}], got {grey_std}")
     if grey_std == 0.0:
         return rgb
+    table = srgb8_table()
     out = np.empty_like(rgb)
     for index in range(rgb.shape[0]):
-        linear = srgb_to_linear(rgb[index].astype(np.float32) / 255.0)
-        noise = rng.standard_normal(linear.shape, dtype=np.float32) * np.sqrt(noise_variance(linear, grey_std))
-        noisy = linear_to_srgb(np.clip(linear + noise, 0.0, 1.0))
-        out[index] = np.clip(np.rint(noisy * 255.0), 0, 255).astype(np.uint8)
+        linear = table[rgb[index]]
+        noise = rng.standard_normal(linear.shape) * np.sqrt(noise_variance(linear, grey_std))
+        out[index] = encode_srgb8(linear + noise)
     return out

@@ -118,6 +118,9 @@ class Character:
     outfit: Outfit | None = None
 
 
+MAX_SENSOR_NOISE = 0.1  # PhotoLook.sensor_noise: beyond this the frames are mostly noise
+
+
 @dataclass(frozen=True)
 class PhotoLook:
     """The photographic look of a clip (a Scene or ClipSpec without one has the flat debugging look:
@@ -152,8 +155,9 @@ class PhotoLook:
                 raise ValueError(f"PhotoLook.{name}: expected a positive number, got {value!r}")
         if not 1.7 <= self.turbidity <= 10.0:
             raise ValueError(f"PhotoLook.turbidity: expected 1.7..10 (the sky model's range), got {self.turbidity}")
-        if not (isinstance(self.sensor_noise, (int, float)) and 0.0 <= self.sensor_noise <= 0.1):
-            raise ValueError(f"PhotoLook.sensor_noise: expected a standard deviation in [0, 0.1], got {self.sensor_noise!r}")
+        noise = self.sensor_noise
+        if isinstance(noise, bool) or not (isinstance(noise, (int, float)) and 0.0 <= noise <= MAX_SENSOR_NOISE):
+            raise ValueError(f"PhotoLook.sensor_noise: expected a standard deviation in [0, {MAX_SENSOR_NOISE}], got {noise!r}")
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ clip, ``crops`` times (crop k draws its frames and stride with seed k, as ``iter
 does), and writes WebDataset shards ``shard-NNNNNN.tar`` of samples ``<clip key>_c<k>`` holding
 ``inputs.npz`` (``latents`` (z, T_lat, h, w), ``cond`` (C, T_lat, h, w), and with those
 conditions ``plucker`` (24, T_lat, h, w), ``joints3d_cam``, ``joints_valid``, ``person_mask``),
-``caption.txt`` and ``meta.json`` (clip key, crop), then ``latents.json`` last: the fingerprint
+``caption.txt`` and ``meta.json`` (clip key, crop; ``inputs.npz`` deflated at level 1: the
+pose grid's channels are mostly zeros), then ``latents.json`` last: the fingerprint
 of everything the latents depend on (data crop and size, the condition settings, a hash of the
 VAE weights). ``worldclips train --latents D.latents`` streams them instead of the clips through
 the same loader (sharding, shuffling, resume) and refuses a cache whose fingerprint differs from
@@ -70,7 +71,7 @@ def _members(inputs: ModelInputs, index: int, caption: str, key: str, crop: int)
     arrays = {name: value.detach().float().cpu().numpy() if value.is_floating_point() else value.cpu().numpy()
               for name, value in arrays.items()}  # fmt: skip
     return {
-        "inputs.npz": npz_bytes(arrays),
+        "inputs.npz": npz_bytes(arrays, deflate=True, level=1),  # the pose grid is mostly zeros
         "caption.txt": caption.encode(),
         "meta.json": json.dumps({"clip": key, "crop": crop}, sort_keys=True).encode(),
     }

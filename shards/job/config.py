@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from worldclips.render.cycles.options import CyclesConfig
-from worldclips.render.sensor_noise import MAX_GREY_STD
+from worldclips.scenes.scene import MAX_SENSOR_NOISE
 from worldclips.scenes.scene_config import SceneConfig
 from worldclips.scenes.scenarios.mixture import ScenarioMixture
 from worldclips.scenes.serialization import SpecError, from_jsonable, to_jsonable
@@ -175,8 +175,8 @@ def _check(config: GenerateConfig) -> GenerateConfig:
                                            or config.supersample not in (1, 3, 5)):  # fmt: skip
         raise ConfigError(f"supersample: expected 1, 3 or 5 (odd: the centre sample is the pixel centre), got {config.supersample!r}")
     noise = config.sensor_noise
-    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0.0 <= noise <= MAX_GREY_STD:
-        raise ConfigError(f"sensor_noise: expected a standard deviation at middle grey in [0, {MAX_GREY_STD}], got {noise!r}")
+    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0.0 <= noise <= MAX_SENSOR_NOISE:
+        raise ConfigError(f"sensor_noise: expected a standard deviation at middle grey in [0, {MAX_SENSOR_NOISE}], got {noise!r}")
     if noise and config.look != "photo":
         raise ConfigError("sensor_noise: the flat debugging look has no camera model; use look: photo or sensor_noise: 0")
     blur, blur_samples = config.motion_blur, config.motion_blur_samples

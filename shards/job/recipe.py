@@ -29,7 +29,7 @@ from worldclips.shards.job.scenario_clips import scenario_spec, verify
 
 
 TRACKS_STREAM = 7  # the point tracks' random stream, apart from the spec's draws
-SENSOR_NOISE_STREAM = 8  # the sensor noise's pixels
+SENSOR_NOISE_STREAM = 0x5E_4501  # the sensor noise pixels' stream (beyond any redraw attempt number)
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,15 @@
 by hand, determinism, and `generate --sensor-noise` changing RGB only."""
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 from worldclips.cli import main
 from worldclips.render.sensor_noise import add_sensor_noise
-from worldclips.render.srgb import linear_to_srgb, srgb_to_linear
+from worldclips.render.srgb import decode_srgb8, encode_srgb8, linear_to_srgb, srgb_to_linear
 from worldclips.shards.format.meta_schema import expanded
 from worldclips.shards.format.reader import read_shard
 
@@ -18,6 +20,34 @@ def test_srgb_transfer_matches_the_standard_and_round_trips():
     assert np.isclose(srgb_to_linear(np.array(0.02)), 0.02 / 12.92)
     values = np.linspace(0.0, 1.0, 1001)
     assert np.allclose(linear_to_srgb(srgb_to_linear(values)), values, atol=1e-9)
+
+
+def test_eight_bit_codes_round_trip_and_encode_to_the_nearest_srgb_code():
+    codes = np.arange(256, dtype=np.uint8)
+    assert np.array_equal(encode_srgb8(decode_srgb8(codes)), codes)
+    linear = np.random.default_rng(0).uniform(-0.1, 1.1, 10000)
+    nearest = np.clip(np.floor(linear_to_srgb(np.clip(linear, 0.0, 1.0)) * 255 + 0.5), 0, 255)
+    assert np.abs(encode_srgb8(linear).astype(int) - nearest).max() == 0
+
+
+NOISE_SCRIPT = """
+import hashlib, numpy as np
+from worldclips.render.sensor_noise import add_sensor_noise
+rgb = np.random.default_rng(1).integers(0, 256, size=(6, 128, 128, 3), dtype=np.uint8)
+print(hashlib.sha256(add_sensor_noise(rgb, 0.02, np.random.default_rng(7)).tobytes()).hexdigest())
+"""
+
+
+def test_noise_gives_the_same_bytes_whatever_simd_numpy_uses():
+    """numpy picks its power and exp loops by CPU features: a worker without AVX-512 must make the
+    same bytes (on a machine without it both runs take the same path)."""
+    hashes = set()
+    for disabled in ("", "AVX512_ICL AVX512_SPR AVX512_SKX X86_V4"):
+        env = {"NPY_DISABLE_CPU_FEATURES": disabled} if disabled else {}
+        run = subprocess.run([sys.executable, "-c", NOISE_SCRIPT], capture_output=True, text=True, check=True,
+                             env={**__import__("os").environ, **env})  # fmt: skip
+        hashes.add(run.stdout.strip())
+    assert len(hashes) == 1
 
 
 @pytest.mark.parametrize("level", [118, 200])  # linear ~0.18 (middle grey) and ~0.58

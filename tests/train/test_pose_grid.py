@@ -116,8 +116,13 @@ def test_the_model_inputs_carry_the_grid_of_the_joints_seen_through_the_crop(dat
     examples = iter_examples(shard_urls(dataset), tiny.data)
     batch = collate([next(examples) for _ in range(4)])
     inputs = model_inputs(batch, codec, tiny.model, encode_target=False)
+    from worldclips.train.model import condition_channels as channel_count
+
+    assert inputs.cond.shape[1] == channel_count(tiny.model, codec.channels)
     grid = inputs.cond[:, condition_channels(tiny.model, codec.channels)["pose_grid"][0]]  # (B, 56, T_lat, h, w)
     h, w = grid.shape[-2:]
+    assert torch.equal(grid, pose_grid(batch["joints2d"], batch["joints_valid"], batch["person_mask"], (h, w), 8))
+    assert float(grid.amin()) < 1e-3 and float(grid.amax()) > 0.9  # cells far from a part, cells on one
     torso, checked = PARTS.index("torso"), 0
     for b in range(4):
         for p in range(batch["person_mask"].shape[1]):

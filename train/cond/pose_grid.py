@@ -53,39 +53,39 @@ PART_BONES: tuple[tuple[tuple[int, int], ...], ...] = tuple(
 POSE_GRID_CHANNELS = len(PARTS) * 4  # per part, 4 frames per latent frame
 
 
-def part_distances(points: torch.Tensor, starts: torch.Tensor, ends: torch.Tensor) -> torch.Tensor:
-    """points (N, 2), segments starts/ends (..., 2) -> (..., N) Euclidean distance from each point
+def segment_distance(u: torch.Tensor, v: torch.Tensor, start: torch.Tensor, end: torch.Tensor) -> torch.Tensor:
+    """Points (N,) u and v, segments start/end (..., 2) -> (..., N) Euclidean distance from each point
     to each segment (a zero-length segment is its point)."""
-    direction = ends - starts  # (..., 2)
-    length2 = (direction * direction).sum(-1, keepdim=True).clamp_min(1e-12)  # (..., 1)
-    offset = points - starts[..., None, :]  # (..., N, 2)
-    along = ((offset * direction[..., None, :]).sum(-1) / length2).clamp(0.0, 1.0)  # (..., N)
-    nearest = starts[..., None, :] + along[..., None] * direction[..., None, :]
-    return (points - nearest).norm(dim=-1)
+    su, sv = start[..., 0:1], start[..., 1:2]
+    du, dv = end[..., 0:1] - su, end[..., 1:2] - sv  # (..., 1)
+    length2 = (du * du + dv * dv).clamp_min(1e-12)
+    along = (((u - su) * du + (v - sv) * dv) / length2).clamp(0.0, 1.0)  # (..., N)
+    return torch.hypot(u - (su + along * du), v - (sv + along * dv))
 
 
 def pose_grid_frames(joints2d: torch.Tensor, joints_valid: torch.Tensor, person_mask: torch.Tensor, grid: tuple[int, int],
                      cell: int) -> torch.Tensor:  # fmt: skip
     """joints2d (B, P, F, 55, 2) pixels, joints_valid (B, P, 55), person_mask (B, P), grid (h, w)
-    cells of ``cell`` x ``cell`` pixels -> (B, F, 14, h, w) part maps in [0, 1]."""
+    cells of ``cell`` x ``cell`` pixels -> (B, F, 14, h, w) part maps in [0, 1]. One bone at a
+    time (a running maximum), so memory stays at a few (B, P, F, h w) tensors."""
     h, w = grid
     joints2d = joints2d.to(torch.float32)
     v = (torch.arange(h, dtype=torch.float32, device=joints2d.device) + 0.5) * cell - 0.5
     u = (torch.arange(w, dtype=torch.float32, device=joints2d.device) + 0.5) * cell - 0.5
     vv, uu = torch.meshgrid(v, u, indexing="ij")
-    centres = torch.stack([uu, vv], dim=-1).reshape(-1, 2)  # (h w, 2), (u, v) like joints2d
+    uu, vv = uu.reshape(-1), vv.reshape(-1)  # cell centres (u, v) like joints2d
     defined = (joints2d != PROJECTION_UNDEFINED).all(-1) & (joints_valid & person_mask[..., None])[:, :, None, :]
     sigma = 0.5 * cell
-    batch, _, frames = joints2d.shape[:3]
-    parts = []
-    for bones in PART_BONES:
-        parents, children = [b[0] for b in bones], [b[1] for b in bones]
-        starts, ends = joints2d[..., parents, :], joints2d[..., children, :]  # (B, P, F, n, 2)
-        drawn = defined[..., parents] & defined[..., children]  # (B, P, F, n)
-        distances = part_distances(centres, starts, ends)  # (B, P, F, n, h w)
-        value = torch.exp(-(distances**2) / (2 * sigma**2)) * drawn[..., None]
-        parts.append(value.amax(dim=(1, 3)))  # (B, F, h w): nearest bone of the part, any person
-    return torch.stack(parts, dim=2).reshape(batch, frames, len(PARTS), h, w)
+    batch, persons, frames = joints2d.shape[:3]
+    out = joints2d.new_zeros(batch, frames, len(PARTS), h * w)
+    for part, bones in enumerate(PART_BONES):
+        nearest = joints2d.new_zeros(batch, persons, frames, h * w)
+        for parent, child in bones:
+            distance = segment_distance(uu, vv, joints2d[..., parent, :], joints2d[..., child, :])  # (B, P, F, h w)
+            drawn = (defined[..., parent] & defined[..., child])[..., None]
+            nearest = torch.maximum(nearest, torch.exp(-(distance**2) / (2 * sigma**2)) * drawn)
+        out[:, :, part] = nearest.amax(dim=1)  # the nearest bone of the part, any person
+    return out.reshape(batch, frames, len(PARTS), h, w)
 
 
 def pose_grid(joints2d: torch.Tensor, joints_valid: torch.Tensor, person_mask: torch.Tensor, grid: tuple[int, int],

@@ -7,7 +7,7 @@ centred on the frame time and its middle sub-frame is frame t itself (its arrays
 interpolated). Between two frames, rigid transforms (camera extrinsics, object poses, body bone
 matrices) are interpolated with a constant angular velocity (slerp) and a linear translation;
 intrinsics, joints and per-frame vertices linearly. ``average_frames`` averages each frame's
-sub-frames in linear light (sRGB decoded, averaged, encoded through render.srgb's tables: the
+sub-frames in linear light (sRGB decoded, averaged, encoded through scenes.srgb's tables: the
 same bytes on every CPU), as a sensor integrates light.
 
 The ground truth is never taken from the sub-frames: the renderer renders the scene itself for
@@ -23,8 +23,8 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from worldclips.motions.body import SkinnedMesh, VertexAnimatedMesh
-from worldclips.render.srgb import encode_srgb8, srgb8_table
 from worldclips.scenes.scene import CameraTrack, Scene
+from worldclips.scenes.srgb import encode_srgb8, srgb8_table
 
 
 def sample_times(frames: int, samples: int, shutter: float) -> np.ndarray:

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from worldclips.render.srgb import encode_srgb8, srgb8_table
 from worldclips.scenes.scene import MAX_SENSOR_NOISE
+from worldclips.scenes.srgb import encode_srgb8, srgb8_table
 
 MIDDLE_GREY = 0.18
 READ_SHARE = 0.25  # the share of the variance at middle grey that is read noise
@@ -36,7 +36,7 @@ def noise_variance(linear: np.ndarray, grey_std: float) -> np.ndarray:
 def add_sensor_noise(rgb: np.ndarray, grey_std: float, rng: np.random.Generator) -> np.ndarray:
     """(T, H, W, 3) uint8 sRGB frames -> the same frames with sensor noise of ``grey_std`` at middle
     grey (0: returned unchanged), frame by frame. Float64 throughout, sRGB through the tables of
-    render.srgb: the same bytes on every CPU for the same generator."""
+    scenes.srgb: the same bytes on every CPU for the same generator."""
     if isinstance(grey_std, bool) or not (0.0 <= grey_std <= MAX_SENSOR_NOISE):
         raise ValueError(f"sensor noise: expected a standard deviation at middle grey in [0, {MAX_SENSOR_NOISE}], got {grey_std}")
     if grey_std == 0.0:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from worldclips.motions.body_regions import REGION_INDEX, REGIONS
+from worldclips.scenes.srgb import srgb8_table
 
 Vec3 = tuple[float, float, float]
 
@@ -37,12 +38,8 @@ FABRIC_ROUGHNESS, SKIN_ROUGHNESS, HAIR_ROUGHNESS, SHOE_ROUGHNESS = 0.85, 0.5, 0.
 
 def srgb_hex_to_linear(hex_colors: str) -> tuple[Vec3, ...]:
     """'f6ede4 ...' sRGB hex -> linear RGB tuples (exact sRGB transfer)."""
-    out = []
-    for code in hex_colors.split():
-        srgb = np.array([int(code[i : i + 2], 16) / 255.0 for i in (0, 2, 4)])
-        linear = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
-        out.append(tuple(round(float(c), 4) for c in linear))
-    return tuple(out)
+    table = srgb8_table()
+    return tuple(tuple(round(float(table[int(code[i : i + 2], 16)]), 4) for i in (0, 2, 4)) for code in hex_colors.split())
 
 
 SKIN = srgb_hex_to_linear("f6ede4 f3e7db f7ead0 eadaba d7bd96 a07e56 825c43 604134 3a312a 292420")  # Monk scale

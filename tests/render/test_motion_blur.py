@@ -9,7 +9,7 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from worldclips.render.motion_blur import sample_times, subframe_scene
-from worldclips.render.srgb import linear_to_srgb, srgb_to_linear
+from tests.render.test_sensor_noise import linear_to_srgb, srgb_to_linear
 from tests.render import scene_builders as sb
 
 W, H, FOCAL, DISTANCE, STEP = 64, 48, 60.0, 5.0, 0.5  # the box moves STEP m to +x per frame at DISTANCE

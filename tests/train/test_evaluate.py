@@ -176,5 +176,5 @@ def test_a_model_trained_on_moving_cameras_pays_for_a_shuffled_camera(tiny):
     report = condition_effects(model, encode(held), config.model, codec.channels, noise_levels=(0.5,), chunk=16,
                                conditions=("camera",), shuffled_inputs={"camera": encode(shuffled_camera_paths(held))})  # fmt: skip
     camera = report["0.5"]["conditions"]["camera"]["shuffled"]
-    # measured: loss 0.83 with the true camera, +0.57 (z 10.8) with the camera motions shuffled
+    # measured: loss 0.85 with the true camera, +0.55 (z 10.5) with the camera motions shuffled
     assert camera["z"] > 5 and camera["mean_delta"] > 0.2 * report["0.5"]["loss"], (report["0.5"]["loss"], camera)

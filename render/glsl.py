@@ -4,10 +4,16 @@ Uniform blocks (std140, packed by ``render.uniforms``):
   Frame  (binding 0): camera projection, lights, background, shadow frustum — one range per frame.
   Object (binding 1): transforms, material and instance id of one drawable — one range per frame.
   Bones  (binding 2): skinning matrices of a character — one range per frame (skinning pass).
-Fragment outputs: 0 colour (sRGB RGBA8, or linear RGBA16F when supersampling), 1 planar camera z
-(R32F), 2 instance id (R16UI). The photographic look (Frame ``look.x`` = 1) adds the analytic sky,
-aerial perspective, soft shadows and the filmic tone curve (``render.glsl_photo``); colour is
-then display-referred before the sRGB transfer. Depth and ids never depend on the look.
+Fragment outputs: 0 colour (sRGB RGBA8), 1 planar camera z (R32F), 2 instance id (R16UI). The
+photographic look (Frame ``look.x`` = 1) adds the analytic sky, aerial perspective, soft shadows
+and the filmic tone curve (``render.glsl_photo``); colour is then display-referred before the
+sRGB transfer. Depth and ids never depend on the look.
+
+Supersampled (DEFERRED), the scene pass writes a G-buffer instead of colour: 0 albedo and
+roughness (RGBA16F), SHADING_LOCATION the shading normal and emission (RGBA16F); the resolve
+pass lights each output pixel once per surface in it (at most two: the centre sample's and the
+rest) with the mean albedo of that surface's samples, rather than lighting all s x s samples.
+Lighting is one function (``surface_radiance``) in both paths.
 """
 
 from __future__ import annotations
@@ -22,8 +28,9 @@ SHADOW_UNIT, SKY_UNIT = 0, 3
 MATERIAL_UNITS = {"color_map": 7, "roughness_map": 8, "normal_map": 9}
 MAP_UNITS = {"Color": 7, "Roughness": 8, "NormalGL": 9}  # the same units by the set's map names
 # Texture units of the supersampling resolve's inputs (the sky map keeps SKY_UNIT there too).
-RESOLVE_UNITS = {"big_color": 0, "big_depth": 1, "big_id": 2, "big_normal": 4, "big_next": 5, "big_prev": 6,
-                 "big_ambient": 10, "occlusion": 11}  # the last two: ambient occlusion (render.glsl_ao)
+# SHADOW_UNIT and SKY_UNIT stay bound for the deferred lighting there.
+RESOLVE_UNITS = {"big_color": 12, "big_depth": 1, "big_id": 2, "big_normal": 4, "big_next": 5, "big_prev": 6,
+                 "big_shading": 10, "occlusion": 11}  # occlusion: ambient occlusion (render.glsl_ao)
 # Material.pattern -> the integer surface_albedo() switches on (Object block, info.x).
 PATTERN_INDEX = {"plain": 0, "checker": 1, "stripes": 2, "tiles": 3, "noise": 4,
                  "grass": 5, "dirt": 6, "asphalt": 7, "concrete": 8, "planks": 9, "carpet": 10, "plaster": 11}  # fmt: skip
@@ -191,8 +198,65 @@ vec3 surface_albedo(vec2 uv, vec3 base, bool patterned) {
 }
 """
 
-_SCENE_FRAGMENT = """
+# Lighting of one surface point, shared by the forward scene pass and the deferred resolve.
+_LIGHTING = """
 uniform sampler2DShadow shadow_map;
+
+#ifdef LAMP_COUNT
+// Irradiance from a room's light panels (small Lambertian emitters facing down, no shadows), in
+// the units of the sun's term: radiance * area * cos(emitter) * cos(receiver) / (pi d^2).
+// Compiled only into the programs of scenes with lamps, with their count as a constant: the
+// loop unrolls and indexes the Frame block's arrays by constants (llvmpipe shades a loop bound
+// read from a uniform, with dynamic array indexing, about a third slower).
+vec3 lamp_light(vec3 world, vec3 n, vec3 shading_n) {
+    vec3 sum = vec3(0.0);
+    for (int i = 0; i < LAMP_COUNT; ++i) {
+        vec3 d = lamp_position[i].xyz - world;
+        float d2 = max(dot(d, d), 0.01);
+        vec3 dir = d * inversesqrt(d2);
+        float facing = max(dir.z, 0.0) * max(dot(shading_n, dir), 0.0) * step(0.0, dot(n, dir));
+        sum += lamp_radiance[i].rgb * (lamp_position[i].w * facing / (3.14159265 * d2));
+    }
+    return sum;
+}
+#endif
+
+float sun_visibility(vec3 world, vec3 n, float extra_offset) {
+    vec3 p = world + n * (shadow_params.x + extra_offset);
+    vec3 s = (light_clip_from_world * vec4(p, 1.0)).xyz * 0.5 + 0.5;
+    if (any(lessThan(s.xy, vec2(0.0))) || any(greaterThan(s.xy, vec2(1.0)))) return 1.0;
+    float ref = min(s.z, 1.0) - shadow_params.y;
+    return texture(shadow_map, vec3(s.xy, ref));  // one tap: the sampler's 2x2 bilinear PCF
+}
+
+// Linear radiance towards the camera from a surface point (before haze): the sun with its shadow
+// and a normalised Blinn-Phong highlight, the sky and ground hemisphere light times
+// ambient_visibility (ambient occlusion; the sun, lamps and emission are not occluded), the
+// lamps and the emission. n: geometric normal (shadow offset, facing), shading_n: shading normal;
+// shadow_offset: the receiver's extra normal offset of shadow lookups (m).
+vec3 surface_radiance(vec3 world, vec3 n, vec3 shading_n, vec3 albedo, float roughness, float shadow_offset,
+                      float emission, float ambient_visibility) {
+    vec3 l = sun_direction.xyz;
+    vec3 v = normalize(camera_position.xyz - world);
+    float ndl = max(dot(shading_n, l), 0.0) * step(0.0, dot(n, l));
+    float visible = (ndl > 0.0 && shadow_params.w > 0.5) ? sun_visibility(world, n, shadow_offset) : 1.0;
+    vec3 ambient = mix(ground_color.rgb, sky_color.rgb, 0.5 + 0.5 * shading_n.z) * ambient_visibility;
+    float shininess = exp2(1.0 + 10.0 * (1.0 - roughness));
+    vec3 h = normalize(l + v);
+    float specular = 0.04 * (1.0 - roughness) * (shininess + 8.0) / 8.0 * pow(max(dot(shading_n, h), 0.0), shininess);
+    vec3 sun = sun_color.rgb * (ndl * visible);
+#ifdef LAMP_COUNT
+    ambient += lamp_light(world, n, shading_n);
+#endif
+    return albedo * (ambient + sun + emission) + specular * sun;
+}
+
+float surface_haze(float dist) {
+    return look.x > 0.5 ? haze_amount(dist) : 0.0;
+}
+"""
+
+_SCENE_FRAGMENT = """
 in vec3 v_normal;
 in vec2 v_uv;
 in float v_depth;
@@ -211,26 +275,11 @@ layout(location = 3) out vec4 out_normal;
 layout(location = 4) out vec4 out_next;
 layout(location = 5) out vec4 out_prev;
 #endif
-#ifdef AMBIENT_OCCLUSION
-// The ambient light's part of the colour (render.glsl_ao), linear, pre-multiplied by (1 - haze).
-layout(location = AMBIENT_LOCATION) out vec4 out_ambient;
+#ifdef DEFERRED
+// Supersampled: the G-buffer (out_color holds albedo and roughness); the resolve pass lights it.
+// w: the emission (>= 0), or minus the receiver's extra shadow offset (bodies, which emit nothing).
+layout(location = SHADING_LOCATION) out vec4 out_shading;
 #endif
-
-// Supersampled (LINEAR_OUTPUT): linear radiance, in the photo look pre-multiplied by (1 - haze)
-// with the haze in alpha; the resolve pass adds the sky once per pixel and applies the tone curve.
-// Otherwise the final sRGB colour, haze and tone curve included.
-float surface_haze(float dist) {
-    return look.x > 0.5 ? haze_amount(dist) : 0.0;
-}
-
-vec4 encode_output(vec3 linear, vec3 view_direction, float haze) {
-#ifdef LINEAR_OUTPUT
-    return vec4(max(linear, vec3(0.0)) * (1.0 - haze), haze);
-#else
-    if (look.x > 0.5) linear = filmic(mix(linear, far_radiance(view_direction), haze));
-    return vec4(linear_to_srgb(linear), 1.0);
-#endif
-}
 
 #ifdef TEXTURED
 uniform sampler2D color_map;
@@ -257,33 +306,6 @@ vec3 mapped_normal(vec3 n, vec3 world, vec2 uv) {
 }
 #endif
 
-#ifdef LAMP_COUNT
-// Irradiance from a room's light panels (small Lambertian emitters facing down, no shadows), in
-// the units of the sun's term: radiance * area * cos(emitter) * cos(receiver) / (pi d^2).
-// Compiled only into the programs of scenes with lamps, with their count as a constant: the
-// loop unrolls and indexes the Frame block's arrays by constants (llvmpipe shades a loop bound
-// read from a uniform, with dynamic array indexing, about a third slower).
-vec3 lamp_light(vec3 world, vec3 n, vec3 shading_n) {
-    vec3 sum = vec3(0.0);
-    for (int i = 0; i < LAMP_COUNT; ++i) {
-        vec3 d = lamp_position[i].xyz - world;
-        float d2 = max(dot(d, d), 0.01);
-        vec3 dir = d * inversesqrt(d2);
-        float facing = max(dir.z, 0.0) * max(dot(shading_n, dir), 0.0) * step(0.0, dot(n, dir));
-        sum += lamp_radiance[i].rgb * (lamp_position[i].w * facing / (3.14159265 * d2));
-    }
-    return sum;
-}
-#endif
-
-float sun_visibility(vec3 world, vec3 n) {
-    vec3 p = world + n * (shadow_params.x + receiver.x);
-    vec3 s = (light_clip_from_world * vec4(p, 1.0)).xyz * 0.5 + 0.5;
-    if (any(lessThan(s.xy, vec2(0.0))) || any(greaterThan(s.xy, vec2(1.0)))) return 1.0;
-    float ref = min(s.z, 1.0) - shadow_params.y;
-    return texture(shadow_map, vec3(s.xy, ref));  // one tap: the sampler's 2x2 bilinear PCF
-}
-
 void main() {
     // Pixel centre (u, v) = gl_FragCoord.xy - 0.5 (see conventions.gl_clip_from_cam).
     vec3 world = (world_from_pixel * vec4(v_depth * vec3(gl_FragCoord.xy - 0.5, 1.0), 1.0)).xyz;
@@ -300,31 +322,21 @@ void main() {
     float roughness = clamp(tinted ? v_tint.a : base_color.a, 0.0, 1.0);
     vec3 shading_n = n;
 #endif
-    vec3 l = sun_direction.xyz;
-    vec3 v = normalize(camera_position.xyz - world);
-    float ndl = max(dot(shading_n, l), 0.0) * step(0.0, dot(n, l));
-    float visible = (ndl > 0.0 && shadow_params.w > 0.5) ? sun_visibility(world, n) : 1.0;
-    vec3 ambient = mix(ground_color.rgb, sky_color.rgb, 0.5 + 0.5 * shading_n.z);
-#ifdef AMBIENT_OCCLUSION
-    float haze = surface_haze(distance(world, camera_position.xyz));
-    out_ambient = vec4(albedo * ambient * (1.0 - haze), 0.0);
+#ifdef DEFERRED
+    out_color = vec4(albedo, roughness);
+    out_shading = vec4(shading_n, receiver.x > 0.0 ? -receiver.x : receiver.y);
+#else
+    vec3 linear = surface_radiance(world, n, shading_n, albedo, roughness, receiver.x, receiver.y, 1.0);
+    if (look.x > 0.5) {
+        float haze = haze_amount(distance(world, camera_position.xyz));
+        linear = filmic(mix(linear, far_radiance(normalize(world - camera_position.xyz)), haze));
+    }
+    out_color = vec4(linear_to_srgb(linear), 1.0);
 #endif
-    float shininess = exp2(1.0 + 10.0 * (1.0 - roughness));
-    vec3 h = normalize(l + v);
-    float specular = 0.04 * (1.0 - roughness) * (shininess + 8.0) / 8.0 * pow(max(dot(shading_n, h), 0.0), shininess);
-    vec3 sun = sun_color.rgb * (ndl * visible);
-#ifdef LAMP_COUNT
-    ambient += lamp_light(world, n, shading_n);
-#endif
-    vec3 color = albedo * (ambient + sun + receiver.y) + specular * sun;
-#ifndef AMBIENT_OCCLUSION
-    float haze = surface_haze(distance(world, camera_position.xyz));
-#endif
-    out_color = encode_output(color, -v, haze);
     out_depth = v_depth;
     out_id = uint(info.y);
 #ifdef SURFACE_LAYERS
-    vec3 facing = dot(n, v) < 0.0 ? -n : n;  // interpolated normals near silhouettes may lean away
+    vec3 facing = dot(n, camera_position.xyz - world) < 0.0 ? -n : n;  // interpolated normals near silhouettes may lean away
     out_normal = vec4(mat3(cam_from_world) * facing, 1.0);
     out_next = vec4(v_next.xy / v_next.z, v_next.z, 1.0);
     out_prev = vec4(v_prev.xy / v_prev.z, v_prev.z, 1.0);
@@ -356,28 +368,27 @@ def skinning_vertex_source(max_bones: int) -> str:
     return _HEADER + _defines(MAX_BONES=max_bones) + _SKINNING_VERTEX
 
 
-def _ambient_location(surface_layers: bool) -> str:
-    """The colour attachment of the ambient part: after the surface layers' (render.targets)."""
+def _shading_location(surface_layers: bool) -> str:
+    """The G-buffer's shading attachment: after the surface layers' (render.targets)."""
     return str(6 if surface_layers else 3)
 
 
-def scene_fragment_source(linear_output: bool, surface_layers: bool = False, pattern: str = "plain",
-                          textured: bool = False, lamps: int = 0, ambient_occlusion: bool = False) -> str:  # fmt: skip
+def scene_fragment_source(deferred: bool, surface_layers: bool = False, pattern: str = "plain",
+                          textured: bool = False, lamps: int = 0) -> str:  # fmt: skip
     """The scene fragment shader of one surface pattern (Material.pattern), or of a PBR texture
     set (``textured``: MATERIAL_UNITS), lit by the first ``lamps`` lamps of the Frame block (0:
     none): the pattern and the lamp count are compiled in rather than switched on at run time,
     as llvmpipe would shade every pattern's branch and index the lamp arrays dynamically.
-    ``ambient_occlusion`` (supersampled photo look only) also writes the ambient light's part of
-    the colour (render.glsl_ao)."""
+    ``deferred`` (supersampling): writes the G-buffer, unlit (``lamps`` must be 0; the resolve
+    pass lights)."""
     if pattern not in PATTERN_INDEX:
         raise ValueError(f"pattern: expected one of {sorted(PATTERN_INDEX)}, got {pattern!r}")
-    if not (isinstance(lamps, int) and 0 <= lamps <= MAX_LAMPS):
-        raise ValueError(f"lamps: expected a lamp count in 0..{MAX_LAMPS}, got {lamps!r}")
-    defines = _defines(LINEAR_OUTPUT=linear_output, SURFACE_LAYERS=surface_layers, SURFACE_PATTERN=str(PATTERN_INDEX[pattern]),
+    if not (isinstance(lamps, int) and 0 <= lamps <= MAX_LAMPS) or (deferred and lamps):
+        raise ValueError(f"lamps: expected a lamp count in 0..{MAX_LAMPS} (0 when deferred), got {lamps!r}")
+    defines = _defines(DEFERRED=deferred, SURFACE_LAYERS=surface_layers, SURFACE_PATTERN=str(PATTERN_INDEX[pattern]),
                        TEXTURED=textured, LAMP_COUNT=str(lamps) if lamps else False,
-                       AMBIENT_OCCLUSION=ambient_occlusion and linear_output,
-                       AMBIENT_LOCATION=_ambient_location(surface_layers))  # fmt: skip
-    return _HEADER + defines + _BLOCKS + _SRGB + SKY + _PATTERNS + NATURAL_PATTERNS + _SCENE_FRAGMENT
+                       SHADING_LOCATION=_shading_location(surface_layers))  # fmt: skip
+    return _HEADER + defines + _BLOCKS + _SRGB + SKY + _PATTERNS + NATURAL_PATTERNS + _LIGHTING + _SCENE_FRAGMENT
 
 
 def shadow_fragment_source() -> str:
@@ -393,36 +404,27 @@ layout(location = 5) out vec4 out_prev;
 """
 
 
-def background_fragment_source(linear_output: bool, surface_layers: bool = False, ambient_occlusion: bool = False) -> str:
-    defines = _defines(LINEAR_OUTPUT=linear_output, SURFACE_LAYERS=surface_layers, AMBIENT_OCCLUSION=ambient_occlusion and linear_output,
-                       AMBIENT_LOCATION=_ambient_location(surface_layers))  # fmt: skip
+def background_fragment_source(deferred: bool, surface_layers: bool = False) -> str:
+    defines = _defines(DEFERRED=deferred, SURFACE_LAYERS=surface_layers, SHADING_LOCATION=_shading_location(surface_layers))
     return _HEADER + defines + _BLOCKS + _SRGB + SKY + _SURFACE_OUTPUTS + """
-#ifdef AMBIENT_OCCLUSION
-layout(location = AMBIENT_LOCATION) out vec4 out_ambient;
+#ifdef DEFERRED
+layout(location = SHADING_LOCATION) out vec4 out_shading;
 #endif
 layout(location = 0) out vec4 out_color;
 layout(location = 1) out float out_depth;
 layout(location = 2) out uint out_id;
 void main() {
-    vec3 c = clamp(background_color.rgb, 0.0, 1.0);
-    float sky = 0.0;
-#ifdef LINEAR_OUTPUT
-    if (look.x > 0.5) {  // all sky: the resolve pass evaluates it once per pixel
-        c = vec3(0.0);
-        sky = 1.0;
-    }
+#ifdef DEFERRED
+    out_color = out_shading = vec4(0.0);  // depth 0 marks the sky: the resolve pass draws it once per pixel
 #else
+    vec3 c = clamp(background_color.rgb, 0.0, 1.0);
     if (look.x > 0.5) c = filmic(sky_with_sun(gl_FragCoord.xy - 0.5));
-    c = linear_to_srgb(c);
+    out_color = vec4(linear_to_srgb(c), 1.0);
 #endif
-    out_color = vec4(c, sky);
     out_depth = 0.0;
     out_id = 0u;
 #ifdef SURFACE_LAYERS
     out_normal = out_next = out_prev = vec4(0.0);  // w = 0: no surface
-#endif
-#ifdef AMBIENT_OCCLUSION
-    out_ambient = vec4(0.0);
 #endif
 }
 """
@@ -430,8 +432,15 @@ void main() {
 
 RESOLVE_VERTEX = BACKGROUND_VERTEX
 
-# The Frame block of the frame is still bound: world_from_pixel maps the big raster's pixels.
-_RESOLVE_FRAGMENT = _BLOCKS + _SRGB + SKY + _SURFACE_OUTPUTS + """
+# Deferred lighting and resolve, once per output pixel of the supersampled G-buffer. The Frame
+# block of the frame is still bound (world_from_pixel maps the big raster's pixels), and so are
+# the sun's shadow map and the sky map. The pixel's s x s samples fall into the sky (depth 0),
+# the centre sample's surface (same instance id, shading normal within about 25 degrees) and the
+# rest; each of the two surfaces is lit once, at its first sample, with the mean albedo and
+# roughness of its samples, and weighted by its share of the samples: anti-aliased edges and
+# texture detail for one or two lightings a pixel instead of s x s. Depth, ids and the surface
+# layers are the centre sample's, exactly the output pixel centre's.
+_RESOLVE_FRAGMENT = _BLOCKS + _SRGB + SKY + _LIGHTING + _SURFACE_OUTPUTS + """
 #ifdef SURFACE_LAYERS
 uniform sampler2D big_normal;
 uniform sampler2D big_next;
@@ -440,33 +449,79 @@ uniform sampler2D big_prev;
 #ifdef AMBIENT_OCCLUSION
 AMBIENT_FUNCTIONS
 #endif
-uniform sampler2D big_color;
+uniform sampler2D big_color;    // albedo, roughness
+uniform sampler2D big_shading;  // shading normal, emission or minus the extra shadow offset
 uniform sampler2D big_depth;
 uniform usampler2D big_id;
 uniform int factor;
 layout(location = 0) out vec4 out_color;
 layout(location = 1) out float out_depth;
 layout(location = 2) out uint out_id;
+
 void main() {
-    ivec2 origin = ivec2(gl_FragCoord.xy) * factor;
-    vec4 sum = vec4(0.0);
-    for (int y = 0; y < factor; ++y)
-        for (int x = 0; x < factor; ++x)
-            sum += texelFetch(big_color, origin + ivec2(x, y), 0);
-    vec4 mean = sum / float(factor * factor);
+    ivec2 pixel = ivec2(gl_FragCoord.xy);
+    ivec2 origin = pixel * factor;
     ivec2 centre = origin + ivec2(factor / 2);
-    vec3 linear = mean.rgb;
-#ifdef AMBIENT_OCCLUSION
-    // The centre sample's ambient part stands for the pixel's (one fetch rather than nine; they
-    // differ only where a silhouette crosses the pixel).
-    vec3 ambient = texelFetch(big_ambient, centre, 0).rgb;
-    linear = max(linear - (1.0 - ambient_visibility(ivec2(gl_FragCoord.xy), texelFetch(big_depth, centre, 0).r)) * ambient, 0.0);
+    float centre_z = texelFetch(big_depth, centre, 0).r;
+    uint centre_id = texelFetch(big_id, centre, 0).r;
+    vec3 centre_normal = texelFetch(big_shading, centre, 0).xyz;
+    vec4 material_a = vec4(0.0), material_b = vec4(0.0);  // summed (albedo, roughness)
+    float count_a = 0.0, count_b = 0.0, sky = 0.0;
+    ivec2 first_b = centre;
+    for (int y = 0; y < factor; ++y)
+        for (int x = 0; x < factor; ++x) {
+            ivec2 p = origin + ivec2(x, y);
+            uint id = texelFetch(big_id, p, 0).r;  // 0: nothing drawn (render.gpu_scene ids are 1..65535)
+            vec4 material = texelFetch(big_color, p, 0);
+            bool same = id == centre_id && dot(texelFetch(big_shading, p, 0).xyz, centre_normal) > 0.9;
+            if (id == 0u) {
+                sky += 1.0;
+            } else if (same) {
+                material_a += material;
+                count_a += 1.0;
+            } else {
+                if (count_b == 0.0) first_b = p;
+                material_b += material;
+                count_b += 1.0;
+            }
+        }
+    vec3 linear = vec3(0.0);
+    float haze_share = 0.0;
+#ifdef AMBIENT_OCCLUSION  // one estimate a pixel, at its centre's surface (or the other one's)
+    float visibility = ambient_visibility(pixel, centre_z > 0.0 ? centre_z : texelFetch(big_depth, first_b, 0).r);
+#else
+    float visibility = 1.0;
 #endif
-    if (look.x > 0.5) linear = filmic(linear + mean.a * sky_with_sun(vec2(centre)));
-    vec3 c = linear_to_srgb(linear);
-    out_color = vec4(c, 1.0);
-    out_depth = texelFetch(big_depth, centre, 0).r;
-    out_id = texelFetch(big_id, centre, 0).r;
+    // Loop bounds rather than branches: llvmpipe runs a block of pixels through both sides of a
+    // branch, but leaves a loop once no pixel of the block needs another turn.
+    int surfaces = count_b > 0.0 ? 2 : 1;
+    for (int s = 0; s < surfaces; ++s) {
+        float count = s == 0 ? count_a : count_b;
+        ivec2 p = s == 0 ? centre : first_b;
+        vec4 material = (s == 0 ? material_a : material_b) / max(count, 1.0);
+        float z = texelFetch(big_depth, p, 0).r;
+        vec4 shading = texelFetch(big_shading, p, 0);
+        vec3 n = normalize(shading.xyz + vec3(0.0, 0.0, 1e-12));
+        vec3 world = (world_from_pixel * vec4(z * vec3(vec2(p), 1.0), 1.0)).xyz;
+        vec3 radiance = surface_radiance(world, n, n, material.rgb, clamp(material.a, 0.0, 1.0), max(-shading.w, 0.0),
+                                         max(shading.w, 0.0), visibility);
+        float haze = surface_haze(distance(world, camera_position.xyz));
+        float share = count / float(factor * factor);
+        linear += share * (1.0 - haze) * max(radiance, vec3(0.0));
+        haze_share += share * haze;
+    }
+    float sky_share = sky / float(factor * factor);
+    if (look.x > 0.5) {
+        float far_share = haze_share + sky_share;  // the sky, or the far radiance through the haze
+        int far_turns = far_share > 1.0 / 1024.0 ? 1 : 0;  // indoors: no sky, next to no haze
+        for (int i = 0; i < far_turns; ++i) linear += far_share * sky_with_sun(vec2(centre));
+        linear = filmic(linear);
+    } else {
+        linear += sky_share * clamp(background_color.rgb, 0.0, 1.0);
+    }
+    out_color = vec4(linear_to_srgb(linear), 1.0);
+    out_depth = centre_z;
+    out_id = centre_id;
 #ifdef SURFACE_LAYERS
     out_normal = texelFetch(big_normal, centre, 0);
     out_next = texelFetch(big_next, centre, 0);
@@ -476,9 +531,13 @@ void main() {
 """
 
 
-def resolve_fragment_source(surface_layers: bool = False, ambient_occlusion: bool = False) -> str:
+def resolve_fragment_source(surface_layers: bool = False, ambient_occlusion: bool = False, lamps: int = 0) -> str:
+    """The supersampled path's deferred lighting and resolve, lit by ``lamps`` lamps (compiled in)."""
+    if not (isinstance(lamps, int) and 0 <= lamps <= MAX_LAMPS):
+        raise ValueError(f"lamps: expected a lamp count in 0..{MAX_LAMPS}, got {lamps!r}")
     source = _RESOLVE_FRAGMENT.replace("AMBIENT_FUNCTIONS", glsl_ao.RESOLVE_FUNCTIONS)
-    return _HEADER + _defines(SURFACE_LAYERS=surface_layers, AMBIENT_OCCLUSION=ambient_occlusion) + source
+    defines = _defines(SURFACE_LAYERS=surface_layers, AMBIENT_OCCLUSION=ambient_occlusion, LAMP_COUNT=str(lamps) if lamps else False)
+    return _HEADER + defines + source
 
 
 def occlusion_fragment_source() -> str:

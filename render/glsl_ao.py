@@ -1,7 +1,6 @@
 """GLSL of the photographic look's screen-space ambient occlusion (raster backend).
 
-The scene pass writes, beside the colour, the part of it that the ambient (sky and ground
-hemisphere) light makes: albedo x ambient x (1 - haze), at the supersampled resolution. Once per
+Supersampled only (the deferred path of ``render.glsl``). Once per
 output pixel, the occlusion pass reads the planar depth around the pixel's centre sample (the
 same depth the depth layer is), rebuilds world positions and a normal from it, and estimates how
 much of the hemisphere above the surface nearby geometry hides (McGuire et al.'s scalable
@@ -9,8 +8,8 @@ ambient obscurance estimator, "Scalable Ambient Obscurance", HPG 2012: a spiral 
 disc of AO_RADIUS_M metres, turned per pixel in a 4 x 4 pattern), at half the output resolution
 (one estimate per 2 x 2 output pixels: occlusion varies slowly). A blur pass averages it over
 those 4 x 4 half-resolution pixels, weighted by depth so that it does not bleed across
-silhouettes; the resolve pass upsamples it (bilinear, weighted by depth again) and removes the
-hidden share of the ambient part from the box-filtered colour. Depth, ids and every other
+silhouettes; the resolve pass upsamples it (bilinear, weighted by depth again) and multiplies
+the ambient (sky and ground hemisphere) light of the surfaces it lights by it. Depth, ids and every other
 layer are untouched; the sun and the lamps are not occluded (the sun has its shadow map).
 
 Needs the Frame block of ``render.glsl`` (``world_from_pixel``, ``clip_from_cam``,
@@ -127,7 +126,6 @@ void main() {
 # Resolve helpers: the blurred half-resolution occlusion at an output pixel of depth z, from the
 # four nearest estimates, bilinear weights times depth similarity.
 RESOLVE_FUNCTIONS = """
-uniform sampler2D big_ambient;
 uniform sampler2D occlusion;
 
 float ambient_visibility(ivec2 pixel, float z) {

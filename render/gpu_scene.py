@@ -36,7 +36,6 @@ class RasterSettings:
     cull_closed: bool = True
     shadow_proxy: bool = True
     surface_layers: bool = False  # normals and neighbour-frame positions (render.surface_layers)
-    ambient_occlusion: bool = False  # write the ambient light's part of the colour (render.glsl_ao)
 
 
 @dataclass(eq=False)
@@ -89,13 +88,13 @@ class GpuScene:
         ctx, programs, settings = self._ctx, self._programs, self._settings
         self._images: dict[tuple[str, str], moderngl.Texture] = {}  # (path, map) -> uploaded image
         self.num_frames = int(scene.num_frames)
-        self._lamps = uniforms.lamp_count(scene.lamps)
+        self.lamps = uniforms.lamp_count(scene.lamps)
         frames = self.num_frames
         camera = scene.camera
         self._cam_from_world = _frames(camera.cam_from_world, frames, "CameraTrack.cam_from_world")
         K_output = _frames(camera.K, frames, "CameraTrack.K")
         K = uniforms.supersampled_intrinsics(K_output, settings.supersample)
-        linear = settings.supersample > 1
+        deferred = settings.supersample > 1  # the G-buffer, lit by the resolve pass (render.glsl)
 
         clip_from_world = uniforms.clip_from_cam(
             K, camera.near, camera.far, settings.raster_width, settings.raster_height
@@ -107,7 +106,7 @@ class GpuScene:
                 continue
             casts = obj.category != GROUND_CATEGORY
             pose = _frames(obj.world_from_object, frames, f"SceneObject {obj.name!r}.world_from_object")
-            drawable = self._upload_object(obj, casts, linear, offset=len(blocks) * frames)
+            drawable = self._upload_object(obj, casts, deferred, offset=len(blocks) * frames)
             bounds = mesh_data.object_bounds(obj)[:frames]
             drawable.visible = ~mesh_data.outside_view(bounds, clip_from_world)
             self._drawables.append(drawable)
@@ -115,7 +114,7 @@ class GpuScene:
             if casts:
                 caster_bounds.append(bounds)
         for character in scene.characters:
-            drawable = self._upload_character(character, linear, offset=len(blocks) * frames)
+            drawable = self._upload_character(character, deferred, offset=len(blocks) * frames)
             bounds = _frames(mesh_data.character_bounds(character), frames, f"Character {character.name!r}")
             drawable.visible = ~mesh_data.outside_view(bounds, clip_from_world)
             self._drawables.append(drawable)
@@ -151,7 +150,7 @@ class GpuScene:
         self._frame_buffer = self._keep(ctx.buffer(frame_data.tobytes()))
         object_data = np.concatenate(blocks) if blocks else np.zeros((1, uniforms.OBJECT_BLOCK_BYTES // 4), np.float32)
         self._object_buffer = self._keep(ctx.buffer(object_data.tobytes()))
-        background = programs.background(linear, settings.surface_layers, settings.ambient_occlusion)
+        background = programs.background(deferred, settings.surface_layers)
         self._background = self._keep(ctx.vertex_array(background, []))
         self._sky = None
         if scene.sky_image is not None:
@@ -176,7 +175,7 @@ class GpuScene:
             raise ValueError(f"mesh attribute: expected shape (N, {columns}), got {data.shape}")
         return self._keep(self._ctx.buffer(data.tobytes()))
 
-    def _drawable(self, content: list, faces, linear: bool, casts: bool, offset: int, closed: bool, pattern: str,
+    def _drawable(self, content: list, faces, deferred: bool, casts: bool, offset: int, closed: bool, pattern: str,
                   body=None, texture: TextureSet | None = None):  # fmt: skip
         """content: (buffer, format, attribute names...) holding in_position, in_normal and in_uv;
         pattern: the material's surface pattern (each has its own program); texture: its PBR
@@ -186,8 +185,8 @@ class GpuScene:
         """
         ctx = self._ctx
         index = self._static_buffer(np.asarray(faces).reshape(-1, 3), np.uint32, 3)
-        program = self._programs.scene(linear, self._settings.surface_layers, pattern, textured=texture is not None,
-                                       lamps=self._lamps, ambient_occlusion=self._settings.ambient_occlusion)  # fmt: skip
+        program = self._programs.scene(deferred, self._settings.surface_layers, pattern, textured=texture is not None,
+                                       lamps=0 if deferred else self.lamps)  # fmt: skip
         # skip_errors: a pattern's program may not read every attribute (plain: no in_uv)
         vao = self._keep(ctx.vertex_array(program, content, index_buffer=index, index_element_size=4, skip_errors=True))
         cull = closed and self._settings.cull_closed
@@ -227,7 +226,7 @@ class GpuScene:
             uploaded[name] = self._images[key]
         return tuple((unit, uploaded.get(name, uploaded["Color"])) for name, unit in glsl.MAP_UNITS.items())
 
-    def _upload_object(self, obj: SceneObject, casts: bool, linear: bool, offset: int) -> _Drawable:
+    def _upload_object(self, obj: SceneObject, casts: bool, deferred: bool, offset: int) -> _Drawable:
         mesh = obj.mesh
         vertices = np.asarray(mesh.vertices)
         if not (len(mesh.normals) == len(mesh.uvs) == len(vertices)):
@@ -244,10 +243,10 @@ class GpuScene:
         if self._settings.surface_layers:  # rigid: the same vertices, moved by the Object block's matrices
             content += [(positions, "3f", "in_position_next"), (positions, "3f", "in_position_prev")]
         closed = mesh_data.is_closed(vertices, faces)
-        return self._drawable(content, faces, linear, casts, offset, closed, obj.material.pattern,
+        return self._drawable(content, faces, deferred, casts, offset, closed, obj.material.pattern,
                               texture=obj.material.texture)  # fmt: skip
 
-    def _upload_character(self, character: Character, linear: bool, offset: int) -> _Drawable:
+    def _upload_character(self, character: Character, deferred: bool, offset: int) -> _Drawable:
         mesh = character.body.mesh
         name = f"Character {character.name!r}"
         proxy = self._settings.shadows and self._settings.shadow_proxy
@@ -275,7 +274,7 @@ class GpuScene:
             tint = mesh_data.outfit_tint(character, len(reference))
             content.append((self._static_buffer(tint, np.float32, 5), "4f 1f", "in_tint", "in_tint_pattern"))
         closed = mesh_data.is_closed(reference, mesh.faces)
-        return self._drawable(content, mesh.faces, linear, True, offset, closed, character.material.pattern, body)
+        return self._drawable(content, mesh.faces, deferred, True, offset, closed, character.material.pattern, body)
 
     # -- drawing ------------------------------------------------------------------------------
 

@@ -35,18 +35,17 @@ class Programs:
             self._cache[key] = program
         return program
 
-    def scene(self, linear_output: bool, surface_layers: bool = False, pattern: str = "plain",
-              textured: bool = False, lamps: int = 0, ambient_occlusion: bool = False) -> moderngl.Program:  # fmt: skip
-        """Lit colour + planar depth + instance id program (+ normals and neighbour-frame positions)
-        of one surface pattern (Material.pattern), or of a PBR texture set (``textured``), also lit
-        by the scene's ``lamps`` lamps (Scene.lamps; one program per count); with
-        ``ambient_occlusion``, also writing the ambient light's part of the colour."""
+    def scene(self, deferred: bool, surface_layers: bool = False, pattern: str = "plain",
+              textured: bool = False, lamps: int = 0) -> moderngl.Program:  # fmt: skip
+        """Lit colour (or, ``deferred``, the G-buffer) + planar depth + instance id program (+
+        normals and neighbour-frame positions) of one surface pattern (Material.pattern), or of a
+        PBR texture set (``textured``), also lit by the scene's ``lamps`` lamps (Scene.lamps; one
+        program per count; 0 when deferred)."""
         return self._get(
-            ("scene", linear_output, surface_layers, pattern, textured, lamps, ambient_occlusion),
+            ("scene", deferred, surface_layers, pattern, textured, lamps),
             lambda: self._ctx.program(
                 vertex_shader=glsl.scene_vertex_source(False, surface_layers),
-                fragment_shader=glsl.scene_fragment_source(linear_output, surface_layers, pattern, textured, lamps,
-                                                           ambient_occlusion),  # fmt: skip
+                fragment_shader=glsl.scene_fragment_source(deferred, surface_layers, pattern, textured, lamps),
             ),
         )
 
@@ -68,13 +67,14 @@ class Programs:
             ),
         )
 
-    def background(self, linear_output: bool, surface_layers: bool = False, ambient_occlusion: bool = False) -> moderngl.Program:
-        """Full-screen far-plane triangle: sky colour, depth 0, id 0 where nothing was drawn."""
+    def background(self, deferred: bool, surface_layers: bool = False) -> moderngl.Program:
+        """Full-screen far-plane triangle: sky colour (deferred: an empty G-buffer), depth 0, id 0
+        where nothing was drawn."""
         return self._get(
-            ("background", linear_output, surface_layers, ambient_occlusion),
+            ("background", deferred, surface_layers),
             lambda: self._ctx.program(
                 vertex_shader=glsl.BACKGROUND_VERTEX,
-                fragment_shader=glsl.background_fragment_source(linear_output, surface_layers, ambient_occlusion),
+                fragment_shader=glsl.background_fragment_source(deferred, surface_layers),
             ),
         )
 
@@ -96,13 +96,15 @@ class Programs:
         program["occlusion"].value = glsl.RESOLVE_UNITS["occlusion"]
         return program
 
-    def resolve(self, surface_layers: bool = False, ambient_occlusion: bool = False) -> moderngl.Program:
-        """Supersampling resolve: box-filtered colour, centre-subpixel depth, id (and surface layers);
-        with ``ambient_occlusion``, the occluded share of the ambient light taken out."""
+    def resolve(self, surface_layers: bool = False, ambient_occlusion: bool = False, lamps: int = 0) -> moderngl.Program:
+        """Supersampling resolve: the G-buffer lit per output pixel (``lamps`` lamps compiled in),
+        centre-subpixel depth, id (and surface layers); with ``ambient_occlusion``, the ambient
+        light times its visibility."""
         program = self._get(
-            ("resolve", surface_layers, ambient_occlusion),
+            ("resolve", surface_layers, ambient_occlusion, lamps),
             lambda: self._ctx.program(
-                vertex_shader=glsl.RESOLVE_VERTEX, fragment_shader=glsl.resolve_fragment_source(surface_layers, ambient_occlusion)
+                vertex_shader=glsl.RESOLVE_VERTEX,
+                fragment_shader=glsl.resolve_fragment_source(surface_layers, ambient_occlusion, lamps),
             ),
         )
         for name, unit in glsl.RESOLVE_UNITS.items():

@@ -185,7 +185,6 @@ class RasterRenderer:
             cull_closed=self.cull_closed_meshes,
             shadow_proxy=self.body_shadow_proxies,
             surface_layers=bool(surface_layers),
-            ambient_occlusion=occlusion,
         )
         rgb = np.empty((frames, height, width, 3), dtype=np.uint8)
         depth = np.empty((frames, height, width), dtype=np.float32)
@@ -234,7 +233,7 @@ class RasterRenderer:
         gpu.draw_surfaces(frame)
         ctx.depth_func = "<="
         gpu.draw_background()
-        targets.resolve()
+        targets.resolve(gpu.lamps)
 
     def release(self) -> None:
         """Free GPU resources (and the context when this renderer created it)."""

@@ -3,12 +3,13 @@
 The main framebuffer has three colour attachments (location 0: colour, 1: R32F planar camera z,
 2: R16UI instance id) and a depth renderbuffer for the z-test; with the surface layers three more
 (3: camera-frame normal, 4 and 5: the surface point's (u, v, z) in the next and previous frames,
-all RGBA32F, w = 1 where a surface was drawn). With supersampling (an odd factor
-s) the scene is drawn at s times the size and a resolve pass box-filters the colour while taking
-depth and id from the middle subpixel, which sits exactly on the output pixel centre. With
-ambient occlusion (supersampled photo look, render.glsl_ao) one more attachment holds the ambient
-light's part of the colour, and an occlusion pass and its blur fill half-output-sized
-(visibility, depth) textures from the depth attachment before the resolve.
+all RGBA32F, w = 1 where a surface was drawn). With supersampling (an odd factor s) the scene is
+drawn at s times the size as a G-buffer (location 0 then holds albedo and roughness, RGBA16F,
+and one more attachment after the others the shading normal and emission, RGBA16F), and a
+resolve pass lights it per output pixel (render.glsl) while taking depth and id from the middle
+subpixel, which sits exactly on the output pixel centre. With ambient occlusion (supersampled
+photo look, render.glsl_ao) an occlusion pass and its blur fill half-output-sized (visibility,
+depth) textures from the depth attachment before the resolve.
 """
 
 from __future__ import annotations
@@ -48,10 +49,13 @@ class ImageTargets:
         self._depth = self._keep(_nearest(ctx.texture(big, 1, dtype="f4")))
         self._ids = self._keep(_nearest(ctx.texture(big, 1, dtype="u2")))
         self._surface = [self._keep(_nearest(ctx.texture(big, 4, dtype="f4"))) for _ in range(3 * surface_layers)]
-        self._ambient = [self._keep(_nearest(ctx.texture(big, 4, dtype="f2"))) for _ in range(self.ambient_occlusion)]
+        # the G-buffer's shading normal and emission (render.glsl SHADING_LOCATION)
+        self._shading = [self._keep(_nearest(ctx.texture(big, 4, dtype="f2"))) for _ in range(supersample > 1)]
         zbuffer = self._keep(ctx.depth_renderbuffer(big))
-        self.scene_fbo = self._keep(ctx.framebuffer([self._color, self._depth, self._ids, *self._surface, *self._ambient], zbuffer))
-        self._resolve_vao = self._occlusion_vao = None
+        self.scene_fbo = self._keep(ctx.framebuffer([self._color, self._depth, self._ids, *self._surface, *self._shading], zbuffer))
+        self._ctx, self._programs = ctx, programs
+        self._resolve_vaos: dict[int, moderngl.VertexArray] = {}  # lamp count -> the resolve pass
+        self._occlusion_vao = None
         self.output_fbo = self.scene_fbo
         if supersample > 1:
             small = (width, height)
@@ -62,9 +66,6 @@ class ImageTargets:
                 *[self._keep(_nearest(ctx.texture(small, 4, dtype="f4"))) for _ in range(3 * surface_layers)],
             ]
             self.output_fbo = self._keep(ctx.framebuffer(outputs))
-            program = programs.resolve(self.surface_layers, self.ambient_occlusion)
-            program["factor"].value = supersample
-            self._resolve_vao = self._keep(ctx.vertex_array(program, []))
             if self.ambient_occlusion:
                 half = ((width + 1) // 2, (height + 1) // 2)
                 self._occlusion = self._keep(_nearest(ctx.texture(half, 2, dtype="f4")))
@@ -90,9 +91,18 @@ class ImageTargets:
         self._resources.append(resource)
         return resource
 
-    def resolve(self) -> None:
-        """Supersampling only: filter the big colour, pick the centre depth and id."""
-        if self._resolve_vao is None:
+    def _resolve_vao(self, lamps: int) -> moderngl.VertexArray:
+        vao = self._resolve_vaos.get(lamps)
+        if vao is None:
+            program = self._programs.resolve(self.surface_layers, self.ambient_occlusion, lamps)
+            program["factor"].value = self.supersample
+            vao = self._resolve_vaos[lamps] = self._keep(self._ctx.vertex_array(program, []))
+        return vao
+
+    def resolve(self, lamps: int = 0) -> None:
+        """Supersampling only: light the G-buffer per output pixel with the Frame block's first
+        ``lamps`` lamps (the shadow and sky maps still bound), pick the centre depth and id."""
+        if self.supersample == 1:
             return
         if self._occlusion_vao is not None:
             self._occlusion_fbo.use()
@@ -101,15 +111,15 @@ class ImageTargets:
             self._blurred_fbo.use()
             self._occlusion.use(location=glsl.RESOLVE_UNITS["occlusion"])
             self._blur_vao.render(moderngl.TRIANGLES, vertices=3)
-            self._ambient[0].use(location=glsl.RESOLVE_UNITS["big_ambient"])
             self._blurred.use(location=glsl.RESOLVE_UNITS["occlusion"])
         self.output_fbo.use()
         self._color.use(location=glsl.RESOLVE_UNITS["big_color"])
+        self._shading[0].use(location=glsl.RESOLVE_UNITS["big_shading"])
         self._depth.use(location=glsl.RESOLVE_UNITS["big_depth"])
         self._ids.use(location=glsl.RESOLVE_UNITS["big_id"])
         for texture, name in zip(self._surface, ("big_normal", "big_next", "big_prev")):
             texture.use(location=glsl.RESOLVE_UNITS[name])
-        self._resolve_vao.render(moderngl.TRIANGLES, vertices=3)
+        self._resolve_vao(lamps).render(moderngl.TRIANGLES, vertices=3)
 
     def read_into(self, rgb: np.ndarray, depth: np.ndarray, segmentation: np.ndarray) -> None:
         """Read the output images into preallocated C-contiguous (H, W, 3) uint8, (H, W) float32, (H, W) uint16."""

@@ -229,17 +229,24 @@ float sun_visibility(vec3 world, vec3 n, float extra_offset) {
     return texture(shadow_map, vec3(s.xy, ref));  // one tap: the sampler's 2x2 bilinear PCF
 }
 
-// Linear radiance towards the camera from a surface point (before haze): the sun with its shadow
-// and a normalised Blinn-Phong highlight, the sky and ground hemisphere light times
-// ambient_visibility (ambient occlusion; the sun, lamps and emission are not occluded), the
-// lamps and the emission. n: geometric normal (shadow offset, facing), shading_n: shading normal;
-// shadow_offset: the receiver's extra normal offset of shadow lookups (m).
-vec3 surface_radiance(vec3 world, vec3 n, vec3 shading_n, vec3 albedo, float roughness, float shadow_offset,
-                      float emission, float ambient_visibility) {
+// The share of the sun a surface point sees (its shadow map lookup where the sun is in front of
+// it). n: geometric normal, shading_n: shading normal, extra_offset: the receiver's extra normal
+// offset of shadow lookups (m).
+float sun_visible(vec3 world, vec3 n, vec3 shading_n, float extra_offset) {
+    vec3 l = sun_direction.xyz;
+    float ndl = max(dot(shading_n, l), 0.0) * step(0.0, dot(n, l));
+    return (ndl > 0.0 && shadow_params.w > 0.5) ? sun_visibility(world, n, extra_offset) : 1.0;
+}
+
+// Linear radiance towards the camera from a surface point (before haze): the sun times its
+// visibility (sun_visible) with a normalised Blinn-Phong highlight, the sky and ground hemisphere
+// light times ambient_visibility (ambient occlusion; the sun, lamps and emission are not
+// occluded), the lamps and the emission. n: geometric normal, shading_n: shading normal.
+vec3 surface_radiance(vec3 world, vec3 n, vec3 shading_n, vec3 albedo, float roughness, float emission,
+                      float visible, float ambient_visibility) {
     vec3 l = sun_direction.xyz;
     vec3 v = normalize(camera_position.xyz - world);
     float ndl = max(dot(shading_n, l), 0.0) * step(0.0, dot(n, l));
-    float visible = (ndl > 0.0 && shadow_params.w > 0.5) ? sun_visibility(world, n, shadow_offset) : 1.0;
     vec3 ambient = mix(ground_color.rgb, sky_color.rgb, 0.5 + 0.5 * shading_n.z) * ambient_visibility;
     float shininess = exp2(1.0 + 10.0 * (1.0 - roughness));
     vec3 h = normalize(l + v);
@@ -276,8 +283,10 @@ layout(location = 4) out vec4 out_next;
 layout(location = 5) out vec4 out_prev;
 #endif
 #ifdef DEFERRED
-// Supersampled: the G-buffer (out_color holds albedo and roughness); the resolve pass lights it.
-// w: the emission (>= 0), or minus the receiver's extra shadow offset (bodies, which emit nothing).
+// Supersampled: the G-buffer, which the resolve pass lights. out_color: albedo, and roughness
+// (in [0, 1]) or 1 + the emission (emitting surfaces: lamp panels, no highlight); out_shading:
+// the shading normal and the sun's visibility (its shadow map lookup, per sample, so that shadow
+// edges stay anti-aliased).
 layout(location = SHADING_LOCATION) out vec4 out_shading;
 #endif
 
@@ -323,10 +332,11 @@ void main() {
     vec3 shading_n = n;
 #endif
 #ifdef DEFERRED
-    out_color = vec4(albedo, roughness);
-    out_shading = vec4(shading_n, receiver.x > 0.0 ? -receiver.x : receiver.y);
+    out_color = vec4(albedo, receiver.y > 0.0 ? 1.0 + receiver.y : roughness);
+    out_shading = vec4(shading_n, sun_visible(world, n, shading_n, receiver.x));
 #else
-    vec3 linear = surface_radiance(world, n, shading_n, albedo, roughness, receiver.x, receiver.y, 1.0);
+    vec3 linear = surface_radiance(world, n, shading_n, albedo, roughness, receiver.y,
+                                   sun_visible(world, n, shading_n, receiver.x), 1.0);
     if (look.x > 0.5) {
         float haze = haze_amount(distance(world, camera_position.xyz));
         linear = filmic(mix(linear, far_radiance(normalize(world - camera_position.xyz)), haze));
@@ -449,8 +459,8 @@ uniform sampler2D big_prev;
 #ifdef AMBIENT_OCCLUSION
 AMBIENT_FUNCTIONS
 #endif
-uniform sampler2D big_color;    // albedo, roughness
-uniform sampler2D big_shading;  // shading normal, emission or minus the extra shadow offset
+uniform sampler2D big_color;    // albedo, roughness or 1 + emission
+uniform sampler2D big_shading;  // shading normal, the sun's visibility
 uniform sampler2D big_depth;
 uniform usampler2D big_id;
 uniform int factor;
@@ -465,24 +475,44 @@ void main() {
     float centre_z = texelFetch(big_depth, centre, 0).r;
     uint centre_id = texelFetch(big_id, centre, 0).r;
     vec3 centre_normal = texelFetch(big_shading, centre, 0).xyz;
-    vec4 material_a = vec4(0.0), material_b = vec4(0.0);  // summed (albedo, roughness)
-    float count_a = 0.0, count_b = 0.0, sky = 0.0;
-    ivec2 first_b = centre;
+    // surfaces a (the centre sample's), b (the first other one's) and c (the rest): summed (albedo,
+    // roughness or 1 + emission), summed sun visibility, sample counts, the sample each is lit at
+    vec4 material_a = vec4(0.0), material_b = vec4(0.0), material_c = vec4(0.0);
+    float sun_a = 0.0, sun_b = 0.0, sun_c = 0.0;
+    vec3 normal_a = vec3(0.0), normal_c = vec3(0.0), normal_sum_b = vec3(0.0);  // summed shading normals
+    float count_a = 0.0, count_b = 0.0, count_c = 0.0, sky = 0.0;
+    ivec2 first_b = centre, first_c = centre;
+    uint id_b = 0u;
+    vec3 normal_b = vec3(0.0);
     for (int y = 0; y < factor; ++y)
         for (int x = 0; x < factor; ++x) {
             ivec2 p = origin + ivec2(x, y);
             uint id = texelFetch(big_id, p, 0).r;  // 0: nothing drawn (render.gpu_scene ids are 1..65535)
             vec4 material = texelFetch(big_color, p, 0);
-            bool same = id == centre_id && dot(texelFetch(big_shading, p, 0).xyz, centre_normal) > 0.9;
+            vec4 shading = texelFetch(big_shading, p, 0);
             if (id == 0u) {
                 sky += 1.0;
-            } else if (same) {
+            } else if (id == centre_id && dot(shading.xyz, centre_normal) > 0.9) {
                 material_a += material;
+                normal_a += shading.xyz;
+                sun_a += shading.w;
                 count_a += 1.0;
-            } else {
-                if (count_b == 0.0) first_b = p;
+            } else if (count_b == 0.0 || (id == id_b && dot(shading.xyz, normal_b) > 0.9)) {
+                if (count_b == 0.0) {
+                    first_b = p;
+                    id_b = id;
+                    normal_b = shading.xyz;
+                }
                 material_b += material;
+                normal_sum_b += shading.xyz;
+                sun_b += shading.w;
                 count_b += 1.0;
+            } else {
+                if (count_c == 0.0) first_c = p;
+                material_c += material;
+                normal_c += shading.xyz;
+                sun_c += shading.w;
+                count_c += 1.0;
             }
         }
     vec3 linear = vec3(0.0);
@@ -494,17 +524,17 @@ void main() {
 #endif
     // Loop bounds rather than branches: llvmpipe runs a block of pixels through both sides of a
     // branch, but leaves a loop once no pixel of the block needs another turn.
-    int surfaces = count_b > 0.0 ? 2 : 1;
+    int surfaces = count_c > 0.0 ? 3 : (count_b > 0.0 ? 2 : 1);
     for (int s = 0; s < surfaces; ++s) {
-        float count = s == 0 ? count_a : count_b;
-        ivec2 p = s == 0 ? centre : first_b;
-        vec4 material = (s == 0 ? material_a : material_b) / max(count, 1.0);
+        float count = s == 0 ? count_a : (s == 1 ? count_b : count_c);
+        ivec2 p = s == 0 ? centre : (s == 1 ? first_b : first_c);
+        vec4 material = (s == 0 ? material_a : (s == 1 ? material_b : material_c)) / max(count, 1.0);
+        float sun = (s == 0 ? sun_a : (s == 1 ? sun_b : sun_c)) / max(count, 1.0);
         float z = texelFetch(big_depth, p, 0).r;
-        vec4 shading = texelFetch(big_shading, p, 0);
-        vec3 n = normalize(shading.xyz + vec3(0.0, 0.0, 1e-12));
+        vec3 n = normalize((s == 0 ? normal_a : (s == 1 ? normal_sum_b : normal_c)) + vec3(0.0, 0.0, 1e-12));
         vec3 world = (world_from_pixel * vec4(z * vec3(vec2(p), 1.0), 1.0)).xyz;
-        vec3 radiance = surface_radiance(world, n, n, material.rgb, clamp(material.a, 0.0, 1.0), max(-shading.w, 0.0),
-                                         max(shading.w, 0.0), visibility);
+        vec3 radiance = surface_radiance(world, n, n, material.rgb, min(material.a, 1.0), max(material.a - 1.0, 0.0),
+                                         sun, visibility);
         float haze = surface_haze(distance(world, camera_position.xyz));
         float share = count / float(factor * factor);
         linear += share * (1.0 - haze) * max(radiance, vec3(0.0));

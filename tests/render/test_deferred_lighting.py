@@ -1,0 +1,102 @@
+"""Deferred lighting of the supersampled photo look (render.glsl): the resolve pass lights each
+output pixel once per surface in it with the mean albedo of that surface's samples. Checked
+against the forward path lighting every sample: the same scene drawn without supersampling at
+three times the size, whose pixel (3 i + 1, 3 j + 1) is output pixel (i, j)'s centre sample."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from worldclips.render.uniforms import supersampled_intrinsics
+from worldclips.scenes.srgb import encode_srgb8, srgb8_table
+
+SIZE = (96, 72)
+
+
+@pytest.fixture(scope="module")
+def body():
+    from worldclips.motions.mannequin_body import MannequinBody
+
+    return MannequinBody()
+
+
+def _sampled_scene(body, indoor_share: float, photo: bool):
+    from worldclips.scenes.build import build_scene
+    from worldclips.scenes.dressing import photo_dress
+    from worldclips.scenes.sampling import sample_clip_spec
+    from worldclips.scenes.scene_config import SceneConfig
+
+    spec = sample_clip_spec(SceneConfig(indoor_share=indoor_share), 4, 2, 24.0, 2, *SIZE)
+    return build_scene(photo_dress(spec) if photo else spec, body)
+
+
+def _three_times_larger(scene):
+    camera = dataclasses.replace(scene.camera, K=supersampled_intrinsics(np.asarray(scene.camera.K), 3))
+    return dataclasses.replace(scene, width=scene.width * 3, height=scene.height * 3, camera=camera)
+
+
+def _blocks(image: np.ndarray) -> np.ndarray:
+    """(T, 3H, 3W, ...) -> (T, H, W, 9, ...): each output pixel's 3 x 3 samples."""
+    t, h, w = image.shape[0], image.shape[1] // 3, image.shape[2] // 3
+    blocks = image.reshape(t, h, 3, w, 3, *image.shape[3:]).swapaxes(2, 3)
+    return blocks.reshape(t, h, w, 9, *image.shape[3:])
+
+
+def _both_paths(make_renderer, scene):
+    """The deferred render (no ambient occlusion: the forward path has none) and the forward
+    render's samples: (T, H, W, 9, 3) uint8 colours and (T, H, W, 9) ids."""
+    deferred = make_renderer(*SIZE, supersample=3, ambient_occlusion=False).render(scene)
+    forward = make_renderer(SIZE[0] * 3, SIZE[1] * 3, supersample=1).render(_three_times_larger(scene))
+    return deferred, _blocks(forward.rgb), _blocks(forward.segmentation)
+
+
+@pytest.mark.parametrize("indoor_share", [0.0, 1.0], ids=["outdoors", "room"])
+@pytest.mark.parametrize("look", ["flat", "photo"])
+def test_deferred_pixels_match_every_sample_lit_forward(make_renderer, body, indoor_share, look):
+    """Depth and ids are the centre samples'. Colour: pixels whose nine samples show one surface
+    are within a level or two of the mean of the nine samples lit one by one (in linear light:
+    the flat look has no tone curve; the photo look's curve is near linear across one surface's
+    samples); pixels on an edge blend their surfaces, within the range of their nine forward-lit
+    samples. Pixels with a clipped sample are left out of the mean's comparison: the forward path
+    clips each sample, the resolve clips the mean (as supersampling did before)."""
+    scene = _sampled_scene(body, indoor_share, photo=look == "photo")
+    deferred, samples, ids = _both_paths(make_renderer, scene)
+    assert (deferred.segmentation == ids[..., 4]).mean() > 0.998  # the rasterizer snaps vertices
+
+    got = deferred.rgb.astype(int)
+    one_surface = (ids == ids[..., :1]).all(axis=-1)
+    unclipped = (samples < 255).all(axis=(-1, -2))
+    assert (one_surface & unclipped).mean() > 0.4 and (~one_surface & unclipped).mean() > 0.01  # both are tested
+    mean = encode_srgb8(srgb8_table()[samples].mean(axis=-2)).astype(int)
+    error = np.abs(got - mean).max(axis=-1)
+    assert np.percentile(error[one_surface & unclipped], 99) <= 2
+    low, high = samples.min(axis=-2).astype(int), samples.max(axis=-2).astype(int)
+    inside = ((got >= low - 2) & (got <= high + 2)).all(axis=-1)
+    assert inside[one_surface].mean() > 0.998 and inside[~one_surface].mean() > 0.97
+    if look == "flat":  # no tone curve: the blend of an edge is the mean of its samples' light
+        edges = error[~one_surface & unclipped]
+        assert np.median(edges) <= 1 and np.percentile(edges, 90) <= 8
+
+
+def test_one_surface_with_a_pattern_is_lit_exactly_as_its_samples(make_renderer):
+    """A tiled, checkered or noisy ground under the sun, flat look: the pattern's anti-aliased
+    detail comes from the mean albedo, and every pixel is the linear mean of its nine samples lit
+    one by one, within one 8-bit level."""
+    from worldclips.scenes.scene import Material
+    from tests.render import scene_builders as sb
+
+    for pattern in ("tiles", "checker", "noise"):
+        material = Material(base_color=(0.6, 0.4, 0.2), pattern=pattern, pattern_color=(0.1, 0.5, 0.2), pattern_scale=2.0)
+        ground = sb.rigid_object(1, sb.quad_mesh(8.0, 8.0), np.eye(4), category="ground", material=material)
+        cam = sb.looking_camera(*SIZE, eye=(0.0, -2.0, 1.2), target=(0.0, 0.5, 0.0), focal=60.0)
+        deferred, samples, ids = _both_paths(make_renderer, sb.scene(*SIZE, cam, [ground]))
+        ground_only = (ids == 1).all(axis=-1)
+        assert ground_only.mean() > 0.6
+        mean = encode_srgb8(srgb8_table()[samples].mean(axis=-2)).astype(int)
+        error = np.abs(deferred.rgb.astype(int) - mean)[ground_only]
+        assert error.max() <= 1, pattern
+        spread = samples.max(axis=-2).astype(int) - samples.min(axis=-2)
+        assert (spread[ground_only] > 20).mean() > 0.005, pattern  # the pattern does vary within pixels

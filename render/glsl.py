@@ -285,8 +285,7 @@ layout(location = 5) out vec4 out_prev;
 #ifdef DEFERRED
 // Supersampled: the G-buffer, which the resolve pass lights. out_color: albedo, and roughness
 // (in [0, 1]) or 1 + the emission (emitting surfaces: lamp panels, no highlight); out_shading:
-// the shading normal and the sun's visibility (its shadow map lookup, per sample, so that shadow
-// edges stay anti-aliased).
+// the shading normal and the receiver's extra normal offset of shadow lookups (m).
 layout(location = SHADING_LOCATION) out vec4 out_shading;
 #endif
 
@@ -333,7 +332,7 @@ void main() {
 #endif
 #ifdef DEFERRED
     out_color = vec4(albedo, receiver.y > 0.0 ? 1.0 + receiver.y : roughness);
-    out_shading = vec4(shading_n, sun_visible(world, n, shading_n, receiver.x));
+    out_shading = vec4(shading_n, receiver.x);
 #else
     vec3 linear = surface_radiance(world, n, shading_n, albedo, roughness, receiver.y,
                                    sun_visible(world, n, shading_n, receiver.x), 1.0);
@@ -460,13 +459,30 @@ uniform sampler2D big_prev;
 AMBIENT_FUNCTIONS
 #endif
 uniform sampler2D big_color;    // albedo, roughness or 1 + emission
-uniform sampler2D big_shading;  // shading normal, the sun's visibility
+uniform sampler2D big_shading;  // shading normal, extra shadow offset
 uniform sampler2D big_depth;
 uniform usampler2D big_id;
 uniform int factor;
 layout(location = 0) out vec4 out_color;
 layout(location = 1) out float out_depth;
 layout(location = 2) out uint out_id;
+
+// The sun's visibility over the output pixel on the plane of a surface (point world, normal n):
+// four shadow lookups where a rotated grid of rays across the pixel meets that plane, so that a
+// shadow edge is anti-aliased without a lookup per sample. centre: the pixel's centre sample.
+float sun_visible_in_pixel(vec3 world, vec3 n, float extra_offset, vec2 centre) {
+    vec3 eye = camera_position.xyz;
+    float height = dot(n, world - eye);
+    float sum = 0.0;
+    for (int k = 0; k < 4; ++k) {
+        vec2 o = k == 0 ? vec2(-0.125, -0.375) : (k == 1 ? vec2(0.375, -0.125) : (k == 2 ? vec2(0.125, 0.375) : vec2(-0.375, 0.125)));
+        vec3 ray = (world_from_pixel * vec4(centre + o * float(factor), 1.0, 1.0)).xyz - eye;
+        float along = dot(n, ray);
+        vec3 point = abs(along) > 1e-6 * length(ray) ? eye + ray * (height / along) : world;
+        sum += sun_visible(distance(point, world) < 1.0 ? point : world, n, n, extra_offset);
+    }
+    return 0.25 * sum;
+}
 
 void main() {
     ivec2 pixel = ivec2(gl_FragCoord.xy);
@@ -476,9 +492,8 @@ void main() {
     uint centre_id = texelFetch(big_id, centre, 0).r;
     vec3 centre_normal = texelFetch(big_shading, centre, 0).xyz;
     // surfaces a (the centre sample's), b (the first other one's) and c (the rest): summed (albedo,
-    // roughness or 1 + emission), summed sun visibility, sample counts, the sample each is lit at
+    // roughness or 1 + emission), summed shading normals, sample counts, the sample each is lit at
     vec4 material_a = vec4(0.0), material_b = vec4(0.0), material_c = vec4(0.0);
-    float sun_a = 0.0, sun_b = 0.0, sun_c = 0.0;
     vec3 normal_a = vec3(0.0), normal_c = vec3(0.0), normal_sum_b = vec3(0.0);  // summed shading normals
     float count_a = 0.0, count_b = 0.0, count_c = 0.0, sky = 0.0;
     ivec2 first_b = centre, first_c = centre;
@@ -495,7 +510,6 @@ void main() {
             } else if (id == centre_id && dot(shading.xyz, centre_normal) > 0.9) {
                 material_a += material;
                 normal_a += shading.xyz;
-                sun_a += shading.w;
                 count_a += 1.0;
             } else if (count_b == 0.0 || (id == id_b && dot(shading.xyz, normal_b) > 0.9)) {
                 if (count_b == 0.0) {
@@ -505,13 +519,11 @@ void main() {
                 }
                 material_b += material;
                 normal_sum_b += shading.xyz;
-                sun_b += shading.w;
                 count_b += 1.0;
             } else {
                 if (count_c == 0.0) first_c = p;
                 material_c += material;
                 normal_c += shading.xyz;
-                sun_c += shading.w;
                 count_c += 1.0;
             }
         }
@@ -529,10 +541,10 @@ void main() {
         float count = s == 0 ? count_a : (s == 1 ? count_b : count_c);
         ivec2 p = s == 0 ? centre : (s == 1 ? first_b : first_c);
         vec4 material = (s == 0 ? material_a : (s == 1 ? material_b : material_c)) / max(count, 1.0);
-        float sun = (s == 0 ? sun_a : (s == 1 ? sun_b : sun_c)) / max(count, 1.0);
         float z = texelFetch(big_depth, p, 0).r;
         vec3 n = normalize((s == 0 ? normal_a : (s == 1 ? normal_sum_b : normal_c)) + vec3(0.0, 0.0, 1e-12));
         vec3 world = (world_from_pixel * vec4(z * vec3(vec2(p), 1.0), 1.0)).xyz;
+        float sun = sun_visible_in_pixel(world, n, texelFetch(big_shading, p, 0).w, vec2(centre));
         vec3 radiance = surface_radiance(world, n, n, material.rgb, min(material.a, 1.0), max(material.a - 1.0, 0.0),
                                          sun, visibility);
         float haze = surface_haze(distance(world, camera_position.xyz));

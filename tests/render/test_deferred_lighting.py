@@ -57,11 +57,14 @@ def _both_paths(make_renderer, scene):
 @pytest.mark.parametrize("look", ["flat", "photo"])
 def test_deferred_pixels_match_every_sample_lit_forward(make_renderer, body, indoor_share, look):
     """Depth and ids are the centre samples'. Colour: pixels whose nine samples show one surface
-    are within a level or two of the mean of the nine samples lit one by one (in linear light:
-    the flat look has no tone curve; the photo look's curve is near linear across one surface's
-    samples); pixels on an edge blend their surfaces, within the range of their nine forward-lit
-    samples. Pixels with a clipped sample are left out of the mean's comparison: the forward path
-    clips each sample, the resolve clips the mean (as supersampling did before)."""
+    are within a level of the mean of the nine samples lit one by one (in linear light: the flat
+    look has no tone curve; the photo look's curve is near linear across one surface's samples)
+    but where a shadow edge crosses them (four shadow lookups a surface and pixel stand for nine:
+    99 % within 5 levels); pixels on an edge blend their surfaces, within the range of their nine
+    forward-lit samples but for a few percent (each surface's light is its light at one sample,
+    with its samples' mean normal, and its shadow over the whole pixel). Pixels with a clipped
+    sample are left out of the mean's comparison: the forward path clips each sample, the resolve
+    clips the mean (as supersampling did before)."""
     scene = _sampled_scene(body, indoor_share, photo=look == "photo")
     deferred, samples, ids = _both_paths(make_renderer, scene)
     assert (deferred.segmentation == ids[..., 4]).mean() > 0.998  # the rasterizer snaps vertices
@@ -72,10 +75,10 @@ def test_deferred_pixels_match_every_sample_lit_forward(make_renderer, body, ind
     assert (one_surface & unclipped).mean() > 0.4 and (~one_surface & unclipped).mean() > 0.01  # both are tested
     mean = encode_srgb8(srgb8_table()[samples].mean(axis=-2)).astype(int)
     error = np.abs(got - mean).max(axis=-1)
-    assert np.percentile(error[one_surface & unclipped], 99) <= 2
+    assert np.median(error[one_surface & unclipped]) <= 1 and np.percentile(error[one_surface & unclipped], 99) <= 5
     low, high = samples.min(axis=-2).astype(int), samples.max(axis=-2).astype(int)
     inside = ((got >= low - 2) & (got <= high + 2)).all(axis=-1)
-    assert inside[one_surface].mean() > 0.998 and inside[~one_surface].mean() > 0.97
+    assert inside[one_surface].mean() > 0.998 and inside[~one_surface].mean() > 0.95
     if look == "flat":  # no tone curve: the blend of an edge is the mean of its samples' light
         edges = error[~one_surface & unclipped]
         assert np.median(edges) <= 1 and np.percentile(edges, 90) <= 8
@@ -100,3 +103,27 @@ def test_one_surface_with_a_pattern_is_lit_exactly_as_its_samples(make_renderer)
         assert error.max() <= 1, pattern
         spread = samples.max(axis=-2).astype(int) - samples.min(axis=-2)
         assert (spread[ground_only] > 20).mean() > 0.005, pattern  # the pattern does vary within pixels
+
+
+def test_shadow_edges_stay_anti_aliased(make_renderer):
+    """A box's shadow on a plain ground, flat look: across the shadow's edge the resolve's four
+    lookups a pixel give intermediate levels close to the mean of the nine samples lit one by one,
+    where one lookup a pixel would leave a staircase of lit and shadowed pixels."""
+    from tests.render import scene_builders as sb
+
+    ground = sb.rigid_object(1, sb.quad_mesh(8.0, 8.0), np.eye(4), category="ground")
+    box = sb.rigid_object(2, sb.box_mesh((0.5, 0.5, 1.2)), sb.translation(-0.3, 0.4, 0.6))
+    cam = sb.looking_camera(*SIZE, eye=(0.0, -3.0, 2.0), target=(0.0, 0.5, 0.0), focal=60.0)
+    deferred, samples, ids = _both_paths(make_renderer, sb.scene(*SIZE, cam, [ground, box]))
+    ground_only = (ids == 1).all(axis=-1)
+    grey = srgb8_table()[samples].mean(axis=-1)  # (T, H, W, 9) linear grey of each sample
+    shadow_edge = ground_only & (grey.max(axis=-1) > 1.5 * grey.min(axis=-1))  # lit and shadowed samples
+    assert shadow_edge.sum() >= 10
+    mean = encode_srgb8(srgb8_table()[samples].mean(axis=-2)).astype(int)
+    lit, shadowed = samples.max(axis=-2).astype(int), samples.min(axis=-2).astype(int)
+    error = np.abs(deferred.rgb.astype(int) - mean).max(axis=-1)[shadow_edge]
+    contrast = (lit - shadowed).max(axis=-1)[shadow_edge]
+    assert np.median(error) <= 0.25 * np.median(contrast) and error.max() <= 0.5 * contrast.max()
+    got = deferred.rgb.astype(int)[shadow_edge]
+    between = ((got > shadowed[shadow_edge] + 3) & (got < lit[shadow_edge] - 3)).all(axis=-1)
+    assert between.mean() > 0.5  # blended, not snapped to lit or shadowed

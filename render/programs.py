@@ -96,15 +96,16 @@ class Programs:
         program["occlusion"].value = glsl.RESOLVE_UNITS["occlusion"]
         return program
 
-    def resolve(self, surface_layers: bool = False, ambient_occlusion: bool = False, lamps: int = 0) -> moderngl.Program:
-        """Supersampling resolve: the G-buffer lit per output pixel (``lamps`` lamps compiled in),
+    def resolve(self, factor: int, surface_layers: bool = False, ambient_occlusion: bool = False, lamps: int = 0) -> moderngl.Program:
+        """Supersampling resolve of ``factor`` x ``factor`` samples a pixel: the G-buffer lit per
+        output pixel (``lamps`` lamps compiled in),
         centre-subpixel depth, id (and surface layers); with ``ambient_occlusion``, the ambient
         light times its visibility."""
         program = self._get(
-            ("resolve", surface_layers, ambient_occlusion, lamps),
+            ("resolve", factor, surface_layers, ambient_occlusion, lamps),
             lambda: self._ctx.program(
                 vertex_shader=glsl.RESOLVE_VERTEX,
-                fragment_shader=glsl.resolve_fragment_source(surface_layers, ambient_occlusion, lamps),
+                fragment_shader=glsl.resolve_fragment_source(factor, surface_layers, ambient_occlusion, lamps),
             ),
         )
         for name, unit in glsl.RESOLVE_UNITS.items():

@@ -94,8 +94,7 @@ class ImageTargets:
     def _resolve_vao(self, lamps: int) -> moderngl.VertexArray:
         vao = self._resolve_vaos.get(lamps)
         if vao is None:
-            program = self._programs.resolve(self.surface_layers, self.ambient_occlusion, lamps)
-            program["factor"].value = self.supersample
+            program = self._programs.resolve(self.supersample, self.surface_layers, self.ambient_occlusion, lamps)
             vao = self._resolve_vaos[lamps] = self._keep(self._ctx.vertex_array(program, []))
         return vao
 

@@ -540,7 +540,7 @@ void main() {
 #endif
     // Loop bounds rather than branches: llvmpipe runs a block of pixels through both sides of a
     // branch, but leaves a loop once no pixel of the block needs another turn.
-    int surfaces = count_c > 0.0 ? 3 : (count_b > 0.0 ? 2 : 1);
+    int surfaces = count_c > 0.0 ? 3 : (count_b > 0.0 ? 2 : (count_a > 0.0 ? 1 : 0));  // 0: all sky
     for (int s = 0; s < surfaces; ++s) {
         float count = s == 0 ? count_a : (s == 1 ? count_b : count_c);
         ivec2 p = s == 0 ? centre : (s == 1 ? first_b : first_c);

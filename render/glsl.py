@@ -10,10 +10,12 @@ and the filmic tone curve (``render.glsl_photo``); colour is then display-referr
 sRGB transfer. Depth and ids never depend on the look.
 
 Supersampled (DEFERRED), the scene pass writes a G-buffer instead of colour: 0 albedo and
-roughness (RGBA16F), SHADING_LOCATION the shading normal and emission (RGBA16F); the resolve
-pass lights each output pixel once per surface in it (at most two: the centre sample's and the
-rest) with the mean albedo of that surface's samples, rather than lighting all s x s samples.
-Lighting is one function (``surface_radiance``) in both paths.
+roughness or 1 + emission (RGBA16F), SHADING_LOCATION the shading normal and the receiver's extra
+shadow offset (RGBA16F); the resolve pass lights each output pixel once per surface in it (at
+most three: the centre sample's, the first other sample's and the rest) with the mean albedo,
+roughness and normal of that surface's samples, rather than lighting all s x s samples. Lighting
+is one function (``surface_radiance``) in both paths. The G-buffer keeps no geometric normal: for
+normal-mapped textures the deferred path's shadow offset and facing tests use the shading normal.
 """
 
 from __future__ import annotations
@@ -443,12 +445,13 @@ RESOLVE_VERTEX = BACKGROUND_VERTEX
 
 # Deferred lighting and resolve, once per output pixel of the supersampled G-buffer. The Frame
 # block of the frame is still bound (world_from_pixel maps the big raster's pixels), and so are
-# the sun's shadow map and the sky map. The pixel's s x s samples fall into the sky (depth 0),
-# the centre sample's surface (same instance id, shading normal within about 25 degrees) and the
-# rest; each of the two surfaces is lit once, at its first sample, with the mean albedo and
-# roughness of its samples, and weighted by its share of the samples: anti-aliased edges and
-# texture detail for one or two lightings a pixel instead of s x s. Depth, ids and the surface
-# layers are the centre sample's, exactly the output pixel centre's.
+# the sun's shadow map and the sky map. The pixel's s x s samples fall into the sky (id 0), the
+# centre sample's surface (same instance id, shading normal within about 25 degrees), the first
+# other sample's surface (likewise) and the rest; each non-empty one is lit once, at the centre
+# sample or at its first sample, with the mean albedo, roughness and normal of its samples, and
+# weighted by its share of the samples: anti-aliased edges and texture detail for one to three
+# lightings a pixel instead of s x s. Depth, ids and the surface layers are the centre sample's,
+# exactly the output pixel centre's.
 _RESOLVE_FRAGMENT = _BLOCKS + _SRGB + SKY + _LIGHTING + _SURFACE_OUTPUTS + """
 #ifdef SURFACE_LAYERS
 uniform sampler2D big_normal;
@@ -479,7 +482,8 @@ float sun_visible_in_pixel(vec3 world, vec3 n, float extra_offset, vec2 centre) 
         vec2 o = k == 0 ? vec2(-0.125, -0.375) : (k == 1 ? vec2(0.125, 0.375) : (k == 2 ? vec2(0.375, -0.125) : vec2(-0.375, 0.125)));
         vec3 ray = (world_from_pixel * vec4(centre + o * float(factor), 1.0, 1.0)).xyz - eye;
         float along = dot(n, ray);
-        vec3 point = abs(along) > 1e-6 * length(ray) ? eye + ray * (height / along) : world;
+        float t = abs(along) > 1e-6 * length(ray) ? height / along : -1.0;  // in front of the eye only
+        vec3 point = t > 0.0 ? eye + ray * t : world;
         float visible = sun_visible(distance(point, world) < 1.0 ? point : world, n, n, extra_offset);
         sum += visible;
         if (k == 0) first = visible;
@@ -543,6 +547,7 @@ void main() {
     int surfaces = count_c > 0.0 ? 3 : (count_b > 0.0 ? 2 : (count_a > 0.0 ? 1 : 0));  // 0: all sky
     for (int s = 0; s < surfaces; ++s) {
         float count = s == 0 ? count_a : (s == 1 ? count_b : count_c);
+        if (count == 0.0) continue;  // the centre is sky: no surface a (its position would be the eye)
         ivec2 p = s == 0 ? centre : (s == 1 ? first_b : first_c);
         vec4 material = (s == 0 ? material_a : (s == 1 ? material_b : material_c)) / max(count, 1.0);
         float z = texelFetch(big_depth, p, 0).r;

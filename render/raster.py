@@ -50,7 +50,8 @@ class RasterRenderer:
     device_index: EGL device (GPU) to use; ignored when ``context`` is given.
     context: an existing moderngl context to render with (not released by this renderer).
     shadows: draw the sun shadow map; shadow_map_size: its resolution in texels.
-    supersample: odd factor s >= 1; colour is box-filtered from s x s samples, depth and
+    supersample: odd factor s >= 1; s > 1: colour is lit per output pixel from a G-buffer of
+        s x s samples (deferred lighting, render.glsl), depth and
         segmentation stay exact at the pixel centre (the middle sample). None: per scene,
         PHOTO_SUPERSAMPLE for a scene in the photographic look (anti-aliased), 1 for the flat look.
     cull_closed_meshes: cull back faces of closed, consistently oriented meshes (bodies, boxes).

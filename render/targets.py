@@ -5,7 +5,8 @@ The main framebuffer has three colour attachments (location 0: colour, 1: R32F p
 (3: camera-frame normal, 4 and 5: the surface point's (u, v, z) in the next and previous frames,
 all RGBA32F, w = 1 where a surface was drawn). With supersampling (an odd factor s) the scene is
 drawn at s times the size as a G-buffer (location 0 then holds albedo and roughness, RGBA16F,
-and one more attachment after the others the shading normal and emission, RGBA16F), and a
+and one more attachment after the others the shading normal and the receiver's extra shadow
+offset, RGBA16F), and a
 resolve pass lights it per output pixel (render.glsl) while taking depth and id from the middle
 subpixel, which sits exactly on the output pixel centre. With ambient occlusion (supersampled
 photo look, render.glsl_ao) an occlusion pass and its blur fill half-output-sized (visibility,
@@ -49,7 +50,7 @@ class ImageTargets:
         self._depth = self._keep(_nearest(ctx.texture(big, 1, dtype="f4")))
         self._ids = self._keep(_nearest(ctx.texture(big, 1, dtype="u2")))
         self._surface = [self._keep(_nearest(ctx.texture(big, 4, dtype="f4"))) for _ in range(3 * surface_layers)]
-        # the G-buffer's shading normal and emission (render.glsl SHADING_LOCATION)
+        # the G-buffer's shading normal and extra shadow offset (render.glsl SHADING_LOCATION)
         self._shading = [self._keep(_nearest(ctx.texture(big, 4, dtype="f2"))) for _ in range(supersample > 1)]
         zbuffer = self._keep(ctx.depth_renderbuffer(big))
         self.scene_fbo = self._keep(ctx.framebuffer([self._color, self._depth, self._ids, *self._surface, *self._shading], zbuffer))

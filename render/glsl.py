@@ -9,9 +9,9 @@ photographic look (Frame ``look.x`` = 1) adds the analytic sky, aerial perspecti
 and the filmic tone curve (``render.glsl_photo``); colour is then display-referred before the
 sRGB transfer. Depth and ids never depend on the look.
 
-Supersampled (DEFERRED), the scene pass writes a G-buffer instead of colour: 0 albedo and
-roughness or 1 + emission (RGBA16F), SHADING_LOCATION the shading normal and the receiver's extra
-shadow offset (RGBA16F); the resolve pass lights each output pixel once per surface in it (at
+Supersampled (DEFERRED), the scene pass writes a G-buffer instead of colour at location 0
+(RGBA32UI, eight half floats: albedo, roughness or 1 + emission, the shading normal and the
+receiver's extra shadow offset); the resolve pass lights each output pixel once per surface in it (at
 most three: the centre sample's, the first other sample's and the rest) with the mean albedo,
 roughness and normal of that surface's samples, rather than lighting all s x s samples. Lighting
 is one function (``surface_radiance``) in both paths. The G-buffer keeps no geometric normal: for
@@ -32,12 +32,13 @@ MAP_UNITS = {"Color": 7, "Roughness": 8, "NormalGL": 9}  # the same units by the
 # Texture units of the supersampling resolve's inputs (the sky map keeps SKY_UNIT there too).
 # SHADOW_UNIT and SKY_UNIT stay bound for the deferred lighting there.
 RESOLVE_UNITS = {"big_color": 12, "big_depth": 1, "big_id": 2, "big_normal": 4, "big_next": 5, "big_prev": 6,
-                 "big_shading": 10, "occlusion": 11}  # occlusion: ambient occlusion (render.glsl_ao)
+                 "occlusion": 11}  # occlusion: ambient occlusion (render.glsl_ao)
 # Material.pattern -> the integer surface_albedo() switches on (Object block, info.x).
 PATTERN_INDEX = {"plain": 0, "checker": 1, "stripes": 2, "tiles": 3, "noise": 4,
                  "grass": 5, "dirt": 6, "asphalt": 7, "concrete": 8, "planks": 9, "carpet": 10, "plaster": 11}  # fmt: skip
 
 _HEADER = "#version 330 core\n"
+_PACKING = "#extension GL_ARB_shading_language_packing : require\n"  # packHalf2x16 (core in GLSL 4.20)
 
 _BLOCKS = """
 layout(std140) uniform Frame {
@@ -271,7 +272,15 @@ in vec2 v_uv;
 in float v_depth;
 in vec4 v_tint;
 in float v_tint_pattern;
+#ifdef DEFERRED
+// Supersampled: the G-buffer, which the resolve pass lights, as eight half floats (one texel a
+// sample for the resolve to fetch): albedo (rgb), roughness (in [0, 1]) or 1 + the emission
+// (emitting surfaces: lamp panels, no highlight), the shading normal and the receiver's extra
+// normal offset of shadow lookups (m).
+layout(location = 0) out uvec4 out_gbuffer;
+#else
 layout(location = 0) out vec4 out_color;
+#endif
 layout(location = 1) out float out_depth;
 layout(location = 2) out uint out_id;
 #ifdef SURFACE_LAYERS
@@ -283,12 +292,6 @@ in vec3 v_prev;
 layout(location = 3) out vec4 out_normal;
 layout(location = 4) out vec4 out_next;
 layout(location = 5) out vec4 out_prev;
-#endif
-#ifdef DEFERRED
-// Supersampled: the G-buffer, which the resolve pass lights. out_color: albedo, and roughness
-// (in [0, 1]) or 1 + the emission (emitting surfaces: lamp panels, no highlight); out_shading:
-// the shading normal and the receiver's extra normal offset of shadow lookups (m).
-layout(location = SHADING_LOCATION) out vec4 out_shading;
 #endif
 
 #ifdef TEXTURED
@@ -333,8 +336,8 @@ void main() {
     vec3 shading_n = n;
 #endif
 #ifdef DEFERRED
-    out_color = vec4(albedo, receiver.y > 0.0 ? 1.0 + receiver.y : roughness);
-    out_shading = vec4(shading_n, receiver.x);
+    out_gbuffer = uvec4(packHalf2x16(albedo.rg), packHalf2x16(vec2(albedo.b, receiver.y > 0.0 ? 1.0 + receiver.y : roughness)),
+                        packHalf2x16(shading_n.xy), packHalf2x16(vec2(shading_n.z, receiver.x)));
 #else
     vec3 linear = surface_radiance(world, n, shading_n, albedo, roughness, receiver.y,
                                    sun_visible(world, n, shading_n, receiver.x), 1.0);
@@ -379,11 +382,6 @@ def skinning_vertex_source(max_bones: int) -> str:
     return _HEADER + _defines(MAX_BONES=max_bones) + _SKINNING_VERTEX
 
 
-def _shading_location(surface_layers: bool) -> str:
-    """The G-buffer's shading attachment: after the surface layers' (render.targets)."""
-    return str(6 if surface_layers else 3)
-
-
 def scene_fragment_source(deferred: bool, surface_layers: bool = False, pattern: str = "plain",
                           textured: bool = False, lamps: int = 0) -> str:  # fmt: skip
     """The scene fragment shader of one surface pattern (Material.pattern), or of a PBR texture
@@ -397,9 +395,8 @@ def scene_fragment_source(deferred: bool, surface_layers: bool = False, pattern:
     if not (isinstance(lamps, int) and 0 <= lamps <= MAX_LAMPS) or (deferred and lamps):
         raise ValueError(f"lamps: expected a lamp count in 0..{MAX_LAMPS} (0 when deferred), got {lamps!r}")
     defines = _defines(DEFERRED=deferred, SURFACE_LAYERS=surface_layers, SURFACE_PATTERN=str(PATTERN_INDEX[pattern]),
-                       TEXTURED=textured, LAMP_COUNT=str(lamps) if lamps else False,
-                       SHADING_LOCATION=_shading_location(surface_layers))  # fmt: skip
-    return _HEADER + defines + _BLOCKS + _SRGB + SKY + _PATTERNS + NATURAL_PATTERNS + _LIGHTING + _SCENE_FRAGMENT
+                       TEXTURED=textured, LAMP_COUNT=str(lamps) if lamps else False)  # fmt: skip
+    return _HEADER + _PACKING + defines + _BLOCKS + _SRGB + SKY + _PATTERNS + NATURAL_PATTERNS + _LIGHTING + _SCENE_FRAGMENT
 
 
 def shadow_fragment_source() -> str:
@@ -416,17 +413,18 @@ layout(location = 5) out vec4 out_prev;
 
 
 def background_fragment_source(deferred: bool, surface_layers: bool = False) -> str:
-    defines = _defines(DEFERRED=deferred, SURFACE_LAYERS=surface_layers, SHADING_LOCATION=_shading_location(surface_layers))
+    defines = _defines(DEFERRED=deferred, SURFACE_LAYERS=surface_layers)
     return _HEADER + defines + _BLOCKS + _SRGB + SKY + _SURFACE_OUTPUTS + """
 #ifdef DEFERRED
-layout(location = SHADING_LOCATION) out vec4 out_shading;
-#endif
+layout(location = 0) out uvec4 out_gbuffer;
+#else
 layout(location = 0) out vec4 out_color;
+#endif
 layout(location = 1) out float out_depth;
 layout(location = 2) out uint out_id;
 void main() {
 #ifdef DEFERRED
-    out_color = out_shading = vec4(0.0);  // depth 0 marks the sky: the resolve pass draws it once per pixel
+    out_gbuffer = uvec4(0u);  // id 0 marks the sky: the resolve pass draws it once per pixel
 #else
     vec3 c = clamp(background_color.rgb, 0.0, 1.0);
     if (look.x > 0.5) c = filmic(sky_with_sun(gl_FragCoord.xy - 0.5));
@@ -461,8 +459,7 @@ uniform sampler2D big_prev;
 #ifdef AMBIENT_OCCLUSION
 AMBIENT_FUNCTIONS
 #endif
-uniform sampler2D big_color;    // albedo, roughness or 1 + emission
-uniform sampler2D big_shading;  // shading normal, extra shadow offset
+uniform usampler2D big_color;  // the G-buffer (out_gbuffer of the scene pass)
 uniform sampler2D big_depth;
 uniform usampler2D big_id;
 const int factor = FACTOR;  // compiled in: llvmpipe unrolls the sample loops and fetches at constant offsets
@@ -498,7 +495,8 @@ void main() {
     ivec2 centre = origin + ivec2(factor / 2);
     float centre_z = texelFetch(big_depth, centre, 0).r;
     uint centre_id = texelFetch(big_id, centre, 0).r;
-    vec3 centre_normal = texelFetch(big_shading, centre, 0).xyz;
+    uvec4 centre_gbuffer = texelFetch(big_color, centre, 0);
+    vec3 centre_normal = vec3(unpackHalf2x16(centre_gbuffer.z), unpackHalf2x16(centre_gbuffer.w).x);
     // surfaces a (the centre sample's), b (the first other one's) and c (the rest): summed (albedo,
     // roughness or 1 + emission), summed shading normals, sample counts, the sample each is lit at
     vec4 material_a = vec4(0.0), material_b = vec4(0.0), material_c = vec4(0.0);
@@ -511,8 +509,9 @@ void main() {
         for (int x = 0; x < factor; ++x) {
             ivec2 p = origin + ivec2(x, y);
             uint id = texelFetch(big_id, p, 0).r;  // 0: nothing drawn (render.gpu_scene ids are 1..65535)
-            vec4 material = texelFetch(big_color, p, 0);
-            vec4 shading = texelFetch(big_shading, p, 0);
+            uvec4 g = texelFetch(big_color, p, 0);
+            vec4 material = vec4(unpackHalf2x16(g.x), unpackHalf2x16(g.y));  // albedo, roughness or 1 + emission
+            vec4 shading = vec4(unpackHalf2x16(g.z), unpackHalf2x16(g.w));   // shading normal, extra shadow offset
             if (id == 0u) {
                 sky += 1.0;
             } else if (id == centre_id && dot(shading.xyz, centre_normal) > 0.9) {
@@ -553,7 +552,7 @@ void main() {
         float z = texelFetch(big_depth, p, 0).r;
         vec3 n = normalize((s == 0 ? normal_a : (s == 1 ? normal_sum_b : normal_c)) + vec3(0.0, 0.0, 1e-12));
         vec3 world = (world_from_pixel * vec4(z * vec3(vec2(p), 1.0), 1.0)).xyz;
-        float sun = sun_visible_in_pixel(world, n, texelFetch(big_shading, p, 0).w, vec2(centre));
+        float sun = sun_visible_in_pixel(world, n, unpackHalf2x16(texelFetch(big_color, p, 0).w).y, vec2(centre));
         vec3 radiance = surface_radiance(world, n, n, material.rgb, min(material.a, 1.0), max(material.a - 1.0, 0.0),
                                          sun, visibility);
         float haze = surface_haze(distance(world, camera_position.xyz));
@@ -592,7 +591,7 @@ def resolve_fragment_source(factor: int, surface_layers: bool = False, ambient_o
     source = _RESOLVE_FRAGMENT.replace("AMBIENT_FUNCTIONS", glsl_ao.RESOLVE_FUNCTIONS)
     defines = _defines(SURFACE_LAYERS=surface_layers, AMBIENT_OCCLUSION=ambient_occlusion, LAMP_COUNT=str(lamps) if lamps else False,
                        FACTOR=str(factor))  # fmt: skip
-    return _HEADER + defines + source
+    return _HEADER + _PACKING + defines + source
 
 
 def occlusion_fragment_source() -> str:

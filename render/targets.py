@@ -4,9 +4,9 @@ The main framebuffer has three colour attachments (location 0: colour, 1: R32F p
 2: R16UI instance id) and a depth renderbuffer for the z-test; with the surface layers three more
 (3: camera-frame normal, 4 and 5: the surface point's (u, v, z) in the next and previous frames,
 all RGBA32F, w = 1 where a surface was drawn). With supersampling (an odd factor s) the scene is
-drawn at s times the size as a G-buffer (location 0 then holds albedo and roughness, RGBA16F,
-and one more attachment after the others the shading normal and the receiver's extra shadow
-offset, RGBA16F), and a
+drawn at s times the size as a G-buffer (location 0 then holds, as eight half floats in
+RGBA32UI, albedo, roughness or emission, the shading normal and the receiver's extra shadow
+offset), and a
 resolve pass lights it per output pixel (render.glsl) while taking depth and id from the middle
 subpixel, which sits exactly on the output pixel centre. With ambient occlusion (supersampled
 photo look, render.glsl_ao) an occlusion pass and its blur fill half-output-sized (visibility,
@@ -45,15 +45,13 @@ class ImageTargets:
         self.ambient_occlusion = bool(ambient_occlusion) and supersample > 1
         self._resources: list = []
         big = (width * supersample, height * supersample)
-        color_dtype = "f1" if supersample == 1 else "f2"
+        color_dtype = "f1" if supersample == 1 else "u4"  # supersampled: the G-buffer (render.glsl)
         self._color = self._keep(_nearest(ctx.texture(big, 4, dtype=color_dtype)))
         self._depth = self._keep(_nearest(ctx.texture(big, 1, dtype="f4")))
         self._ids = self._keep(_nearest(ctx.texture(big, 1, dtype="u2")))
         self._surface = [self._keep(_nearest(ctx.texture(big, 4, dtype="f4"))) for _ in range(3 * surface_layers)]
-        # the G-buffer's shading normal and extra shadow offset (render.glsl SHADING_LOCATION)
-        self._shading = [self._keep(_nearest(ctx.texture(big, 4, dtype="f2"))) for _ in range(supersample > 1)]
         zbuffer = self._keep(ctx.depth_renderbuffer(big))
-        self.scene_fbo = self._keep(ctx.framebuffer([self._color, self._depth, self._ids, *self._surface, *self._shading], zbuffer))
+        self.scene_fbo = self._keep(ctx.framebuffer([self._color, self._depth, self._ids, *self._surface], zbuffer))
         self._ctx, self._programs = ctx, programs
         self._resolve_vaos: dict[int, moderngl.VertexArray] = {}  # lamp count -> the resolve pass
         self._occlusion_vao = None
@@ -114,7 +112,6 @@ class ImageTargets:
             self._blurred.use(location=glsl.RESOLVE_UNITS["occlusion"])
         self.output_fbo.use()
         self._color.use(location=glsl.RESOLVE_UNITS["big_color"])
-        self._shading[0].use(location=glsl.RESOLVE_UNITS["big_shading"])
         self._depth.use(location=glsl.RESOLVE_UNITS["big_depth"])
         self._ids.use(location=glsl.RESOLVE_UNITS["big_id"])
         for texture, name in zip(self._surface, ("big_normal", "big_next", "big_prev")):

@@ -469,7 +469,8 @@ layout(location = 2) out uint out_id;
 
 // The sun's visibility over the output pixel on the plane of a surface (point world, normal n):
 // shadow lookups where a rotated grid of four rays across the pixel meets that plane (two where
-// the first two agree), so that a shadow edge is anti-aliased without a lookup per sample. centre: the pixel's centre sample.
+// the first two agree), so that a shadow edge is anti-aliased without a lookup per sample.
+// centre: the pixel's centre sample.
 float sun_visible_in_pixel(vec3 world, vec3 n, float extra_offset, vec2 centre) {
     vec3 eye = camera_position.xyz;
     float height = dot(n, world - eye);
@@ -548,7 +549,7 @@ void main() {
         float count = s == 0 ? count_a : (s == 1 ? count_b : count_c);
         if (count == 0.0) continue;  // the centre is sky: no surface a (its position would be the eye)
         ivec2 p = s == 0 ? centre : (s == 1 ? first_b : first_c);
-        vec4 material = (s == 0 ? material_a : (s == 1 ? material_b : material_c)) / max(count, 1.0);
+        vec4 material = (s == 0 ? material_a : (s == 1 ? material_b : material_c)) / count;
         float z = texelFetch(big_depth, p, 0).r;
         vec3 n = normalize((s == 0 ? normal_a : (s == 1 ? normal_sum_b : normal_c)) + vec3(0.0, 0.0, 1e-12));
         vec3 world = (world_from_pixel * vec4(z * vec3(vec2(p), 1.0), 1.0)).xyz;

@@ -98,9 +98,8 @@ class Programs:
 
     def resolve(self, factor: int, surface_layers: bool = False, ambient_occlusion: bool = False, lamps: int = 0) -> moderngl.Program:
         """Supersampling resolve of ``factor`` x ``factor`` samples a pixel: the G-buffer lit per
-        output pixel (``lamps`` lamps compiled in),
-        centre-subpixel depth, id (and surface layers); with ``ambient_occlusion``, the ambient
-        light times its visibility."""
+        output pixel (``lamps`` lamps compiled in), centre-subpixel depth, id (and surface
+        layers); with ``ambient_occlusion``, the ambient light times its visibility."""
         program = self._get(
             ("resolve", factor, surface_layers, ambient_occlusion, lamps),
             lambda: self._ctx.program(

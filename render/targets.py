@@ -6,9 +6,8 @@ The main framebuffer has three colour attachments (location 0: colour, 1: R32F p
 all RGBA32F, w = 1 where a surface was drawn). With supersampling (an odd factor s) the scene is
 drawn at s times the size as a G-buffer (location 0 then holds, as eight half floats in
 RGBA32UI, albedo, roughness or emission, the shading normal and the receiver's extra shadow
-offset), and a
-resolve pass lights it per output pixel (render.glsl) while taking depth and id from the middle
-subpixel, which sits exactly on the output pixel centre. With ambient occlusion (supersampled
+offset), and a resolve pass lights it per output pixel (render.glsl) while taking depth and id
+from the middle subpixel, which sits exactly on the output pixel centre. With ambient occlusion (supersampled
 photo look, render.glsl_ao) an occlusion pass and its blur fill half-output-sized (visibility,
 depth) textures from the depth attachment before the resolve.
 """
